@@ -1,0 +1,447 @@
+"""The OAuth2 authorization-code flow of TickTick's Open API, as pure functions.
+
+No I/O here: the clock (``now``) and randomness (``random_bytes``) come in as
+arguments, and the token exchange is described (``TokenRequest``) for the
+network edge to perform, like httpx's ``Auth.auth_flow``.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from .errors import (
+    AuthorizationDenied,
+    InvalidParams,
+    NoPendingSignon,
+    NotSignedIn,
+    StateMismatch,
+    TokenExchangeFailed,
+    TokenExpired,
+)
+from .records import PendingSignon, Profile, Token
+
+SCOPE = "tasks:read tasks:write"
+DEFAULT_REDIRECT_URL = "http://127.0.0.1:8080/"
+DEFAULT_REGION = "ticktick"
+AUTH_BASES = {"ticktick": "https://ticktick.com", "dida365": "https://dida365.com"}
+#: A state dies this many seconds after ``startSignon`` (and its listener with it).
+STATE_TTL_SECONDS = 600
+#: 256 bits: well above the 128 the spec asks for.
+STATE_BYTES = 32
+#: Longer than any real token lifetime (TickTick's is about 6 months); beyond it
+#: the provider's answer is treated as broken rather than cached for decades.
+MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
+#: Redirect URLs longer than this are refused before any parsing work.
+MAX_URL_LENGTH = 8192
+
+ENV_CLIENT_ID = "PYTICKTICK_V1_CLIENT_ID"
+ENV_CLIENT_SECRET = "PYTICKTICK_V1_CLIENT_SECRET"
+ENV_REDIRECT_URL = "PYTICKTICK_V1_OAUTH_REDIRECT_URL"
+ENV_AUTH_URL = "TICKTICK_SIGNON_AUTH_URL"
+
+_LOOPBACK_NAMES = ("localhost",)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An app's client id, secret and redirect URL, and the region it lives in."""
+
+    client_id: str
+    client_secret: str
+    redirect_url: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """What the provider put in the redirect URL."""
+
+    url: str
+    state: str
+    code: str | None
+    error: str | None
+    error_description: str | None
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """A token-endpoint call for the network edge: POST ``form`` to ``url`` with Basic auth."""
+
+    url: str
+    client_id: str
+    client_secret: str
+    form: dict[str, str]
+
+
+def auth_base(region: str, override: str | None = None) -> str:
+    """Return the provider's base URL for a region.
+
+    Args:
+        region: ``"ticktick"`` or ``"dida365"``.
+        override: ``TICKTICK_SIGNON_AUTH_URL`` if set (the sandbox, a proxy).
+
+    Returns:
+        The base URL without a trailing slash.
+
+    Raises:
+        InvalidParams: the region is unknown or the override is not an http(s) URL.
+    """
+    if region not in AUTH_BASES:
+        raise InvalidParams(
+            "Use region 'ticktick' or 'dida365'.", field="region", allowed=sorted(AUTH_BASES)
+        )
+    if override:
+        check_http_url(override, "TICKTICK_SIGNON_AUTH_URL")
+        return override.rstrip("/")
+    return AUTH_BASES[region]
+
+
+def check_http_url(url: Any, field: str) -> str:
+    """Return ``url`` if it is an absolute http(s) URL with a host.
+
+    Raises:
+        InvalidParams: naming ``field``; the URL itself is not echoed, as a
+            redirect URL may carry an authorization code.
+    """
+    if not isinstance(url, str) or not url:
+        raise InvalidParams(f"Give {field} as an absolute http(s) URL.", field=field)
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidParams(
+            f"{field} is longer than {MAX_URL_LENGTH} characters; paste only the URL.",
+            field=field,
+        )
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise InvalidParams(f"{field} is not a valid URL; give an absolute http(s) URL.", field=field) from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InvalidParams(f"Give {field} as an absolute http(s) URL.", field=field)
+    return url.strip()
+
+
+def new_state(random_bytes: Callable[[int], bytes]) -> str:
+    """Return a fresh, URL-safe CSRF state from ``random_bytes`` (e.g. ``secrets.token_bytes``)."""
+    return base64.urlsafe_b64encode(random_bytes(STATE_BYTES)).rstrip(b"=").decode("ascii")
+
+
+def resolve_credentials(
+    requested: Mapping[str, str | None],
+    saved: Profile,
+    environ: Mapping[str, str],
+) -> Credentials:
+    """Pick each credential from the request, else the profile, else pyticktick's env names.
+
+    Args:
+        requested: ``clientId``, ``clientSecret``, ``redirectUrl``, ``region`` (each optional).
+        saved: the profile's saved settings.
+        environ: the process environment.
+
+    Returns:
+        The credentials; the redirect URL falls back to ``http://127.0.0.1:8080/``.
+
+    Raises:
+        InvalidParams: client id or secret are nowhere; ``data.missing`` names them.
+    """
+    client_id = requested.get("clientId") or saved.client_id or environ.get(ENV_CLIENT_ID)
+    secret = requested.get("clientSecret") or saved.client_secret or environ.get(ENV_CLIENT_SECRET)
+    redirect = (
+        requested.get("redirectUrl")
+        or saved.redirect_url
+        or environ.get(ENV_REDIRECT_URL)
+        or DEFAULT_REDIRECT_URL
+    )
+    region = requested.get("region") or saved.region or DEFAULT_REGION
+    missing = [name for name, value in (("clientId", client_id), ("clientSecret", secret)) if not value]
+    if missing:
+        raise InvalidParams(
+            f"Give {' and '.join(missing)} (from your app at developer.ticktick.com/manage), "
+            f"or set {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}.",
+            missing=missing,
+        )
+    check_http_url(redirect, "redirectUrl")
+    return Credentials(client_id, secret, redirect, region)  # type: ignore[arg-type]
+
+
+def build_authorize_url(base: str, client_id: str, redirect_url: str, state: str) -> str:
+    """Return the URL that asks the user to allow the app, as TickTick's spec gives it."""
+    query = urlencode(
+        {
+            "client_id": client_id,
+            "scope": SCOPE,
+            "state": state,
+            "redirect_uri": redirect_url,
+            "response_type": "code",
+        }
+    )
+    return f"{base}/oauth/authorize?{query}"
+
+
+def start_signon(
+    credentials: Credentials,
+    profile: str,
+    base: str,
+    now: float,
+    random_bytes: Callable[[int], bytes],
+) -> tuple[PendingSignon, str]:
+    """Begin a sign-on.
+
+    Returns:
+        The pending sign-on to keep, and the authorize URL to open.
+    """
+    state = new_state(random_bytes)
+    pending = PendingSignon(
+        state=state,
+        profile=profile,
+        client_id=credentials.client_id,
+        client_secret=credentials.client_secret,
+        redirect_url=credentials.redirect_url,
+        region=credentials.region,
+        auth_base=base,
+        expires_at=int(now) + STATE_TTL_SECONDS,
+    )
+    return pending, build_authorize_url(base, credentials.client_id, credentials.redirect_url, state)
+
+
+def _first(query: dict[str, list[str]], key: str) -> str | None:
+    values = query.get(key)
+    return values[0] if values else None
+
+
+def parse_redirect(url: Any) -> Redirect:
+    """Read state, code and error out of the URL the browser was sent to.
+
+    Raises:
+        InvalidParams: not an absolute http(s) URL, or no ``state`` in it.
+    """
+    url = check_http_url(url, "redirectUrl")
+    query = parse_qs(urlsplit(url).query, keep_blank_values=True, errors="replace")
+    state = _first(query, "state")
+    if not state:
+        raise InvalidParams(
+            "The redirect URL has no state; paste the whole address the browser was sent to.",
+            field="redirectUrl",
+        )
+    return Redirect(
+        url=url,
+        state=state,
+        code=_first(query, "code") or None,
+        error=_first(query, "error") or None,
+        error_description=_first(query, "error_description"),
+    )
+
+
+def prune_expired(pending: Mapping[str, PendingSignon], now: float) -> dict[str, PendingSignon]:
+    """Return only the sign-ons whose state is still alive at ``now``."""
+    return {state: p for state, p in pending.items() if now < p.expires_at}
+
+
+def find_pending(
+    pending: Mapping[str, PendingSignon], redirect: Redirect, now: float, profile: str | None
+) -> PendingSignon:
+    """Find the live sign-on a redirect belongs to, by its state.
+
+    Args:
+        pending: pending sign-ons by state.
+        redirect: the parsed redirect.
+        now: unix seconds.
+        profile: the ``profile`` param if the client sent one.
+
+    Raises:
+        StateMismatch: the state is unknown while some sign-on is pending.
+        NoPendingSignon: nothing is pending (never started, used, or expired).
+        InvalidParams: the sign-on belongs to another profile than the one named.
+    """
+    live = prune_expired(pending, now)
+    found = live.get(redirect.state)
+    if found is None:
+        if live:
+            raise StateMismatch(
+                "This redirect does not belong to the sign-on in progress; "
+                "open the latest sign-in link and try again."
+            )
+        raise NoPendingSignon(
+            "No sign-on is waiting for this redirect (it was used, expired after "
+            "10 minutes, or never started); start signing in again."
+        )
+    if profile is not None and profile != found.profile:
+        raise InvalidParams(
+            f"This redirect belongs to profile '{found.profile}', not '{profile}'; "
+            "leave out profile or name the right one.",
+            field="profile",
+        )
+    return found
+
+
+def _origin_and_path(url: str) -> tuple[str, str, int | None, str]:
+    parts = urlsplit(url)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return (
+        parts.scheme.lower(),
+        (parts.hostname or "").lower(),
+        parts.port or default_port,
+        parts.path or "/",
+    )
+
+
+def check_redirect(pending: PendingSignon, redirect: Redirect) -> str:
+    """Check a redirect against its sign-on and return the authorization code.
+
+    Raises:
+        InvalidParams: the redirect went to another address than the one issued,
+            or carries no code.
+        AuthorizationDenied: the provider sent ``error=`` (``data.error`` holds it).
+    """
+    if _origin_and_path(redirect.url) != _origin_and_path(pending.redirect_url):
+        raise InvalidParams(
+            "The redirect URL does not go to the address this sign-on was started "
+            "with; paste the address the browser was sent to.",
+            field="redirectUrl",
+        )
+    if redirect.error:
+        data: dict[str, str] = {"error": redirect.error[:200]}
+        if redirect.error_description:
+            data["errorDescription"] = redirect.error_description[:500]
+        raise AuthorizationDenied(
+            "TickTick did not allow access (the sign-in was refused or cancelled); "
+            "sign in again and choose Allow.",
+            **data,
+        )
+    if not redirect.code:
+        raise InvalidParams(
+            "The redirect URL has no code; paste the whole address the browser was sent to.",
+            field="redirectUrl",
+        )
+    return redirect.code
+
+
+def build_token_request(pending: PendingSignon, code: str) -> TokenRequest:
+    """Describe the code-for-token exchange; the secret goes in Basic auth, never the URL."""
+    return TokenRequest(
+        url=f"{pending.auth_base}/oauth/token",
+        client_id=pending.client_id,
+        client_secret=pending.client_secret,
+        form={
+            "code": code,
+            "grant_type": "authorization_code",
+            "scope": SCOPE,
+            "redirect_uri": pending.redirect_url,
+        },
+    )
+
+
+def parse_token_response(status: int, body: Any, now: float) -> Token:
+    """Turn the token endpoint's answer into a token that expires at ``now + expires_in``.
+
+    Args:
+        status: the HTTP status.
+        body: the decoded JSON body, or ``None`` if it was not JSON.
+        now: unix seconds at the time of the exchange.
+
+    Raises:
+        TokenExchangeFailed: a non-2xx status or a body that is not a valid token;
+            ``data.status`` and ``data.error`` say which.
+    """
+    error = body.get("error") if isinstance(body, dict) else None
+    if not 200 <= status < 300:
+        error = error if isinstance(error, str) else None
+        hint = {
+            "invalid_client": "check the client id and secret of your app",
+            "invalid_grant": "the code was used or expired, or the redirect URL differs; sign in again",
+        }.get(error or "", "check the app's settings and sign in again")
+        raise TokenExchangeFailed(
+            f"TickTick refused the token request (HTTP {status}); {hint}.",
+            status=status,
+            error=error[:200] if error else None,
+        )
+
+    def invalid(what: str) -> TokenExchangeFailed:
+        return TokenExchangeFailed(
+            f"TickTick's token answer is not usable ({what}); try signing in again later.",
+            status=status,
+            error="invalid_token_response",
+        )
+
+    if not isinstance(body, dict):
+        raise invalid("not a JSON object")
+    access_token = body.get("access_token")
+    if not isinstance(access_token, str) or not access_token.strip():
+        raise invalid("no access_token")
+    expires_in = body.get("expires_in")
+    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)):
+        raise invalid("expires_in is missing or not a number")
+    if not math.isfinite(expires_in) or not 0 < expires_in <= MAX_EXPIRES_IN:
+        raise invalid("expires_in is out of range")
+    token_type = body.get("token_type")
+    scope = body.get("scope")
+    return Token(
+        access_token=access_token,
+        token_type=token_type if isinstance(token_type, str) else "bearer",
+        scope=scope if isinstance(scope, str) else SCOPE,
+        expires_at=int(now) + int(expires_in),
+    )
+
+
+def seconds_left(expires_at: int, now: float) -> int:
+    """Return whole seconds until ``expires_at`` (never negative)."""
+    return max(0, int(expires_at - math.floor(now)))
+
+
+def check_token(token: Token | None, now: float, min_valid_seconds: int) -> Token:
+    """Return the token if it stays valid for ``min_valid_seconds`` more.
+
+    Raises:
+        NotSignedIn: there is no token.
+        TokenExpired: ``now >= expiresAt - min_valid_seconds``.
+    """
+    if token is None:
+        raise NotSignedIn("Not signed in to TickTick; sign in first.")
+    if now >= token.expires_at - min_valid_seconds:
+        raise TokenExpired(
+            "The TickTick token has expired (or expires sooner than asked); sign in again.",
+            expiresAt=token.expires_at,
+        )
+    return token
+
+
+def token_result(token: Token, profile: str, now: float) -> dict[str, Any]:
+    """Return the wire form of a token (the result of getToken and completeSignon)."""
+    return {
+        "accessToken": token.access_token,
+        "tokenType": token.token_type,
+        "scope": token.scope,
+        "expiresAt": token.expires_at,
+        "expiresIn": seconds_left(token.expires_at, now),
+        "profile": profile,
+    }
+
+
+def loopback_address(redirect_url: str) -> tuple[str, int, str] | None:
+    """Return ``(host, port, path)`` to listen on for this redirect, or None.
+
+    Only plain http to a loopback host with an explicit port qualifies
+    (RFC 8252 section 7.3); ``localhost`` is served on 127.0.0.1.
+    """
+    parts = urlsplit(redirect_url)
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if parts.scheme.lower() != "http" or port is None or port == 0:
+        return None
+    if host in _LOOPBACK_NAMES:
+        return "127.0.0.1", port, parts.path or "/"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not address.is_loopback:
+        return None
+    return str(address), port, parts.path or "/"

@@ -1,0 +1,181 @@
+"""The stdio JSON-RPC helper (``ticktick-signon serve``): pygls dispatch over the sign-on service.
+
+Each handler parses its params, calls one service method and lets the error
+tree speak for itself. pygls's ``JsonRPCProtocol`` dispatches and writes the
+frames; this module adds what pygls 2.1 leaves out for a non-LSP server:
+replies to unparsable frames and batches, requests without ``params``, error
+replies without tracebacks, and one lock around stdout shared by every thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import types
+from concurrent.futures import Future
+from typing import Any, BinaryIO
+
+from pygls.protocol import JsonRPCNotification, JsonRPCProtocol, JsonRPCRequestMessage, default_converter
+from pygls.server import JsonRPCServer
+
+from . import messages
+from .errors import InternalError, InvalidRequest, MethodNotFound, ParseError, RequestCancelled, SignonError
+from .framing import BadFrame, read_frame
+from .signon_service import SignonService
+
+log = logging.getLogger(__name__)
+
+METHODS = ("startSignon", "completeSignon", "getToken", "getStatus", "signOut")
+NOTIFICATIONS = ("signonCompleted", "signonFailed")
+
+
+class _LockedWriter:
+    """stdout for pygls: whole frames, one writer at a time (handlers run in threads too)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def write(self, data: bytes) -> None:
+        with self._lock:
+            self._stream.write(data)
+            self._stream.flush()
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class HelperProtocol(JsonRPCProtocol):
+    """pygls's JSON-RPC protocol, fed decoded bodies and replying with the project's errors."""
+
+    def receive(self, body: bytes) -> None:
+        """Decode one frame's body and dispatch it; every failure gets an error reply."""
+        try:
+            envelope = messages.parse_envelope(json.loads(body))
+        except (ValueError, RecursionError):
+            self.send_error(None, ParseError("The message is not valid JSON; send one JSON-RPC object per frame."))
+            return
+        except InvalidRequest as error:
+            self.send_error(error.data.pop("id", None), error)
+            return
+        if envelope.method is None:
+            log.debug("Ignoring a response from the client")
+        elif envelope.is_request:
+            if envelope.method not in self.fm.features:
+                self.send_error(envelope.id, MethodNotFound(f"There is no method {envelope.method!r}; see docs/protocol.md."))
+                return
+            self.handle_message(JsonRPCRequestMessage(envelope.id, envelope.method, "2.0", envelope.params))  # type: ignore[arg-type]
+        else:
+            params = envelope.params
+            if isinstance(params, dict):  # pygls reads $/cancelRequest's id as an attribute
+                params = types.SimpleNamespace(**params)
+            self.handle_message(JsonRPCNotification(envelope.method, "2.0", params))
+
+    def send_error(self, msg_id: int | str | None, error: SignonError) -> None:
+        """Send an error reply (``id`` null when the request's id is unknown)."""
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": error.to_dict()})
+
+    def _send_handler_result(self, future: Future[Any], *, msg_id: Any) -> None:
+        # Replaces pygls's version, which puts the traceback of unexpected errors in the reply.
+        self._request_futures.pop(msg_id, None)
+        if future.cancelled():
+            self.send_error(msg_id, RequestCancelled("The request was cancelled."))
+            return
+        error = future.exception()
+        if error is None:
+            self._send_data({"jsonrpc": "2.0", "id": msg_id, "result": future.result()})
+        elif isinstance(error, SignonError):
+            log.info("Request failed: %s (%d)", error.kind, error.code)
+            self.send_error(msg_id, error)
+        else:
+            log.error("Unexpected error in a request", exc_info=error)
+            self.send_error(msg_id, InternalError("The helper hit an unexpected error; see its log, then try again."))
+
+    def _serialize_message(self, data: Any) -> Any:
+        return data if isinstance(data, dict) else super()._serialize_message(data)
+
+
+class LoopbackNotifier:
+    """Turns loopback-listener outcomes into ``signonCompleted`` / ``signonFailed`` notifications."""
+
+    def __init__(self, protocol: JsonRPCProtocol) -> None:
+        self._protocol = protocol
+
+    def completed(self, profile: str, expires_at: int) -> None:
+        self._protocol.notify("signonCompleted", {"profile": profile, "expiresAt": expires_at})
+
+    def failed(self, profile: str, error: SignonError) -> None:
+        self._protocol.notify("signonFailed", {"profile": profile, "error": error.to_dict()})
+
+
+def create_server(service: SignonService) -> JsonRPCServer:
+    """Build the helper: a pygls ``JsonRPCServer`` with the five methods of docs/protocol.md."""
+    server = JsonRPCServer(HelperProtocol, default_converter, max_workers=4)
+
+    @server.feature("startSignon")
+    def start_signon(params: Any) -> dict[str, Any]:
+        return service.start(messages.parse_start(params))
+
+    @server.feature("completeSignon")
+    @server.thread()  # the token exchange can take seconds; other requests go on meanwhile
+    def complete_signon(params: Any) -> dict[str, Any]:
+        request = messages.parse_complete(params)
+        return service.complete(request.redirect_url, request.profile)
+
+    @server.feature("getToken")
+    def get_token(params: Any) -> dict[str, Any]:
+        request = messages.parse_get_token(params)
+        return service.get_token(request.profile, request.min_valid_seconds)
+
+    @server.feature("getStatus")
+    def get_status(params: Any) -> dict[str, Any]:
+        return service.status(messages.parse_profile(params, "getStatus").profile)
+
+    @server.feature("signOut")
+    def sign_out(params: Any) -> dict[str, Any]:
+        request = messages.parse_sign_out(params)
+        return service.sign_out(request.profile, request.forget)
+
+    return server
+
+
+def serve(service: SignonService, stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """Answer frames from ``stdin`` on ``stdout`` until stdin closes, then stop cleanly.
+
+    Args:
+        service: the sign-on service; the helper tells it about loopback events.
+        stdin: the binary input stream.
+        stdout: the binary output stream; nothing else may write to it.
+    """
+    server = create_server(service)
+    protocol: HelperProtocol = server.protocol  # type: ignore[assignment]
+    protocol.set_writer(_LockedWriter(stdout))
+    service.set_events(LoopbackNotifier(protocol))
+    log.info("Helper ready on stdio")
+    try:
+        while (frame := read_frame(stdin)) is not None:
+            if isinstance(frame, BadFrame):
+                error_cls = InvalidRequest if frame.too_large else ParseError
+                protocol.send_error(None, error_cls(frame.reason))
+                continue
+            try:
+                protocol.receive(frame.body)
+            except BrokenPipeError:
+                raise
+            except Exception:  # the helper must outlive any one message
+                log.exception("Unexpected error while handling a message")
+    except BrokenPipeError:
+        log.info("The client closed stdout; stopping")
+    finally:
+        log.info("stdin closed; stopping")
+        service.close()
+        server.thread_pool.shutdown(wait=True)
+
+
+def run_stdio(service: SignonService) -> None:
+    """Serve on the process's stdin/stdout; stray prints go to stderr so frames stay clean."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr
+    serve(service, stdin, stdout)

@@ -1,0 +1,151 @@
+"""The token cache: the only code that reads or writes the shared cache file.
+
+One JSON file (``config.json``) in a 0700 folder, 0600 itself; every write
+happens under a filelock and lands with ``os.replace``, so readers in other
+processes never see a torn file. Reads are cached in memory and revalidated
+with one ``stat``; a file changed within the last seconds is re-read anyway,
+because two writes in one filesystem-timestamp tick can look identical to
+``stat`` (git's "racy clean" problem).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TypeVar
+
+from .errors import ConfigUnreadable
+from .private_files import UnsafePathError, check_not_symlink, ensure_private_dir, read_private, write_private
+from .records import Cache
+
+log = logging.getLogger(__name__)
+
+ENV_CONFIG_DIR = "TICKTICK_SIGNON_CONFIG_DIR"
+CACHE_NAME = "config.json"
+APP_NAME = "ticktick-signon"
+#: A lock held longer than this is reported instead of waited on forever.
+LOCK_TIMEOUT_SECONDS = 15.0
+#: Files modified more recently than this are always re-read (see module docstring).
+RACY_SECONDS = 2.0
+
+T = TypeVar("T")
+_StatKey = tuple[int, int, int, int]
+
+
+def default_config_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Return the cache folder: ``$TICKTICK_SIGNON_CONFIG_DIR``, else platformdirs' user config dir."""
+    override = environ.get(ENV_CONFIG_DIR)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs  # deferred: the common case of an override needs none of it
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def _key(info: os.stat_result) -> _StatKey:
+    return (info.st_ino, info.st_mtime_ns, info.st_size, info.st_ctime_ns)
+
+
+class TokenStore:
+    """Reads and writes the cache document; safe across threads and processes."""
+
+    def __init__(self, directory: Path, clock: Callable[[], float] = time.time) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / CACHE_NAME
+        self.lock_path = self.directory / f"{CACHE_NAME}.lock"
+        self._clock = clock
+        self._mutex = threading.Lock()
+        self._cached: tuple[_StatKey, Cache] | None = None
+
+    def _unreadable(self, reason: str) -> ConfigUnreadable:
+        return ConfigUnreadable(
+            f"The cache file {self.path} cannot be used ({reason}); fix or remove it, then try again.",
+            path=str(self.path),
+        )
+
+    def _load(self) -> Cache:
+        try:
+            raw, info = read_private(self.path)
+        except FileNotFoundError:
+            return Cache()
+        except UnsafePathError:
+            raise self._unreadable("it is a symlink or not a regular file") from None
+        except PermissionError:
+            raise self._unreadable("permission denied") from None
+        try:
+            cache = Cache.from_json(json.loads(raw))
+        except (ValueError, UnicodeDecodeError) as exc:
+            # The file is left as it is: it may hold the only copy of a user's settings.
+            raise self._unreadable(f"not a valid cache: {type(exc).__name__}") from None
+        with self._mutex:
+            self._cached = (_key(info), cache)
+        return cache
+
+    def read(self) -> Cache:
+        """Return the current cache document (empty if there is no file).
+
+        Raises:
+            ConfigUnreadable: the file exists but cannot be read or parsed.
+        """
+        with self._mutex:
+            cached = self._cached
+        if cached is not None:
+            try:
+                info = os.stat(self.path, follow_symlinks=False)
+            except FileNotFoundError:
+                return Cache()
+            except OSError:
+                info = None
+            if (
+                info is not None
+                and _key(info) == cached[0]
+                and self._clock() - info.st_mtime > RACY_SECONDS
+            ):
+                return cached[1]
+        return self._load()
+
+    def update(self, change: Callable[[Cache], tuple[Cache, T]]) -> T:
+        """Apply ``change`` to the freshest document under the lock and save what it returns.
+
+        Args:
+            change: takes the current document, returns ``(new document, result)``.
+                It runs under the cross-process lock, so keep it pure and quick.
+
+        Returns:
+            The ``result`` part of what ``change`` returned.
+
+        Raises:
+            ConfigUnreadable: the file (or its folder or lock) cannot be used;
+                the file is left untouched.
+        """
+        from filelock import FileLock, Timeout  # deferred: readers never need it
+
+        try:
+            ensure_private_dir(self.directory)
+            check_not_symlink(self.lock_path)
+        except UnsafePathError:
+            raise self._unreadable("its folder or lock file is a symlink") from None
+        except PermissionError:
+            raise self._unreadable("permission denied") from None
+        try:
+            with FileLock(self.lock_path, timeout=LOCK_TIMEOUT_SECONDS, mode=0o600):
+                current = self._load()
+                new, result = change(current)
+                if new != current:
+                    data = json.dumps(new.to_json(), indent=2, sort_keys=True).encode() + b"\n"
+                    try:
+                        write_private(self.path, data)
+                    except UnsafePathError:
+                        raise self._unreadable("it is a symlink or not a regular file") from None
+                    with self._mutex:
+                        self._cached = None
+        except Timeout:
+            raise self._unreadable(
+                f"another process has held its lock for over {LOCK_TIMEOUT_SECONDS:.0f} seconds"
+            ) from None
+        return result
