@@ -1,0 +1,420 @@
+"""The side-by-side benchmark: the helper and its CLI against their floors, interleaved, in one run.
+
+    python benchmarks/run.py            # the full table (>= 15 runs per row)
+    python benchmarks/run.py --quick    # a smoke run: every row, few iterations
+
+Each run measures every row once, the project and its floor back to back (the
+order flips every run), so a load spike on a shared machine hits both sides of
+a pair. A row's verdict uses the median of the per-run ratios; mins and medians
+of both sides are printed too. Prints one Markdown table and writes JSON
+(default benchmarks/results/latest.json). Nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from scale_worker import BASE_EXPIRES_AT, PROFILE, write_token  # noqa: E402
+from stdio_client import StdioServer  # noqa: E402
+
+import ticktick_signon  # noqa: E402
+from ticktick_signon.token_store import TokenStore  # noqa: E402
+
+SANDBOX_ID, SANDBOX_SECRET = "sandbox-client", "sandbox-secret"
+SCOPE = "tasks:read tasks:write"
+
+#: (key, what is measured, project side, floor side, target ratio or None, unit)
+ROWS: list[tuple[str, str, str, str, float | None, str]] = [
+    ("cold_start", "cold start: spawn, first `getToken` reply (token cached)", "`ticktick-signon serve`",
+     "bare pygls `JsonRPCServer` (`benchmarks/floor_server.py`)", 1.10, "ms"),
+    ("warm_get_token", "warm `getToken` round trip ({calls} calls, per call)", "helper", "same floor server", 1.10, "us"),
+    ("idle_rss", "idle memory (RSS after the first reply)", "helper", "same floor server", 1.10, "MiB"),
+    ("token_cli", "`ticktick-signon token` as a whole process", "CLI", "`python -c pass`", 2.5, "ms"),
+    ("complete_signon", "`completeSignon` against the sandbox, exchange included", "helper",
+     "one bare httpx POST of the same form", 1.20, "ms"),
+    ("import_pyticktick", "reference: `python -c \"import pyticktick\"`", "`import pyticktick`", "`python -c pass`",
+     None, "ms"),
+]
+SCALE = {"helpers": 8, "calls": 2000, "writes": 100}
+
+
+# -- set-up ----------------------------------------------------------------------------
+
+
+def helper_argv() -> list[str]:
+    """``ticktick-signon`` as installed next to this interpreter (what editors spawn), else ``-m``."""
+    script = Path(sys.executable).with_name("ticktick-signon")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ticktick_signon"]
+
+
+def base_env(config_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTICKTICK_", "TICKTICK_SIGNON_"))}
+    env["TICKTICK_SIGNON_CONFIG_DIR"] = str(config_dir)
+    env["NO_PROXY"] = "*"
+    return env
+
+
+def precompile() -> None:
+    """Write the bytecode an installed package has, so no side pays for compiling.
+
+    (A wheel install compiles at install time; an editable one on first import,
+    unless PYTHONDONTWRITEBYTECODE is set, as it is in some sandboxes.)
+    """
+    compileall.compile_dir(str(Path(ticktick_signon.__file__).parent), quiet=1)
+    compileall.compile_dir(str(HERE), quiet=1, maxlevels=0)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Sandbox:
+    """``ticktick-signon sandbox --auto-approve`` in its own process, like a remote provider."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [*helper_argv(), "sandbox", "--port", str(self.port), "--auto-approve"],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the sandbox provider did not start") from None
+                time.sleep(0.05)
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# -- one sample of each row --------------------------------------------------------------
+
+
+GET_TOKEN = {"profile": PROFILE}
+
+
+def server_sample(argv: list[str], env: dict[str, str], calls: int) -> dict[str, float]:
+    """Spawn a server: time to the first reply, RSS then, then ``calls`` warm round trips."""
+    server = StdioServer(argv, env)
+    try:
+        server.call("getToken", GET_TOKEN)
+        cold = time.perf_counter() - server.started
+        rss = server.rss_kib() / 1024
+        t = time.perf_counter()
+        for _ in range(calls):
+            server.call("getToken", GET_TOKEN)
+        warm = (time.perf_counter() - t) / calls
+    finally:
+        if server.close() != 0:
+            raise RuntimeError(f"{argv} did not exit cleanly when its stdin closed")
+    return {"cold_start": cold * 1e3, "idle_rss": rss, "warm_get_token": warm * 1e6}
+
+
+def process_ms(argv: list[str], env: dict[str, str], expect: int = 0) -> float:
+    t = time.perf_counter()
+    done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - t
+    if done.returncode != expect:
+        raise RuntimeError(f"{argv} exited {done.returncode}: {done.stderr.decode(errors='replace')[-500:]}")
+    return elapsed * 1e3
+
+
+class SignonBench:
+    """completeSignon through a warm helper vs a bare httpx POST, each with a fresh single-use code."""
+
+    def __init__(self, sandbox: Sandbox, env: dict[str, str]) -> None:
+        self.sandbox = sandbox
+        self.redirect = f"http://127.0.0.1:{free_port()}/callback"
+        self.helper = StdioServer([*helper_argv(), "serve"], dict(env, TICKTICK_SIGNON_AUTH_URL=sandbox.base_url))
+        self.browser = httpx.Client(follow_redirects=False, timeout=20)
+        t = time.perf_counter()
+        self.helper.call("completeSignon", {"redirectUrl": self._authorized_redirect()})
+        #: The first exchange also imports httpx inside the helper; reported, not in the ratio.
+        self.first_ms = (time.perf_counter() - t) * 1e3
+
+    def _authorized_redirect(self) -> str:
+        started = self.helper.call("startSignon", {
+            "clientId": SANDBOX_ID, "clientSecret": SANDBOX_SECRET, "redirectUrl": self.redirect,
+            "profile": "bench", "listen": False,
+        })
+        answer = self.browser.get(started["authorizeUrl"])
+        if answer.status_code != 302:
+            raise RuntimeError(f"the sandbox did not approve (HTTP {answer.status_code})")
+        return answer.headers["location"]
+
+    def helper_ms(self) -> float:
+        redirect = self._authorized_redirect()
+        t = time.perf_counter()
+        result = self.helper.call("completeSignon", {"redirectUrl": redirect})
+        elapsed = time.perf_counter() - t
+        assert result["accessToken"]
+        return elapsed * 1e3
+
+    def floor_ms(self) -> float:
+        code = parse_qs(urlsplit(self._authorized_redirect()).query)["code"][0]
+        form = {"code": code, "grant_type": "authorization_code", "scope": SCOPE, "redirect_uri": self.redirect}
+        t = time.perf_counter()
+        answer = httpx.post(f"{self.sandbox.base_url}/oauth/token", data=form, auth=(SANDBOX_ID, SANDBOX_SECRET),
+                            headers={"Accept": "application/json"}, timeout=20)
+        elapsed = time.perf_counter() - t
+        if answer.status_code != 200 or "access_token" not in answer.json():
+            raise RuntimeError(f"the bare POST failed (HTTP {answer.status_code})")
+        return elapsed * 1e3
+
+    def close(self) -> None:
+        self.browser.close()
+        self.helper.close()
+
+
+def paired(project: Callable[[], Any], floor: Callable[[], Any], project_first: bool) -> tuple[Any, Any]:
+    if project_first:
+        a = project()
+        return a, floor()
+    b = floor()
+    return project(), b
+
+
+# -- the scale row --------------------------------------------------------------------------
+
+
+def run_scale(env: dict[str, str], config_dir: Path, helpers: int, calls: int, writes: int,
+              call_us: float) -> dict[str, Any]:
+    """``helpers`` readers (each its own helper) against one writer; check every read."""
+    initial = str(uuid.uuid4())
+    write_token(TokenStore(config_dir), initial, 0)
+    # Spread the writes over about the time the reads take (all helpers share the cores).
+    cores = os.cpu_count() or 1
+    expected = helpers * calls * call_us * 1e-6 * 1.5 / min(cores, helpers)
+    interval = max(0.001, expected / max(writes, 1))
+    worker = [sys.executable, str(HERE / "scale_worker.py")]
+    procs = [
+        subprocess.Popen([*worker, "client", "--calls", str(calls), "--helper", json.dumps([*helper_argv(), "serve"])],
+                         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for _ in range(helpers)
+    ]
+    procs.append(subprocess.Popen([*worker, "writer", "--writes", str(writes), "--interval", f"{interval:.6f}"],
+                                  env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+    for proc in procs:
+        if proc.stdout.readline().strip() != "ready":  # type: ignore[union-attr]
+            raise RuntimeError("a scale worker failed to start")
+    for proc in procs:
+        proc.stdin.write("go\n")  # type: ignore[union-attr]
+        proc.stdin.flush()  # type: ignore[union-attr]
+    outputs = []
+    for proc in procs:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        if proc.wait(timeout=600) != 0 or not line:
+            raise RuntimeError("a scale worker failed")
+        outputs.append(json.loads(line))
+    return check_scale(outputs[:-1], outputs[-1]["writes"], initial, writes)
+
+
+def check_scale(clients: list[dict[str, Any]], writes: list[list[Any]], initial: str, planned: int) -> dict[str, Any]:
+    """Count errors, torn reads and stale reads.
+
+    A read is *torn* if its token is none the writer wrote, or its expiry belongs
+    to another write; *stale* if it returned a write older than the last write
+    that had completed before the read was sent, or older than what the same
+    reader saw before.
+    """
+    import bisect
+
+    seq_of = {initial: 0, **{token: seq for seq, token, _ in writes}}
+    done_at = [t for _, _, t in writes]  # completion times, in write order
+    errors = torn = stale = went_back = 0
+    seen: set[int] = set()
+    during = 0
+    reads = 0
+    for client in clients:
+        last = -1
+        if client["exit"] != 0:
+            errors += 1
+        for started, token, expires_at, error in client["reads"]:
+            reads += 1
+            if error is not None:
+                errors += 1
+                continue
+            seq = seq_of.get(token)
+            if seq is None or expires_at != BASE_EXPIRES_AT + seq:
+                torn += 1
+                continue
+            seen.add(seq)
+            completed_before = bisect.bisect_left(done_at, started)  # writes 1..n done before this read
+            if seq < completed_before:
+                stale += 1
+            if seq < last:
+                went_back += 1
+            last = max(last, seq)
+            if done_at and done_at[0] <= started <= done_at[-1]:
+                during += 1
+    span = (max(c["finished"] for c in clients) - min(c["started"] for c in clients)) / 1e9
+    return {
+        "helpers": len(clients),
+        "calls": reads,
+        "seconds": span,
+        "calls_per_second": reads / span if span else 0.0,
+        "writes": len(writes),
+        "writes_planned": planned,
+        "errors": errors,
+        "torn": torn,
+        "stale": stale + went_back,
+        "stale_older_than_completed_write": stale,
+        "stale_went_back": went_back,
+        "distinct_tokens_seen": len(seen),
+        "reads_while_writing": during,
+        "ok": errors == 0 and torn == 0 and stale == 0 and went_back == 0 and len(writes) == planned,
+    }
+
+
+# -- report --------------------------------------------------------------------------------
+
+
+def summarize(project: list[float], floor: list[float], target: float | None) -> dict[str, Any]:
+    ratios = [p / f for p, f in zip(project, floor)]
+    ratio = statistics.median(ratios)
+    return {
+        "project": {"min": min(project), "median": statistics.median(project), "samples": project},
+        "floor": {"min": min(floor), "median": statistics.median(floor), "samples": floor},
+        "ratio_median_of_runs": ratio,
+        "ratio_of_mins": min(project) / min(floor),
+        "target": target,
+        "met": None if target is None else ratio <= target,
+    }
+
+
+def fmt(value: float, unit: str) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def render(report: dict[str, Any]) -> str:
+    calls = report["config"]["warm_calls"]
+    lines = [
+        "| row | this project (min / median) | floor (min / median) | ratio (median of runs) | target | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, what, project, floor, _, unit in ROWS:
+        row = report["rows"][key]
+        p, f = row["project"], row["floor"]
+        target = row["target"]
+        verdict = "reference" if target is None else ("met" if row["met"] else "**missed**")
+        lines.append(
+            f"| {what.format(calls=f'{calls:,}')} | {project}: {fmt(p['min'], unit)} / {fmt(p['median'], unit)} {unit}"
+            f" | {floor}: {fmt(f['min'], unit)} / {fmt(f['median'], unit)} {unit}"
+            f" | {row['ratio_median_of_runs']:.2f} | {'-' if target is None else f'<= {target:.2f}'} | {verdict} |"
+        )
+    s = report["scale"]
+    lines.append(
+        f"| scale: {s['helpers']} helpers x {s['calls'] // max(s['helpers'], 1):,} `getToken` calls,"
+        f" a 9th process rewriting the token {s['writes']} times | {s['calls_per_second']:,.0f} calls/s in total;"
+        f" {s['errors']} errors, {s['torn']} torn, {s['stale']} stale ({s['distinct_tokens_seen']} distinct tokens seen)"
+        f" | - | - | 0 errors / torn / stale | {'met' if s['ok'] else '**missed**'} |"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 3 runs, few calls, a small scale row")
+    parser.add_argument("--runs", type=int, help="runs per row (default 15; 3 with --quick)")
+    parser.add_argument("--calls", type=int, help="warm getToken calls per run (default 5000; 200 with --quick)")
+    parser.add_argument("--json", type=Path, default=HERE / "results" / "latest.json", help="where to write the JSON")
+    args = parser.parse_args(argv)
+    runs = args.runs or (3 if args.quick else 15)
+    calls = args.calls or (200 if args.quick else 5000)
+    scale = {"helpers": 8, "calls": 50, "writes": 10} if args.quick else dict(SCALE)
+
+    precompile()
+    cli = helper_argv()
+    helper = [*cli, "serve"]
+    floor = [sys.executable, str(HERE / "floor_server.py")]
+    samples: dict[str, tuple[list[float], list[float]]] = {row[0]: ([], []) for row in ROWS}
+    with tempfile.TemporaryDirectory(prefix="ticktick-signon-bench-") as tmp:
+        config_dir = Path(tmp) / "config"
+        env = base_env(config_dir)
+        write_token(TokenStore(config_dir), str(uuid.uuid4()), 0)
+        sandbox = Sandbox(base_env(Path(tmp) / "sandbox"))
+        signon = SignonBench(sandbox, base_env(Path(tmp) / "signon"))
+        try:
+            # One untimed round of everything: page cache, bytecode, first-import effects.
+            server_sample(helper, env, 10), server_sample(floor, env, 10)
+            process_ms([*cli, "token"], env), process_ms([sys.executable, "-c", "pass"], env)
+            process_ms([sys.executable, "-c", "import pyticktick"], env)
+            for run in range(runs):
+                first = run % 2 == 0
+                print(f"run {run + 1}/{runs}", file=sys.stderr, flush=True)
+                p, f = paired(lambda: server_sample(helper, env, calls), lambda: server_sample(floor, env, calls), first)
+                for key in ("cold_start", "warm_get_token", "idle_rss"):
+                    samples[key][0].append(p[key])
+                    samples[key][1].append(f[key])
+                bare = lambda: process_ms([sys.executable, "-c", "pass"], env)  # noqa: E731
+                p, f = paired(lambda: process_ms([*cli, "token"], env), bare, first)
+                samples["token_cli"][0].append(p)
+                samples["token_cli"][1].append(f)
+                p, f = paired(lambda: process_ms([sys.executable, "-c", "import pyticktick"], env), bare, first)
+                samples["import_pyticktick"][0].append(p)
+                samples["import_pyticktick"][1].append(f)
+                p, f = paired(signon.helper_ms, signon.floor_ms, first)
+                samples["complete_signon"][0].append(p)
+                samples["complete_signon"][1].append(f)
+            first_complete_ms = signon.first_ms
+        finally:
+            signon.close()
+            sandbox.close()
+        print("scale row", file=sys.stderr, flush=True)
+        call_us = statistics.median(samples["warm_get_token"][0])
+        scale_result = run_scale(env, config_dir, scale["helpers"], scale["calls"], scale["writes"], call_us)
+
+    rows = {key: summarize(*samples[key], target) for key, _, _, _, target, _ in ROWS}
+    report = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+                    "load_average": os.getloadavg()},
+        "config": {"runs": runs, "warm_calls": calls, "quick": args.quick, "scale": scale, "helper": helper},
+        "units": {key: unit for key, *_, unit in ROWS},
+        "rows": rows,
+        "first_complete_signon_ms": first_complete_ms,
+        "scale": scale_result,
+        "all_targets_met": all(r["met"] in (True, None) for r in rows.values()) and scale_result["ok"],
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(render(report))
+    print(f"\nfirst completeSignon of the helper (imports httpx): {first_complete_ms:.1f} ms; JSON: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
