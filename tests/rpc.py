@@ -56,10 +56,11 @@ class HelperProcess:
         self._reader.start()
 
     @classmethod
-    def spawn(cls, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> HelperProcess:
+    def spawn(cls, env: dict[str, str] | None = None, args: tuple[str, ...] = (), umask: int = -1) -> HelperProcess:
         stderr_file = tempfile.TemporaryFile()
         process = subprocess.Popen(
-            [sys.executable, "-m", "ticktick_signon", *args, "serve"],
+            umask=umask,
+            args=[sys.executable, "-m", "ticktick_signon", *args, "serve"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr_file,

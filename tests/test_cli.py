@@ -53,6 +53,17 @@ class TestSandboxLogin:
         assert status["signedIn"] is True and status["clientId"] == "sandbox-client"
         assert cli("token").returncode == 3  # the default profile was not touched
 
+    def test_debug_logs_hold_no_secret_code_or_token(self, config_dir: Path, tmp_path: Path) -> None:
+        log_file = tmp_path / "cli.log"
+        done = cli("--log-level", "debug", "--log-file", str(log_file), "login", "--sandbox", "--print")
+        assert done.returncode == 0, done.stderr
+        cache = json.loads((config_dir / "config.json").read_text())["profiles"]["sandbox"]
+        logs = done.stderr + log_file.read_text()
+        assert "Sign-on completed" in logs and "Token endpoint answered HTTP 200" in logs
+        for secret in (cache["clientSecret"], cache["token"]["accessToken"], "code="):
+            assert secret not in logs
+        assert cache["token"]["accessToken"] in done.stdout  # only where --print asked for it
+
     def test_console_script_and_print(self, config_dir: Path) -> None:
         done = subprocess.run([str(SCRIPT), "login", "--sandbox", "--print"], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr

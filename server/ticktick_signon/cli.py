@@ -30,11 +30,16 @@ CLIPBOARD_COMMANDS = (
 )
 
 
+#: Libraries whose own logs carry what must not leak: pygls logs every frame (tokens,
+#: secrets in params); httpx and httpcore log URLs and headers (authorization codes).
+_CHATTY_LIBRARIES = ("pygls", "httpx", "httpcore")
+
+
 class _NoArgs(logging.Filter):
-    """Drops the arguments of pygls's log records, which can hold request params and replies."""
+    """Drops the arguments of those libraries' log records, which can hold secrets."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name.startswith("pygls") and record.args:
+        if record.name.split(".")[0] in _CHATTY_LIBRARIES and record.args:
             record.msg, record.args = f"{record.msg} (details withheld)", ()
         return True
 
@@ -54,8 +59,8 @@ def configure_logging(level: str, log_file: Path | None) -> None:
         handler.addFilter(_NoArgs())
         root.addHandler(handler)
     root.setLevel(level.upper())
-    # pygls logs every frame it sends at INFO, tokens included.
-    logging.getLogger("pygls").setLevel(max(logging.WARNING, root.level))
+    for name in _CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
 def _fail(error: SignonError) -> NoReturn:

@@ -110,6 +110,8 @@ class SandboxProvider:
         self.expires_in = expires_in
         self.token_fault: str | None = None
         self.slow_seconds = 5.0
+        #: Where the "redirect" fault points the client (a test can watch it stays untouched).
+        self.redirect_target = "http://127.0.0.1:9/steal"
         self.stats = _Stats()
         self._host, self._port = host, port
         self._clock = clock
@@ -298,7 +300,7 @@ def _faulty_answer(fault: str, provider: SandboxProvider) -> tuple[int, dict[str
         "negative-expires-in": (200, as_json, json.dumps({**token, "expires_in": -5}).encode()),
         "string-expires-in": (200, as_json, json.dumps({**token, "expires_in": "soon"}).encode()),
         "huge-expires-in": (200, as_json, json.dumps({**token, "expires_in": 10**30}).encode()),
-        "redirect": (307, {"Location": "http://127.0.0.1:9/steal"}, b""),
+        "redirect": (307, {"Location": provider.redirect_target}, b""),
     }
     return bodies.get(fault)
 
