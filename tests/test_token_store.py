@@ -131,3 +131,15 @@ def test_config_dir_comes_from_env_or_platformdirs(tmp_path: Path) -> None:
     import platformdirs
 
     assert default_config_dir({}) == Path(platformdirs.user_config_dir("ticktick-signon", appauthor=False))
+
+
+def test_temp_files_left_by_a_dead_writer_are_swept(config_dir: Path) -> None:
+    store = TokenStore(config_dir)
+    store.update(with_token("t1"))
+    leftover = config_dir / ".config.json.4242.deadbeef.tmp"
+    leftover.write_text("half a write")
+    unrelated = config_dir / "notes.txt"
+    unrelated.write_text("mine")
+    store.update(with_token("t2"))
+    assert not leftover.exists() and unrelated.read_text() == "mine"
+    assert store.read().profile("default").token.access_token == "t2"

@@ -109,6 +109,18 @@ class TokenStore:
                 return cached[1]
         return self._load()
 
+    def _sweep_temp_files(self) -> None:
+        # Temp files are only ever written under the lock we hold, so any left
+        # now belong to a writer that died between create and replace.
+        prefix = f".{CACHE_NAME}."
+        for entry in os.scandir(self.directory):
+            if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+                try:
+                    os.unlink(entry.path)
+                    log.info("Removed %s, left by a writer that stopped mid-write", entry.name)
+                except OSError:
+                    pass
+
     def update(self, change: Callable[[Cache], tuple[Cache, T]]) -> T:
         """Apply ``change`` to the freshest document under the lock and save what it returns.
 
@@ -137,6 +149,7 @@ class TokenStore:
                 current = self._load()
                 new, result = change(current)
                 if new != current:
+                    self._sweep_temp_files()
                     data = json.dumps(new.to_json(), indent=2, sort_keys=True).encode() + b"\n"
                     try:
                         write_private(self.path, data)
