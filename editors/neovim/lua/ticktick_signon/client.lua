@@ -1,0 +1,181 @@
+-- The one `ticktick-signon serve` process of this Neovim, spoken to through vim.lsp.rpc.
+-- Starts lazily, fails pending requests when the process dies, and stops on VimLeavePre.
+
+local M = {}
+
+local current -- { rpc = <vim.lsp.rpc client>, cmd = {...}, pending = {}, stopping = bool }
+local handlers = {} -- notification method -> function(params)
+local exit_hooks = {} -- function(code, signal, expected)
+
+--- Counters the tests and :checkhealth read: how many processes were started, how the last one ended.
+M.stats = { started = 0, last_exit = nil }
+
+local function local_error(kind, message)
+  return { kind = kind, message = message, data = { kind = kind } }
+end
+M.local_error = local_error
+
+local function cmd_text(cmd)
+  return table.concat(cmd, " ")
+end
+
+--- Fail every request still waiting on `instance`: rpc drops its callbacks when the process exits.
+local function fail_pending(instance, err)
+  local pending = instance.pending
+  instance.pending = {}
+  for _, callback in pairs(pending) do
+    callback(err)
+  end
+end
+
+local function on_exit(instance, code, signal)
+  M.stats.last_exit = { code = code, signal = signal }
+  if current == instance then
+    current = nil
+  end
+  local how = signal ~= 0 and ("signal " .. signal) or ("exit code " .. code)
+  fail_pending(
+    instance,
+    local_error(
+      "helperExited",
+      ("The ticktick-signon helper stopped (%s) before answering; check `%s` in a terminal, "
+        .. "or see :checkhealth ticktick_signon."):format(how, cmd_text(instance.cmd))
+    )
+  )
+  for _, hook in ipairs(exit_hooks) do
+    hook(code, signal, instance.stopping)
+  end
+end
+
+local function spawn(cmd, dispatchers)
+  -- Neovim 0.10 changed the signature from (cmd, args, ...) to (cmd_list, ...).
+  if vim.fn.has("nvim-0.10") == 1 then
+    return pcall(vim.lsp.rpc.start, cmd, dispatchers)
+  end
+  return pcall(vim.lsp.rpc.start, cmd[1], vim.list_slice(cmd, 2), dispatchers)
+end
+
+--- Start the helper unless it runs already.
+--- @return table|nil instance, table|nil err
+function M.ensure(cmd)
+  if current then
+    return current
+  end
+  if type(cmd) ~= "table" or type(cmd[1]) ~= "string" or cmd[1] == "" then
+    return nil, local_error("helperNotFound", "The helper command is not set; give setup() a cmd list.")
+  end
+  -- Checked up front: a missing binary otherwise gets rpc's warning about a "language server".
+  if vim.fn.executable(cmd[1]) ~= 1 then
+    return nil,
+      local_error(
+        "helperNotFound",
+        ("The ticktick-signon helper `%s` was not found; install it (pip install ticktick-signon) "
+          .. "or give its path in require('ticktick_signon').setup({ cmd = {...} })."):format(cmd[1])
+      )
+  end
+  local instance = { cmd = vim.deepcopy(cmd), pending = {}, stopping = false }
+  local ok, rpc_or_err = spawn(cmd, {
+    notification = function(method, params)
+      local handler = handlers[method]
+      if handler then
+        handler(params or {})
+      end
+    end,
+    on_exit = function(code, signal)
+      -- Called from libuv's process callback, where most of the API is off limits.
+      vim.schedule(function()
+        on_exit(instance, code, signal)
+      end)
+    end,
+  })
+  if not ok or not rpc_or_err then
+    return nil,
+      local_error(
+        "helperNotFound",
+        ("The ticktick-signon helper `%s` could not be started (%s)."):format(cmd_text(cmd), tostring(rpc_or_err))
+      )
+  end
+  instance.rpc = rpc_or_err
+  current = instance
+  M.stats.started = M.stats.started + 1
+  vim.api.nvim_create_autocmd("VimLeavePre", {
+    group = vim.api.nvim_create_augroup("ticktick_signon_helper", { clear = true }),
+    callback = function()
+      M.stop()
+    end,
+  })
+  return instance
+end
+
+--- The JSON-RPC error as clients branch on it: code and data.kind, never the message text.
+local function from_rpc_error(err)
+  local data = type(err.data) == "table" and err.data or {}
+  return { code = err.code, kind = data.kind, message = err.message, data = data }
+end
+
+--- Send `method` and call `callback(err, result)` once, whatever happens to the process.
+function M.request(cmd, method, params, callback)
+  local instance, start_err = M.ensure(cmd)
+  if not instance then
+    callback(start_err)
+    return
+  end
+  if params ~= nil and next(params) == nil then
+    params = nil -- an empty Lua table would be sent as [], which is not a by-name params object
+  end
+  local key = {}
+  instance.pending[key] = callback
+  local sent = instance.rpc.request(method, params, function(err, result)
+    local waiting = instance.pending[key]
+    if not waiting then
+      return
+    end
+    instance.pending[key] = nil
+    if err then
+      waiting(from_rpc_error(err))
+    else
+      waiting(nil, result)
+    end
+  end)
+  if not sent then
+    instance.pending[key] = nil
+    callback(local_error("helperExited", "The ticktick-signon helper is not running; try again."))
+  end
+end
+
+--- Register the handler of a server notification (signonCompleted, signonFailed).
+function M.on_notification(method, handler)
+  handlers[method] = handler
+end
+
+--- Register `hook(code, signal, expected)`, run when the helper process ends.
+function M.on_exit(hook)
+  table.insert(exit_hooks, hook)
+end
+
+function M.running()
+  return current ~= nil
+end
+
+--- The command of the running helper, or nil.
+function M.running_cmd()
+  return current and current.cmd
+end
+
+--- Stop the helper (SIGTERM, as Neovim does for language servers); the next request starts a new one.
+function M.stop()
+  local instance = current
+  if not instance then
+    return
+  end
+  current = nil
+  instance.stopping = true
+  local rpc = instance.rpc
+  if rpc.terminate then
+    pcall(rpc.terminate)
+  elseif rpc.handle and not rpc.handle:is_closing() then
+    pcall(rpc.handle.kill, rpc.handle, 15)
+  end
+end
+
+return M

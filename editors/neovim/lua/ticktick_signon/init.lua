@@ -1,0 +1,370 @@
+-- :TickTick and the Lua API: sign in, hand out the token, show status, sign out.
+-- All the OAuth work happens in the ticktick-signon helper; this only asks it and tells the user.
+
+local client = require("ticktick_signon.client")
+local report = require("ticktick_signon.report")
+
+local M = {}
+
+local WARN, ERROR = vim.log.levels.WARN, vim.log.levels.ERROR
+
+local defaults = {
+  -- The helper's info logs would land in Neovim's LSP log, which records the helper's stderr.
+  cmd = { "ticktick-signon", "--log-level", "warning", "serve" },
+  profile = "default",
+  region = nil, -- "ticktick" or "dida365"; nil: the saved one, else ticktick
+  client_id = nil, -- nil: the saved one, else $PYTICKTICK_V1_CLIENT_ID, else asked
+  redirect_url = nil, -- nil: the saved one, else $PYTICKTICK_V1_OAUTH_REDIRECT_URL, else http://127.0.0.1:8080/
+  listen = true, -- let the helper catch the browser's redirect on loopback
+  open = nil, -- nil: the platform's opener; false: only show the URL; a function(url); or a command list
+}
+
+local option_types = {
+  cmd = { "table" },
+  profile = { "string" },
+  region = { "string" },
+  client_id = { "string" },
+  redirect_url = { "string" },
+  listen = { "boolean" },
+  open = { "function", "table", "boolean" },
+}
+
+local config = vim.deepcopy(defaults)
+
+--- Optional: change the helper command, profile, region, client id, redirect URL, listen or opener.
+function M.setup(opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then
+    error("ticktick_signon.setup() takes a table of options", 2)
+  end
+  for key, value in pairs(opts) do
+    local allowed = option_types[key]
+    if not allowed then
+      error(("ticktick_signon.setup(): unknown option '%s'"):format(tostring(key)), 2)
+    end
+    if not vim.tbl_contains(allowed, type(value)) then
+      error(("ticktick_signon.setup(): '%s' must be a %s"):format(key, table.concat(allowed, " or ")), 2)
+    end
+  end
+  if opts.cmd and (type(opts.cmd[1]) ~= "string" or opts.cmd[1] == "") then
+    error("ticktick_signon.setup(): 'cmd' must be a list like { 'ticktick-signon', 'serve' }", 2)
+  end
+  local old_cmd = config.cmd
+  config = vim.tbl_extend("force", vim.deepcopy(defaults), opts)
+  if client.running() and not vim.deep_equal(old_cmd, config.cmd) then
+    client.stop() -- the next request starts the helper the user asked for
+  end
+end
+
+--- The options in force (a copy).
+function M.config()
+  return vim.deepcopy(config)
+end
+
+local function request(method, params, callback)
+  client.request(config.cmd, method, params, callback)
+end
+
+local waiting = {} -- profile -> true while a loopback sign-on is expected to finish by itself
+
+local function signed_in(profile, expires_at, expires_in)
+  waiting[profile] = nil
+  report.notify(("signed in (profile %s); the token expires %s."):format(profile, report.expiry(expires_at, expires_in)))
+end
+
+client.on_notification("signonCompleted", function(params)
+  signed_in(params.profile, params.expiresAt)
+end)
+
+client.on_notification("signonFailed", function(params)
+  waiting[params.profile] = nil
+  report.error(type(params.error) == "table" and params.error or {}, params.profile)
+end)
+
+client.on_exit(function(_, _, expected)
+  if not expected and next(waiting) then
+    report.notify("the helper stopped while waiting for the browser; run :TickTick signin again.", ERROR)
+  end
+  waiting = {}
+end)
+
+-- -- opening the browser ----------------------------------------------------
+
+local function platform_opener()
+  if vim.fn.has("mac") == 1 then
+    return { "open" }
+  elseif vim.fn.has("win32") == 1 then
+    return { "rundll32", "url.dll,FileProtocolHandler" }
+  elseif vim.fn.has("wsl") == 1 and vim.fn.executable("wslview") == 1 then
+    return { "wslview" }
+  elseif vim.fn.executable("xdg-open") == 1 then
+    return { "xdg-open" }
+  elseif vim.fn.has("wsl") == 1 and vim.fn.executable("explorer.exe") == 1 then
+    return { "explorer.exe" }
+  end
+  return nil
+end
+
+local function open_failed(why)
+  report.notify(("could not open a browser (%s); open the URL above yourself."):format(why), WARN)
+end
+
+local function open_url(url)
+  local open = config.open
+  if open == false then
+    return
+  end
+  if type(open) == "function" then
+    local ok, err = pcall(open, url)
+    if not ok then
+      open_failed(tostring(err))
+    end
+    return
+  end
+  local cmd
+  if type(open) == "table" then
+    cmd = vim.list_extend(vim.deepcopy(open), { url })
+  elseif vim.ui.open then -- Neovim 0.10+: respects the user's own override
+    local ok, handle, err = pcall(vim.ui.open, url)
+    if not ok or not handle then
+      open_failed(tostring(ok and err or handle))
+    end
+    return
+  else
+    cmd = platform_opener()
+    if not cmd then
+      return open_failed("no xdg-open, open or wslview found")
+    end
+    table.insert(cmd, url)
+  end
+  local ok, job = pcall(vim.fn.jobstart, cmd, { detach = true })
+  if not ok or job <= 0 then
+    open_failed(("`%s` could not be run"):format(cmd[1]))
+  end
+end
+
+-- -- sign-in ------------------------------------------------------------------
+
+local prompts = {
+  clientId = "TickTick client id (from developer.ticktick.com/manage): ",
+}
+
+--- Ask for each missing credential, then `done(values)`, or `done(nil)` if the user gives up.
+local function ask_missing(missing, done)
+  local values, i = {}, 0
+  local function ask_next()
+    i = i + 1
+    local name = missing[i]
+    if name == nil then
+      return done(values)
+    end
+    if name == "clientSecret" then
+      -- inputsecret: the secret is not echoed, and not kept in the input history.
+      local ok, secret = pcall(vim.fn.inputsecret, "TickTick client secret (not shown): ")
+      if not ok or secret == "" then
+        return done(nil)
+      end
+      values.clientSecret = secret
+      return ask_next()
+    end
+    vim.ui.input({ prompt = prompts[name] or ("TickTick " .. name .. ": ") }, function(answer)
+      if answer == nil or vim.trim(answer) == "" then
+        return done(nil)
+      end
+      values[name] = vim.trim(answer)
+      ask_next()
+    end)
+  end
+  ask_next()
+end
+
+-- The redirect URL holds a (single-use) authorization code: keep it out of the ShaDa file.
+local function forget_history(url)
+  local pattern = "\\V" .. vim.fn.escape(url, "\\")
+  for _, history in ipairs({ "cmd", "input" }) do
+    pcall(vim.fn.histdel, history, pattern)
+  end
+end
+
+local function complete(url)
+  url = vim.trim(url)
+  forget_history(url)
+  request("completeSignon", { redirectUrl = url }, function(err, result)
+    if err then
+      return report.error(err, config.profile)
+    end
+    signed_in(result.profile, result.expiresAt, result.expiresIn)
+  end)
+end
+
+local function ask_redirect()
+  vim.ui.input({ prompt = "TickTick: paste the URL your browser ended on: " }, function(url)
+    if url == nil or vim.trim(url) == "" then
+      return report.notify(
+        "no URL given; run :TickTick paste {url} with the address your browser ends on (within 10 minutes).",
+        WARN
+      )
+    end
+    complete(url)
+  end)
+end
+
+local function present(started)
+  local lines = { "sign in with your browser; if it does not open, visit:", started.authorizeUrl }
+  if started.listening then
+    waiting[started.profile] = true
+    table.insert(
+      lines,
+      ("Waiting for the browser to come back to %s (or run :TickTick paste {url} with the address it ends on)."):format(
+        started.redirectUrl
+      )
+    )
+  end
+  report.notify(table.concat(lines, "\n"))
+  open_url(started.authorizeUrl)
+  if not started.listening then
+    ask_redirect()
+  end
+end
+
+function M.signin()
+  local function attempt(extra, asked)
+    local params = {
+      profile = config.profile,
+      region = config.region,
+      clientId = config.client_id,
+      redirectUrl = config.redirect_url,
+      listen = config.listen,
+    }
+    for key, value in pairs(extra) do
+      params[key] = value
+    end
+    request("startSignon", params, function(err, started)
+      if not err then
+        return present(started)
+      end
+      local missing = err.code == -32602 and err.data.missing
+      if type(missing) == "table" and #missing > 0 and not asked then
+        return ask_missing(missing, function(values)
+          if not values then
+            return report.notify("sign-in cancelled.", WARN)
+          end
+          attempt(values, true)
+        end)
+      end
+      report.error(err, config.profile)
+    end)
+  end
+  attempt({}, false)
+end
+
+--- Finish a sign-in with the URL the browser ended on (asked for when `url` is nil).
+function M.paste(url)
+  if url == nil or vim.trim(url) == "" then
+    return ask_redirect()
+  end
+  complete(url)
+end
+
+-- -- token, status, sign-out ---------------------------------------------------
+
+--- For other plugins: `callback(err, token, result)`; err has code, kind and message (see :help).
+--- opts: { profile = ..., min_valid_seconds = ... }.
+function M.get_token(callback, opts)
+  if type(callback) ~= "function" then
+    error("get_token needs a callback: get_token(function(err, token) ... end)", 2)
+  end
+  opts = opts or {}
+  local params = { profile = opts.profile or config.profile, minValidSeconds = opts.min_valid_seconds }
+  request("getToken", params, function(err, result)
+    if err then
+      return callback(err, nil, nil)
+    end
+    callback(nil, result.accessToken, result)
+  end)
+end
+
+function M.token()
+  M.get_token(function(err, token, result)
+    if err then
+      return report.error(err, config.profile)
+    end
+    local where = "the unnamed register (no clipboard provider; paste it with p)"
+    local copied = false
+    if vim.fn.has("clipboard") == 1 then
+      copied = pcall(vim.fn.setreg, "+", token)
+      where = copied and "the + register (clipboard)" or "the unnamed register (the clipboard refused it)"
+    end
+    if not copied then
+      vim.fn.setreg('"', token)
+    end
+    report.notify(
+      ("copied the token of profile %s to %s; it expires %s."):format(
+        result.profile,
+        where,
+        report.expiry(result.expiresAt, result.expiresIn)
+      )
+    )
+  end)
+end
+
+function M.status()
+  request("getStatus", { profile = config.profile }, function(err, status)
+    if err then
+      return report.error(err, config.profile)
+    end
+    report.notify(report.status(status))
+  end)
+end
+
+function M.signout(forget)
+  request("signOut", { profile = config.profile, forget = forget or nil }, function(err, result)
+    if err then
+      return report.error(err, config.profile)
+    end
+    waiting[config.profile] = nil
+    local what = result.signedOut and ("signed out of profile %s; its token was removed."):format(config.profile)
+      or ("profile %s had no token to remove."):format(config.profile)
+    if forget then
+      what = what .. " Its saved client id and secret are forgotten too."
+    end
+    report.notify(what)
+  end)
+end
+
+-- -- :TickTick -------------------------------------------------------------------
+
+M.subcommands = {
+  signin = function()
+    M.signin()
+  end,
+  paste = function(args)
+    M.paste(table.concat(args, ""))
+  end,
+  token = function()
+    M.token()
+  end,
+  status = function()
+    M.status()
+  end,
+  signout = function(_, bang)
+    M.signout(bang)
+  end,
+}
+
+--- The body of :TickTick (opts as nvim_create_user_command gives them).
+function M.command(opts)
+  local name = opts.fargs[1]
+  local run = name and M.subcommands[name]
+  if not run then
+    -- The argument is not echoed: it may be a redirect URL with its code.
+    return report.notify(
+      (name and "unknown subcommand" or "give a subcommand")
+        .. "; use :TickTick signin, paste {url}, token, status or signout.",
+      WARN
+    )
+  end
+  run(vim.list_slice(opts.fargs, 2), opts.bang)
+end
+
+return M

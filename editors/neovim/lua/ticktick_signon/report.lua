@@ -1,0 +1,150 @@
+-- Turns helper results and errors into the sentences and vim.notify levels the user sees.
+-- Every message is built from codes and non-secret fields; tokens, secrets and codes never enter.
+
+local M = {}
+
+local levels = vim.log.levels
+
+--- Send one message through vim.notify with the plugin's prefix.
+function M.notify(message, level)
+  vim.notify("TickTick: " .. message, level or levels.INFO, { title = "TickTick" })
+end
+
+--- "2027-05-27 18:46 (in 179 days)" for a unix time; "expired" when past.
+function M.expiry(expires_at, expires_in)
+  if type(expires_at) ~= "number" then
+    return "at an unknown time"
+  end
+  local when = os.date("%Y-%m-%d %H:%M", expires_at)
+  local left = type(expires_in) == "number" and expires_in or (expires_at - os.time())
+  if left <= 0 then
+    return ("on %s (expired)"):format(when)
+  end
+  local days = math.floor(left / 86400)
+  if days >= 1 then
+    return ("on %s (in %d day%s)"):format(when, days, days == 1 and "" or "s")
+  end
+  local hours = math.floor(left / 3600)
+  if hours >= 1 then
+    return ("on %s (in %d hour%s)"):format(when, hours, hours == 1 and "" or "s")
+  end
+  local minutes = math.max(1, math.floor(left / 60))
+  return ("on %s (in %d minute%s)"):format(when, minutes, minutes == 1 and "" or "s")
+end
+
+-- Things the user fixes by acting (sign in again, paste the right URL, click Allow) are warnings;
+-- a broken helper, provider, network or cache file is an error.
+local by_code = {
+  [-32001] = {
+    levels.WARN,
+    function(_, profile)
+      return ("not signed in (profile %s); run :TickTick signin."):format(profile)
+    end,
+  },
+  [-32002] = {
+    levels.WARN,
+    function(_, profile)
+      return ("the token of profile %s has expired (or expires too soon); run :TickTick signin."):format(profile)
+    end,
+  },
+  [-32003] = {
+    levels.WARN,
+    function()
+      return "no sign-in is waiting for that URL (already used, or older than 10 minutes); run :TickTick signin again."
+    end,
+  },
+  [-32004] = {
+    levels.WARN,
+    function()
+      return "that URL belongs to another sign-in attempt; paste the URL of the latest one, or run :TickTick signin again."
+    end,
+  },
+  [-32005] = {
+    levels.WARN,
+    function(err)
+      local why = type(err.data.error) == "string" and (" (" .. err.data.error .. ")") or ""
+      return ("access was denied in the browser%s; run :TickTick signin and choose Allow."):format(why)
+    end,
+  },
+  [-32006] = {
+    levels.ERROR,
+    function(err)
+      return "TickTick refused the token exchange: " .. tostring(err.message)
+    end,
+  },
+  [-32007] = {
+    levels.ERROR,
+    function(err)
+      return "could not reach TickTick: " .. tostring(err.message)
+    end,
+  },
+  [-32008] = {
+    levels.ERROR,
+    function(err)
+      local path = type(err.data.path) == "string" and err.data.path or "the token cache"
+      return ("%s cannot be read; fix or delete it, then try again."):format(path)
+    end,
+  },
+  [-32602] = {
+    levels.WARN,
+    function(err)
+      return tostring(err.message)
+    end,
+  },
+}
+
+--- The level an error deserves (vim.log.levels.*).
+function M.level_of(err)
+  local known = err.code and by_code[err.code]
+  if known then
+    return known[1]
+  end
+  return levels.ERROR
+end
+
+--- One sentence for `err` (from the client module), for `profile`.
+function M.describe(err, profile)
+  err.data = type(err.data) == "table" and err.data or {}
+  local known = err.code and by_code[err.code]
+  if known then
+    return known[2](err, profile)
+  end
+  return tostring(err.message or "the helper failed without saying why.")
+end
+
+--- Tell the user about `err` at the level its code deserves.
+function M.error(err, profile)
+  M.notify(M.describe(err, profile), M.level_of(err))
+end
+
+--- The :TickTick status text for a getStatus result.
+function M.status(status)
+  local lines = {}
+  local head = ("profile %s: "):format(status.profile)
+  if status.signedIn then
+    table.insert(lines, head .. "signed in; the token expires " .. M.expiry(status.expiresAt, status.expiresIn) .. ".")
+  elseif type(status.expiresAt) == "number" then
+    table.insert(lines, head .. "the token expired " .. M.expiry(status.expiresAt, status.expiresIn) .. "; run :TickTick signin.")
+  else
+    table.insert(lines, head .. "not signed in; run :TickTick signin.")
+  end
+  if status.pendingSignon then
+    table.insert(lines, "A sign-in is waiting for the browser (or for :TickTick paste {url}).")
+  end
+  local details = {}
+  if type(status.clientId) == "string" then
+    table.insert(details, "client id " .. status.clientId)
+  end
+  if type(status.region) == "string" then
+    table.insert(details, "region " .. status.region)
+  end
+  if type(status.configPath) == "string" then
+    table.insert(details, "cache " .. status.configPath)
+  end
+  if #details > 0 then
+    table.insert(lines, table.concat(details, ", ") .. ".")
+  end
+  return table.concat(lines, "\n")
+end
+
+return M

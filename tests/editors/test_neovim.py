@@ -1,0 +1,209 @@
+"""The Neovim client's suite (editors/neovim/tests), one pytest test per Lua case.
+
+Each case runs in its own headless Neovim with private XDG folders and cache, talking
+to the real helper (this interpreter's ``-m ticktick_signon serve``) and the sandbox
+provider started here over loopback. Skipped, with the reason, when nvim >= 0.7 is absent;
+TICKTICK_TEST_NVIM picks another nvim binary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN_DIR = ROOT / "editors" / "neovim"
+TESTS_DIR = PLUGIN_DIR / "tests"
+MIN_VERSION = (0, 7)
+CASE_TIMEOUT = 150
+
+pytestmark = pytest.mark.editor
+
+# Runs the Lua runner; if the runner itself cannot load, say why and quit instead of idling forever.
+_BOOT = (
+    "lua local ok, err = pcall(dofile, vim.env.TTS_TESTS_DIR .. '/runner.lua') "
+    "if not ok then io.stderr:write('runner failed: ' .. tostring(err) .. '\\n') vim.cmd('cquit 2') end"
+)
+
+
+def _find_nvim() -> tuple[str | None, str]:
+    """The nvim binary to test with, or None and why the suite is skipped."""
+    nvim = os.environ.get("TICKTICK_TEST_NVIM") or shutil.which("nvim")
+    if not nvim:
+        return None, "nvim not found on PATH: install Neovim >= 0.7 (Debian: apt-get install neovim) to run this suite"
+    try:
+        banner = subprocess.run([nvim, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return None, f"{nvim} --version failed ({error}); the Neovim suite needs a working nvim >= 0.7"
+    match = re.search(r"NVIM v(\d+)\.(\d+)", banner)
+    if not match:
+        return None, f"{nvim} does not look like Neovim; the suite needs nvim >= 0.7"
+    if (int(match[1]), int(match[2])) < MIN_VERSION:
+        return None, f"{nvim} is {match[0]}; the Neovim plugin and its suite need 0.7 or later"
+    return nvim, ""
+
+
+NVIM, SKIP_REASON = _find_nvim()
+
+
+def _nvim_env(tmp: Path, extra: dict[str, str]) -> dict[str, str]:
+    """The environment of one test Neovim: private home and XDG folders, no clipboard or display."""
+    env = dict(os.environ)  # tests/conftest.py already scrubbed credentials and set the cache folder
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "TMUX", "NVIM", "NVIM_LISTEN_ADDRESS", "VIMINIT", "MYVIMRC"):
+        env.pop(name, None)
+    folders = {
+        "HOME": "home",
+        "XDG_CONFIG_HOME": "xdg/config",
+        "XDG_DATA_HOME": "xdg/data",
+        "XDG_STATE_HOME": "xdg/state",
+        "XDG_CACHE_HOME": "xdg/cache",
+        "XDG_RUNTIME_DIR": "xdg/run",
+    }
+    for name, sub in folders.items():
+        path = tmp / sub
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        env[name] = str(path)
+    env.update(
+        TTS_PYTHON=sys.executable,
+        TTS_TMP=str(tmp),
+        TTS_TESTS_DIR=str(TESTS_DIR),
+        TTS_PLUGIN_DIR=str(PLUGIN_DIR),
+        TTS_RESULT=str(tmp / "result.json"),
+        NO_PROXY="*",
+    )
+    env.update(extra)
+    return env
+
+
+def _run_nvim(tmp: Path, extra: dict[str, str]) -> tuple[dict | None, subprocess.CompletedProcess[str] | str]:
+    """Run the Lua runner once; return its JSON verdict (None if it wrote none) and the process."""
+    assert NVIM is not None
+    tmp.mkdir(parents=True, exist_ok=True)
+    env = _nvim_env(tmp, extra)
+    cmd = [NVIM, "--headless", "-u", str(TESTS_DIR / "minimal_init.lua"), "-i", "NONE", "-n", "-c", _BOOT]
+    try:
+        proc = subprocess.run(
+            cmd, env=env, cwd=tmp, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=CASE_TIMEOUT
+        )
+    except subprocess.TimeoutExpired as expired:
+        out = (expired.stdout or b"").decode() if isinstance(expired.stdout, bytes) else (expired.stdout or "")
+        return None, f"nvim did not finish within {CASE_TIMEOUT}s; its output:\n{out}"
+    result_file = Path(env["TTS_RESULT"])
+    result = json.loads(result_file.read_text()) if result_file.exists() else None
+    return result, proc
+
+
+def _explain(result: dict | None, proc: subprocess.CompletedProcess[str] | str, tmp: Path) -> str:
+    """Everything useful to read when a case fails: its error, notifications, Neovim's and the helper's output."""
+    parts = []
+    if result is not None:
+        parts.append(f"error:\n{result.get('error')}")
+        levels = {0: "TRACE", 1: "DEBUG", 2: "INFO", 3: "WARN", 4: "ERROR"}
+        notes = "\n".join(f"  [{levels.get(n['level'], n['level'])}] {n['msg']}" for n in result.get("notifications", []))
+        parts.append(f"notifications:\n{notes or '  (none)'}")
+        if result.get("prompts"):
+            parts.append(f"prompts: {result['prompts']}")
+        parts.append(f":messages:\n{result.get('messages', '').strip()}")
+    else:
+        parts.append("the runner wrote no verdict")
+    if isinstance(proc, str):
+        parts.append(proc)
+    else:
+        parts.append(f"nvim exit status {proc.returncode}\nstdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}")
+    for log in sorted(tmp.glob("xdg/**/lsp.log")):  # the helper's stderr, as vim.lsp.rpc records it
+        parts.append(f"{log.relative_to(tmp)} (helper stderr):\n{log.read_text(errors='replace')[-4000:]}")
+    return "\n\n".join(parts)
+
+
+def _list_cases() -> list[str]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="nvim-list-") as tmp:
+        result, proc = _run_nvim(Path(tmp), {"TTS_MODE": "list"})
+        if result is None:
+            raise RuntimeError("could not list the Neovim test cases:\n" + _explain(result, proc, Path(tmp)))
+        return result["cases"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "nvim_case" not in metafunc.fixturenames:
+        return
+    if NVIM is None:
+        metafunc.parametrize("nvim_case", [pytest.param(None, marks=pytest.mark.skip(reason=SKIP_REASON))], ids=["nvim"])
+        return
+    cases = _list_cases()
+    ids = [re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:80] for name in cases]
+    metafunc.parametrize("nvim_case", cases, ids=ids)
+
+
+def _helpers_left(config_dir: str) -> list[str]:
+    """Helper processes (serve) still running with this test's cache folder."""
+    marker = f"TICKTICK_SIGNON_CONFIG_DIR={config_dir}".encode()
+    left = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
+            state = (proc / "stat").read_text().split(") ")[-1][:1]
+        except OSError:
+            continue
+        if b"serve" in cmdline and marker in environ and state != "Z":
+            left.append(f"{proc.name}: {b' '.join(cmdline).decode(errors='replace')}")
+    return left
+
+
+def test_neovim_case(nvim_case: str, auth_url: str, config_dir: Path, tmp_path: Path) -> None:
+    """One Lua case in a fresh headless Neovim, against the helper and the sandbox at ``auth_url``."""
+    result, proc = _run_nvim(tmp_path / "nvim", {"TTS_CASE": nvim_case})
+    if result is None or not result.get("ok"):
+        pytest.fail(f"Neovim case {nvim_case!r} failed\n\n" + _explain(result, proc, tmp_path / "nvim"), pytrace=False)
+    if Path("/proc/self/environ").exists():
+        deadline = time.monotonic() + 10
+        while (left := _helpers_left(str(config_dir))) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not left, f"the helper outlived Neovim (it must stop on VimLeavePre): {left}"
+
+
+# The harness's own cases (editors/neovim/tests/selftest): each but the first must be reported as failed.
+SELFTEST = {
+    "passes": None,
+    "a failed assertion fails": "the sum: expected 3, got 2",
+    "a wait that times out fails": "timed out waiting for something that never happens",
+    "an error inside a callback fails": "boom from a callback",
+    "a secret in a notification fails": "the client secret appeared in notification 1",
+    "a token in :messages fails": "the access token appeared in messages",
+}
+
+
+@pytest.mark.skipif(NVIM is None, reason=SKIP_REASON)
+@pytest.mark.parametrize("name", list(SELFTEST), ids=lambda name: re.sub(r"[^A-Za-z0-9]+", "-", name))
+def test_harness_reports_failures(name: str, tmp_path: Path) -> None:
+    """The Lua harness fails a case for each way a case can go wrong, and passes the one that is right."""
+    extra = {"TTS_CASE": name, "TTS_SPEC_DIR": str(TESTS_DIR / "selftest")}
+    result, proc = _run_nvim(tmp_path, extra)
+    assert result is not None, _explain(result, proc, tmp_path)
+    expected = SELFTEST[name]
+    if expected is None:
+        assert result["ok"], _explain(result, proc, tmp_path)
+    else:
+        assert not result["ok"], f"the harness passed a case that must fail:\n{_explain(result, proc, tmp_path)}"
+        assert expected in result["error"], result["error"]
+
+
+def test_every_selftest_case_is_checked(tmp_path: Path) -> None:
+    """The selftest cases and the table above name the same cases."""
+    if NVIM is None:
+        pytest.skip(SKIP_REASON)
+    result, proc = _run_nvim(tmp_path, {"TTS_MODE": "list", "TTS_SPEC_DIR": str(TESTS_DIR / "selftest")})
+    assert result is not None, _explain(result, proc, tmp_path)
+    assert result["cases"] == list(SELFTEST)
