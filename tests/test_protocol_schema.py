@@ -13,6 +13,7 @@ import copy
 import json
 import os
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -220,6 +221,47 @@ def test_loopback_failure_notification_matches_the_schema(
     assert failed["profile"] == "lb"
     leaf = LEAF_BY_KIND[kind]
     assert (failed["error"]["code"], failed["error"]["data"]["kind"]) == (leaf.code, leaf.kind)
+
+
+def test_expired_listening_signon_notification_matches_the_schema(tmp_path: Path) -> None:
+    """The 10-minute expiry cannot be waited out in a test; a clock that jumps 599.8 s after the
+    start makes the real service and the helper's real notifier send it within a second."""
+    import threading
+
+    from ticktick_signon.messages import parse_start
+    from ticktick_signon.signon_service import SignonService
+    from ticktick_signon.token_store import TokenStore
+
+    started_at = time.time()
+    calls = []
+
+    def clock() -> float:
+        calls.append(None)
+        return started_at if len(calls) == 1 else started_at + 599.8
+
+    sent: list[dict[str, Any]] = []
+    done = threading.Event()
+
+    class Recorder:
+        def notify(self, method: str, params: Any) -> None:
+            sent.append({"jsonrpc": "2.0", "method": method, "params": params})
+            done.set()
+
+    service = SignonService(TokenStore(tmp_path / "config"), clock=clock, environ={})
+    service.set_events(server.LoopbackNotifier(Recorder()))  # type: ignore[arg-type]
+    try:
+        result = service.start(
+            parse_start({**CREDENTIALS, "redirectUrl": f"http://127.0.0.1:{free_port()}/cb", "profile": "late"})
+        )
+        assert result["listening"] is True
+        assert done.wait(10), "no notification after the listener's time ran out"
+    finally:
+        service.close()
+    [message] = sent
+    assert_valid(None, message)
+    assert message["method"] == "signonFailed"
+    assert message["params"]["profile"] == "late"
+    assert (message["params"]["error"]["code"], message["params"]["error"]["data"]["kind"]) == (-32003, "noPendingSignon")
 
 
 # -- every error in the error tree, provoked for real --------------------------------
