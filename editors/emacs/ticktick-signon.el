@@ -132,6 +132,9 @@ Nil means the failure happened on Emacs's side (e.g. no helper)."
   "Return the last non-empty line the helper of CONN wrote to stderr, or nil."
   (when-let ((buffer (and conn (jsonrpc-stderr-buffer conn))))
     (when (buffer-live-p buffer)
+      ;; Its last words travel on a separate pipe and may still be on the way.
+      (when-let ((pipe (get-buffer-process buffer)))
+        (accept-process-output pipe 0.2))
       (with-current-buffer buffer
         (let ((lines (split-string (buffer-string) "\n" t "[ \t\r]+")))
           ;; Emacs's own "Process ... finished" line says nothing useful.
@@ -196,7 +199,7 @@ CODE, MESSAGE, DATA, PROFILE and CONN are as in `ticktick-signon--describe'."
          (command (cons found (cdr ticktick-signon-helper-command))))
     (unless found
       (signal 'ticktick-signon-helper-missing
-              (list (format "Cannot find the ticktick-signon helper `%s'; install it (pipx install ticktick-signon) or set `ticktick-signon-helper-command'"
+              (list (format "Cannot find the ticktick-signon helper `%s'; install the ticktick-signon Python package or set `ticktick-signon-helper-command'"
                             program)
                     nil nil)))
     (condition-case err
@@ -251,7 +254,9 @@ The helper is asked to exit by closing its input, and killed if it
 does not exit within two seconds."
   (interactive)
   (let ((conn ticktick-signon--connection)
-        (ticktick-signon--stopping t))
+        (ticktick-signon--stopping t)
+        ;; jsonrpc.el announces every exit; this one is on purpose.
+        (inhibit-message t))
     (setq ticktick-signon--connection nil)
     (when (and conn (jsonrpc-running-p conn))
       (let ((process ticktick-signon--process))

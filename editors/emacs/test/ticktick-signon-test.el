@@ -302,6 +302,16 @@ The app comes from the environment, so call this before the helper starts."
     (let ((browse-url-browser-function (ticktick-signon-test--fake-browser "allow" "print")))
       (should (eq (plist-get (ticktick-signon-sign-in) :listening) t))
       (should (equal ticktick-signon--waiting '("default")))
+      ;; Wrong pastes are refused with the reason, and the sign-in goes on.
+      (should (string-match-p "redirectUrl"
+                              (cadr (should-error (ticktick-signon-paste-redirect-url "not a url")
+                                                  :type 'user-error))))
+      (should (string-match-p "That URL belongs to an older TickTick sign-in"
+                              (cadr (should-error (ticktick-signon-paste-redirect-url
+                                                   "http://127.0.0.1:9/callback?code=abc&state=bogus")
+                                                  :type 'user-error))))
+      (should (equal ticktick-signon--waiting '("default")))
+      (should-not ticktick-signon-test--finished)
       (cl-letf (((symbol-function 'read-string)
                  (lambda (&rest _) (ticktick-signon-test--redirect))))
         ;; Recorded like a user's M-x: the URL (and its code) must stay out of the history.
@@ -473,7 +483,7 @@ The app comes from the environment, so call this before the helper starts."
   (ticktick-signon-test--with-helper
     (let ((ticktick-signon-helper-command '("/nonexistent/ticktick-signon" "serve")))
       (let ((err (should-error (ticktick-signon-status) :type 'user-error)))
-        (should (string-match-p "Cannot find the ticktick-signon helper `/nonexistent/ticktick-signon'; install it"
+        (should (string-match-p "Cannot find the ticktick-signon helper `/nonexistent/ticktick-signon'; install the ticktick-signon Python package"
                                 (cadr err))))
       (should-error (ticktick-signon-sign-in) :type 'user-error)
       (should-not ticktick-signon-test--opened)
@@ -492,7 +502,9 @@ The app comes from the environment, so call this before the helper starts."
            (list (ticktick-signon-test--env "TICKTICK_SIGNON_TEST_PYTHON") "-c"
                  "import sys; sys.stderr.write('helper broke\\n'); sys.exit(3)")))
       (let ((err (should-error (ticktick-signon-status) :type 'user-error)))
-        (should (string-match-p "The ticktick-signon helper stopped unexpectedly" (cadr err)))))))
+        (should (string-match-p "The ticktick-signon helper stopped unexpectedly (it said: helper broke)"
+                                (cadr err)))
+        (should-not ticktick-signon--connection)))))
 
 (ert-deftest ticktick-signon-test-one-helper-restarted-and-stopped ()
   "One helper, started on first use, restarted after a crash, stopped on exit."
