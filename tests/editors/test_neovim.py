@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from ticktick_signon.sandbox import SandboxProvider
+
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_DIR = ROOT / "editors" / "neovim"
 TESTS_DIR = PLUGIN_DIR / "tests"
@@ -163,8 +165,13 @@ def _helpers_left(config_dir: str) -> list[str]:
 
 
 def test_neovim_case(nvim_case: str, auth_url: str, config_dir: Path, tmp_path: Path) -> None:
-    """One Lua case in a fresh headless Neovim, against the helper and the sandbox at ``auth_url``."""
-    result, proc = _run_nvim(tmp_path / "nvim", {"TTS_CASE": nvim_case})
+    """One Lua case in a fresh headless Neovim, against the helper and the sandbox at ``auth_url``.
+
+    A second sandbox, whose tokens live 3 seconds, is there for the cases about expiry.
+    """
+    with SandboxProvider(expires_in=3) as short_lived:
+        extra = {"TTS_CASE": nvim_case, "TTS_SHORT_TOKEN_AUTH_URL": short_lived.base_url}
+        result, proc = _run_nvim(tmp_path / "nvim", extra)
     if result is None or not result.get("ok"):
         pytest.fail(f"Neovim case {nvim_case!r} failed\n\n" + _explain(result, proc, tmp_path / "nvim"), pytrace=False)
     if Path("/proc/self/environ").exists():

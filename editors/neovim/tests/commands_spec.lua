@@ -116,7 +116,7 @@ H.case("signout removes the token; a second signout says there was none; bang fo
 
   from = #H.notes
   vim.cmd("TickTick status")
-  H.contains(H.wait_note("profile default:", from).msg, "not signed in")
+  H.contains(H.wait_note("TickTick: profile default", from).msg, "not signed in")
 
   from = #H.notes
   vim.cmd("TickTick signout")
@@ -138,7 +138,7 @@ H.case("setup() chooses the profile: tokens of other profiles stay apart", funct
   H.eq(token, H.cache().profiles.work.token.accessToken)
   local from = #H.notes
   vim.cmd("TickTick status")
-  H.contains(H.wait_note("profile work:", from).msg, "signed in; the token expires")
+  H.contains(H.wait_note("TickTick: profile work", from).msg, "is signed in; the token expires")
 end)
 
 H.case("setup() rejects unknown options and wrong types with a clear error", function()
@@ -174,7 +174,7 @@ H.case("the helper missing: a clear error naming the command, no crash, get_toke
   H.setup()
   local from = #H.notes
   vim.cmd("TickTick status")
-  H.contains(H.wait_note("profile default:", from).msg, "not signed in")
+  H.contains(H.wait_note("TickTick: profile default", from).msg, "not signed in")
 end)
 
 H.case("a helper that dies at once fails the request with an error instead of hanging", function()
@@ -195,7 +195,7 @@ H.case("one helper per Neovim, started lazily and stopped on VimLeavePre", funct
   H.eq(client.stats.started, 0)
   vim.cmd("TickTick status")
   vim.cmd("TickTick token")
-  H.wait_note("profile default:")
+  H.wait_note("TickTick: profile default")
   H.wait_note("not signed in (profile default)")
   H.get_token()
   H.eq(client.stats.started, 1, "every request used the same helper")
@@ -223,4 +223,30 @@ H.case("an unreadable cache file is an error that names the file", function()
   local broken = H.wait_note("cannot be read")
   H.eq(broken.level, vim.log.levels.ERROR)
   H.contains(broken.msg, H.config_dir .. "/config.json")
+end)
+
+H.case("an expired token: status says so, token warns, get_token gives tokenExpired", function()
+  -- This sandbox issues tokens that live 3 seconds.
+  vim.env.TICKTICK_SIGNON_AUTH_URL = vim.env.TTS_SHORT_TOKEN_AUTH_URL
+  H.sign_in_by_loopback()
+  local expires_at = H.cache().profiles.default.token.expiresAt
+  H.wait_for(function()
+    return os.time() > expires_at
+  end, "the token to expire", 10000)
+
+  local from = #H.notes
+  vim.cmd("TickTick status")
+  local status = H.wait_note("TickTick: profile default", from)
+  H.contains(status.msg, "token expired on")
+  H.contains(status.msg, "(expired)")
+
+  from = #H.notes
+  vim.cmd("TickTick token")
+  local warned = H.wait_note("has expired", from)
+  H.eq(warned.level, vim.log.levels.WARN)
+  H.contains(warned.msg, ":TickTick signin")
+
+  local err, token = H.get_token()
+  H.eq(token, nil)
+  H.eq({ err.code, err.kind }, { -32002, "tokenExpired" })
 end)

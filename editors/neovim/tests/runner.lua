@@ -38,6 +38,14 @@ else
     end
   end
   if ok then
+    -- A deprecated API would break on the next Neovim release; vim.deprecate speaks through vim.notify.
+    for _, note in ipairs(H.notes) do
+      if note.msg:find("deprecated", 1, true) then
+        ok, err = false, "Neovim reported a deprecated call: " .. note.msg
+      end
+    end
+  end
+  if ok then
     ok, err = pcall(H.check_no_secrets)
   end
   result.ok = ok

@@ -27,8 +27,8 @@ H.case("signin by loopback: the browser comes back to the helper, then status an
 
   local from = #H.notes
   vim.cmd("TickTick status")
-  local status = H.wait_note("profile default:", from)
-  H.contains(status.msg, "signed in; the token expires")
+  local status = H.wait_note("TickTick: profile default", from)
+  H.contains(status.msg, "is signed in; the token expires")
   H.contains(status.msg, "client id sandbox-client")
   H.not_contains(status.msg, "not signed in")
 
@@ -199,4 +199,56 @@ H.case("the opener failing still leaves the URL on screen", function()
   H.contains(shown.msg, "if it does not open, visit")
   local warned = H.wait_note("could not open a browser")
   H.eq(warned.level, vim.log.levels.WARN)
+end)
+
+H.case("without an opener option, the platform's opener (xdg-open) opens the sign-in page", function()
+  -- A stand-in xdg-open first on PATH: both Neovim 0.7's opener and 0.10+'s vim.ui.open() use it on Linux.
+  local bin = H.tmp .. "/bin"
+  vim.fn.mkdir(bin, "p")
+  local browser = vim.tbl_map(vim.fn.shellescape, H.browser("allow", true))
+  vim.fn.writefile({ "#!/bin/sh", "exec " .. table.concat(browser, " ") .. ' "$1"' }, bin .. "/xdg-open")
+  vim.fn.setfperm(bin .. "/xdg-open", "rwx------")
+  vim.env.PATH = bin .. ":" .. vim.env.PATH
+  vim.env.BROWSER = nil
+
+  H.use_sandbox_credentials()
+  local port = H.free_port()
+  require("ticktick_signon").setup({ cmd = H.helper_cmd(), redirect_url = ("http://127.0.0.1:%d/"):format(port) })
+  vim.cmd("TickTick signin")
+  H.contains(H.wait_browser("opened"), "/oauth/authorize?")
+  H.wait_note("TickTick: signed in")
+  H.no_note("could not open a browser")
+end)
+
+H.case("the helper dying while the browser is awaited is an error, and the next sign-in starts a new one", function()
+  H.use_sandbox_credentials()
+  local port = H.free_port()
+  H.setup({ redirect_url = ("http://127.0.0.1:%d/callback"):format(port) })
+  vim.cmd("TickTick signin")
+  H.wait_note("Waiting for the browser")
+
+  -- Find our helper the way a user would (ps), by its private cache folder, and kill it.
+  local marker = "TICKTICK_SIGNON_CONFIG_DIR=" .. H.config_dir
+  local killed = 0
+  for _, pid in ipairs(vim.fn.readdir("/proc")) do
+    if pid:match("^%d+$") then
+      local env = io.open("/proc/" .. pid .. "/environ", "rb")
+      local cmdline = io.open("/proc/" .. pid .. "/cmdline", "rb")
+      local env_text, cmd_text = env and env:read("*a") or "", cmdline and cmdline:read("*a") or ""
+      if env then env:close() end
+      if cmdline then cmdline:close() end
+      if cmd_text:find("serve", 1, true) and (env_text .. "\0"):find(marker .. "\0", 1, true) then
+        (vim.uv or vim.loop).kill(tonumber(pid), 9)
+        killed = killed + 1
+      end
+    end
+  end
+  H.eq(killed, 1, "helper processes found")
+  local died = H.wait_note("helper stopped while waiting for the browser")
+  H.eq(died.level, vim.log.levels.ERROR)
+
+  H.setup({ redirect_url = ("http://127.0.0.1:%d/callback"):format(port), open = H.browser("allow", true) })
+  vim.cmd("TickTick signin")
+  H.wait_note("TickTick: signed in")
+  H.eq(require("ticktick_signon.client").stats.started, 2)
 end)

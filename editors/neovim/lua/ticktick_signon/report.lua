@@ -28,7 +28,10 @@ function M.expiry(expires_at, expires_in)
   if hours >= 1 then
     return ("on %s (in %d hour%s)"):format(when, hours, hours == 1 and "" or "s")
   end
-  local minutes = math.max(1, math.floor(left / 60))
+  local minutes = math.floor(left / 60)
+  if minutes < 1 then
+    return ("on %s (in less than a minute)"):format(when)
+  end
   return ("on %s (in %d minute%s)"):format(when, minutes, minutes == 1 and "" or "s")
 end
 
@@ -120,13 +123,15 @@ end
 --- The :TickTick status text for a getStatus result.
 function M.status(status)
   local lines = {}
-  local head = ("profile %s: "):format(status.profile)
+  local profile = status.profile
   if status.signedIn then
-    table.insert(lines, head .. "signed in; the token expires " .. M.expiry(status.expiresAt, status.expiresIn) .. ".")
+    local expiry = M.expiry(status.expiresAt, status.expiresIn)
+    table.insert(lines, ("profile %s is signed in; the token expires %s."):format(profile, expiry))
   elseif type(status.expiresAt) == "number" then
-    table.insert(lines, head .. "the token expired " .. M.expiry(status.expiresAt, status.expiresIn) .. "; run :TickTick signin.")
+    local expiry = M.expiry(status.expiresAt, status.expiresIn)
+    table.insert(lines, ("profile %s's token expired %s; run :TickTick signin."):format(profile, expiry))
   else
-    table.insert(lines, head .. "not signed in; run :TickTick signin.")
+    table.insert(lines, ("profile %s is not signed in; run :TickTick signin."):format(profile))
   end
   if status.pendingSignon then
     table.insert(lines, "A sign-in is waiting for the browser (or for :TickTick paste {url}).")
