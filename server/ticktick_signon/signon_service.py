@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import oauth
 from .errors import AuthorizationDenied, NoPendingSignon, SignonError, StateMismatch
-from .loopback import LoopbackListener, Outcome
 from .messages import StartParams
 from .records import Cache, PendingSignon, Profile, Token
 from .token_store import TokenStore
+
+if TYPE_CHECKING:  # imported where used: http.server (loopback) weighs on every helper's start-up
+    from .loopback import LoopbackListener, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,12 @@ def _default_exchange(request: oauth.TokenRequest, clock: Callable[[], float], t
     from .token_exchange import exchange_code  # deferred: pulls in httpx
 
     return exchange_code(request, clock, timeout)
+
+
+def _state_bytes(count: int) -> bytes:
+    import secrets  # deferred: it loads hashlib and OpenSSL, which getToken never needs
+
+    return secrets.token_bytes(count)
 
 
 class LoopbackEvents(Protocol):
@@ -61,7 +68,7 @@ class SignonService:
         store: TokenStore,
         *,
         clock: Callable[[], float] = time.time,
-        random_bytes: Callable[[int], bytes] = secrets.token_bytes,
+        random_bytes: Callable[[int], bytes] = _state_bytes,
         environ: Mapping[str, str] = os.environ,
         exchange: Exchange = _default_exchange,
         http_timeout: float = 20.0,
@@ -123,6 +130,8 @@ class SignonService:
         address = oauth.loopback_address(pending.redirect_url)
         if address is None:
             return False
+        from .loopback import LoopbackListener
+
         host, port, path = address
         parts = pending.redirect_url.split("/", 3)
         listener = LoopbackListener(
@@ -142,6 +151,8 @@ class SignonService:
         return True
 
     def _finish_from_listener(self, profile: str, url: str) -> Outcome:
+        from .loopback import Outcome
+
         try:
             result = self.complete(url, None)
         except (NoPendingSignon, StateMismatch):
