@@ -192,6 +192,19 @@ CODE, MESSAGE, DATA, PROFILE and CONN are as in `ticktick-signon--describe'."
 
 ;;;; The helper process
 
+(defun ticktick-signon--make-connection (&rest initargs)
+  "Make the jsonrpc connection from INITARGS, with its events log off.
+The log would pretty-print every reply, token included.  jsonrpc 1.0.17
+\(Emacs 30) renamed the initarg that turns it off and warns about the
+old one, which is all Emacs 28 and 29 know."
+  (condition-case nil
+      (apply #'make-instance 'jsonrpc-process-connection
+             :events-buffer-config '(:size 0) initargs)
+    ;; Raised while setting slots, before the process is started.
+    (invalid-slot-name
+     (apply #'make-instance 'jsonrpc-process-connection
+            :events-buffer-scrollback-size 0 initargs))))
+
 (defun ticktick-signon--start-helper ()
   "Start the helper and return its connection."
   (let* ((program (car-safe ticktick-signon-helper-command))
@@ -204,11 +217,8 @@ CODE, MESSAGE, DATA, PROFILE and CONN are as in `ticktick-signon--describe'."
                     nil nil)))
     (condition-case err
         (prog1
-            (make-instance
-             'jsonrpc-process-connection
+            (ticktick-signon--make-connection
              :name "ticktick-signon"
-             ;; The events log would pretty-print every reply, token included.
-             :events-buffer-scrollback-size 0
              :notification-dispatcher #'ticktick-signon--notification
              :on-shutdown #'ticktick-signon--on-shutdown
              :process (lambda ()
@@ -339,8 +349,16 @@ Signal `ticktick-signon-error' with a sentence about PROFILE on failure."
       ('signonFailed
        (let* ((profile (plist-get params :profile))
               (error (plist-get params :error))
-              (condition (ticktick-signon--error (plist-get error :code) (plist-get error :message)
-                                                 (plist-get error :data) profile)))
+              (code (plist-get error :code))
+              (condition
+               (if (eql code -32003)
+                   ;; Sent when the sign-in's 10 minutes ran out with no browser in sight.
+                   (list 'ticktick-signon-error
+                         (format "The TickTick sign-in of profile \"%s\" expired after 10 minutes without an answer from the browser; run M-x ticktick-signon-sign-in again"
+                                 profile)
+                         code (plist-get error :data))
+                 (ticktick-signon--error code (plist-get error :message)
+                                         (plist-get error :data) profile))))
          (message "%s" (ticktick-signon-error-message condition))
          (ticktick-signon--finished profile condition))))))
 

@@ -400,6 +400,23 @@ The app comes from the environment, so call this before the helper starts."
                              (ticktick-signon-test--messages)))
       (should (eq (plist-get (ticktick-signon-status) :signedIn) :json-false)))))
 
+(ert-deftest ticktick-signon-test-expired-sign-in-is-reported ()
+  "The helper's signonFailed for a sign-in left unanswered for 10 minutes.
+Waiting 10 minutes for the real one is too long, so the notification
+the helper sends then is handed to the client's dispatcher directly."
+  (let ((ticktick-signon--waiting (list "work"))
+        (ticktick-signon-test--finished nil)
+        (ticktick-signon-sign-in-finished-functions (list #'ticktick-signon-test--record-finished))
+        (ticktick-signon-test--messages-start (with-current-buffer (messages-buffer) (point-max))))
+    (ticktick-signon--notification
+     nil 'signonFailed
+     '(:profile "work" :error (:code -32003 :message "The sign-on expired." :data (:kind "noPendingSignon"))))
+    (should-not ticktick-signon--waiting)
+    (should (equal (mapcar #'car ticktick-signon-test--finished) '("work")))
+    (should (eql (ticktick-signon-error-code (cadr (car ticktick-signon-test--finished))) -32003))
+    (should (string-search "The TickTick sign-in of profile \"work\" expired after 10 minutes"
+                           (ticktick-signon-test--messages)))))
+
 ;;;; Token, status, sign-out
 
 (ert-deftest ticktick-signon-test-copy-token ()
