@@ -261,7 +261,8 @@ def test_expired_listening_signon_notification_matches_the_schema(tmp_path: Path
     assert_valid(None, message)
     assert message["method"] == "signonFailed"
     assert message["params"]["profile"] == "late"
-    assert (message["params"]["error"]["code"], message["params"]["error"]["data"]["kind"]) == (-32003, "noPendingSignon")
+    error = message["params"]["error"]
+    assert (error["code"], error["data"]["kind"]) == (-32003, "noPendingSignon")
 
 
 # -- every error in the error tree, provoked for real --------------------------------
