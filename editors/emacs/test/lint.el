@@ -6,7 +6,7 @@
 ;; FILE.el is compiled into OUT-DIR (so no .elc lands next to the
 ;; source) with warnings as errors and checkdoc's findings fail the
 ;; run; with "package", its headers must also parse the way package.el
-;; reads them.
+;; reads them and its commands must be autoloaded.
 
 ;;; Code:
 
@@ -32,7 +32,19 @@
       (message "lint: package %s %s requires %S"
                (package-desc-name info)
                (package-version-join (package-desc-version info))
-               (package-desc-reqs info)))))
+               (package-desc-reqs info))))
+   (let ((autoloads (expand-file-name "autoloads-check.el" out-dir)))
+     (make-directory-autoloads out-dir autoloads)
+     (with-temp-buffer
+       (insert-file-contents autoloads)
+       (dolist (command '(ticktick-signon-sign-in ticktick-signon-paste-redirect-url
+                          ticktick-signon-cancel-sign-in ticktick-signon-copy-token
+                          ticktick-signon-status ticktick-signon-sign-out
+                          ticktick-signon-get-token ticktick-signon-get-token-async))
+         (goto-char (point-min))
+         (unless (search-forward (format "(autoload '%s " command) nil t)
+           (message "lint: %s has no autoload cookie" command)
+           (setq failed t))))))
   (let* ((problems nil)
          (checkdoc-autofix-flag 'never)
          (checkdoc-create-error-function
