@@ -187,7 +187,7 @@ H.case("a provider that cannot be reached is an error, not a warning", function(
   end)
   H.forbid("abcdefgh12345678", "the authorization code")
   vim.cmd("TickTick signin")
-  local failed = H.wait_note("could not reach TickTick")
+  local failed = H.wait_note("Could not reach TickTick")
   H.eq(failed.level, vim.log.levels.ERROR)
 end)
 
@@ -251,4 +251,17 @@ H.case("the helper dying while the browser is awaited is an error, and the next 
   vim.cmd("TickTick signin")
   H.wait_note("TickTick: signed in")
   H.eq(require("ticktick_signon.client").stats.started, 2)
+end)
+
+H.case("a wrong client secret: the provider refuses the exchange, an error that never shows the secret", function()
+  vim.env.PYTICKTICK_V1_CLIENT_ID = "sandbox-client"
+  vim.env.PYTICKTICK_V1_CLIENT_SECRET = "wrong-secret-0123456789"
+  H.forbid("wrong-secret-0123456789", "the (wrong) client secret")
+  local port = H.free_port()
+  H.setup({ redirect_url = ("http://127.0.0.1:%d/callback"):format(port), open = H.browser("allow", true) })
+  vim.cmd("TickTick signin")
+  local refused = H.wait_note("refused the token request (HTTP 401)")
+  H.eq(refused.level, vim.log.levels.ERROR)
+  H.no_note("TickTick: signed in")
+  H.eq(H.cache().profiles.default, nil, "a failed sign-in saves no settings")
 end)

@@ -72,13 +72,13 @@ local by_code = {
   [-32006] = {
     levels.ERROR,
     function(err)
-      return "TickTick refused the token exchange: " .. tostring(err.message)
+      return tostring(err.message) -- the helper's sentence names the HTTP status and what to check
     end,
   },
   [-32007] = {
     levels.ERROR,
     function(err)
-      return "could not reach TickTick: " .. tostring(err.message)
+      return tostring(err.message)
     end,
   },
   [-32008] = {
