@@ -1,0 +1,391 @@
+// The VS Code side of the extension: the five commands, the status-bar item and error messages.
+// Everything here talks to the user; the helper work itself is done by HelperClient.
+
+import * as vscode from 'vscode';
+
+import { HelperClient } from './helper/client';
+import { describeError, HelperError, HelperExitedError, HelperUnavailableError, Suggestion } from './helper/errors';
+import { DEFAULT_REDIRECT_URL, ErrorCode, Region, StatusResult } from './helper/protocol';
+import { waitForSignon } from './helper/wait';
+import { daysLeft, describeStatus, formatDate, statusView } from './statusView';
+
+export const COMMANDS = {
+  signIn: 'ticktick.signIn',
+  pasteRedirectUrl: 'ticktick.pasteRedirectUrl',
+  copyToken: 'ticktick.copyToken',
+  showStatus: 'ticktick.showStatus',
+  signOut: 'ticktick.signOut',
+} as const;
+
+export interface Settings {
+  helperCommand: string;
+  profile: string;
+  region: Region;
+  clientId: string;
+  redirectUrl: string;
+  pasteRedirectUrl: boolean;
+}
+
+export function readSettings(): Settings {
+  const config = vscode.workspace.getConfiguration('ticktick');
+  return {
+    helperCommand: config.get<string>('helperCommand', 'ticktick-signon serve').trim() || 'ticktick-signon serve',
+    profile: config.get<string>('profile', 'default').trim() || 'default',
+    region: config.get<Region>('region', 'ticktick'),
+    clientId: config.get<string>('clientId', '').trim(),
+    redirectUrl: config.get<string>('redirectUrl', '').trim(),
+    pasteRedirectUrl: config.get<boolean>('pasteRedirectUrl', false),
+  };
+}
+
+export const INSTALL_DETAIL = [
+  'The extension runs the ticktick-signon helper, a small Python program.',
+  'Install it with "pipx install ticktick-signon" (or "pip install ticktick-signon"; from a checkout of the project: "pip install -e .").',
+  'If it is not on your PATH, set "TickTick: Helper Command" (ticktick.helperCommand) to its full command, for example "/path/to/python -m ticktick_signon serve".',
+].join('\n\n');
+
+const ACTIONS: Record<Suggestion, string[]> = {
+  signIn: ['Sign In'],
+  install: ['How to Install', 'Open Settings'],
+  showLog: ['Show Log'],
+  settings: ['Open Settings'],
+  paste: ['Paste Redirect URL'],
+};
+
+function secretKey(profile: string): string {
+  return `ticktick-signon.clientSecret.${profile}`;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value.trim());
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+export class TickTickCommands implements vscode.Disposable {
+  private readonly statusItem: vscode.StatusBarItem;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly client: HelperClient,
+    private readonly secrets: vscode.SecretStorage,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.statusItem = vscode.window.createStatusBarItem('ticktick.status', vscode.StatusBarAlignment.Right, 100);
+    this.statusItem.name = 'TickTick Sign-On';
+    this.disposables.push(
+      this.statusItem,
+      client.onDidSignIn(() => void this.refreshStatus()),
+      client.onDidExitUnexpectedly(() => this.showView(undefined, 'stopped')),
+    );
+  }
+
+  /** Register the commands; every one reports its failures as a message. */
+  register(): vscode.Disposable[] {
+    const entries: [string, () => Promise<unknown>][] = [
+      [COMMANDS.signIn, () => this.signIn()],
+      [COMMANDS.pasteRedirectUrl, () => this.pasteRedirectUrl()],
+      [COMMANDS.copyToken, () => this.copyToken()],
+      [COMMANDS.showStatus, () => this.showStatus()],
+      [COMMANDS.signOut, () => this.signOut()],
+    ];
+    return entries.map(([id, run]) =>
+      vscode.commands.registerCommand(id, async () => {
+        try {
+          await run();
+        } catch (error) {
+          await this.report(error, id);
+        }
+      }),
+    );
+  }
+
+  dispose(): void {
+    this.disposables.forEach((d) => d.dispose());
+  }
+
+  // -- commands ---------------------------------------------------------------------
+
+  async signIn(): Promise<void> {
+    const settings = readSettings();
+    const profile = settings.profile;
+    const status = await this.client.getStatus({ profile });
+    const clientId = settings.clientId || status.clientId || (await this.askClientId());
+    if (!clientId) {
+      return;
+    }
+    // The helper keeps the secret and redirect URL of the app it last signed in with.
+    const knownToHelper = status.clientId === clientId;
+    let clientSecret = await this.secrets.get(secretKey(profile));
+    if (!clientSecret && !knownToHelper) {
+      clientSecret = await this.askSecret(profile);
+      if (!clientSecret) {
+        return;
+      }
+    }
+    let redirectUrl: string | undefined = settings.redirectUrl || undefined;
+    if (!redirectUrl && !knownToHelper) {
+      redirectUrl = await this.askRedirectUrl();
+      if (!redirectUrl) {
+        return;
+      }
+    }
+    const params = { clientId, clientSecret, redirectUrl, profile, region: settings.region, listen: !settings.pasteRedirectUrl };
+    let started;
+    try {
+      started = await this.client.startSignon(params);
+    } catch (error) {
+      const missing = error instanceof HelperError && error.code === ErrorCode.invalidParams ? error.data.missing : undefined;
+      if (!Array.isArray(missing) || !missing.includes('clientSecret') || clientSecret) {
+        throw error;
+      }
+      params.clientSecret = await this.askSecret(profile);
+      if (!params.clientSecret) {
+        return;
+      }
+      started = await this.client.startSignon(params);
+    }
+    this.log.info(`Sign-in started (profile ${started.profile}, listening on loopback: ${started.listening}).`);
+
+    const opened = await vscode.env.openExternal(vscode.Uri.parse(started.authorizeUrl, true));
+    if (!opened) {
+      this.log.warn('The browser could not be opened for the sign-in page.');
+      void vscode.window.showWarningMessage('TickTick: the browser could not be opened. Open the sign-in page yourself, then paste the redirect URL.');
+    }
+    if (!started.listening) {
+      await this.pasteRedirectUrl(started.redirectUrl);
+      return;
+    }
+    const outcome = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: 'TickTick: allow access in your browser…',
+        cancellable: true,
+      },
+      (_progress, token) => waitForSignon(this.client, started.profile, started.stateExpiresAt, token),
+    );
+    switch (outcome.kind) {
+      case 'signedIn':
+        if (outcome.via === 'loopback') {
+          this.log.info('Signed in through the loopback listener.');
+          void vscode.window.showInformationMessage(this.signedInMessage(outcome.expiresAt));
+        }
+        return;
+      case 'failed':
+        if (outcome.error.code === ErrorCode.tokenExchangeFailed) {
+          await this.secrets.delete(secretKey(profile));
+        }
+        throw outcome.error;
+      case 'helperExited':
+        throw new HelperExitedError(null, null);
+      case 'expired':
+        throw new HelperError({ code: ErrorCode.noPendingSignon, message: 'expired', data: { kind: 'noPendingSignon' } });
+      case 'cancelled': {
+        const choice = await vscode.window.showInformationMessage(
+          'TickTick sign-in is no longer waiting for the browser. If the browser ended on a page that did not load, paste its address.',
+          'Paste Redirect URL',
+        );
+        if (choice === 'Paste Redirect URL') {
+          await this.pasteRedirectUrl(started.redirectUrl);
+        }
+        return;
+      }
+    }
+  }
+
+  async pasteRedirectUrl(redirectUrl?: string): Promise<void> {
+    const example = `${redirectUrl ?? DEFAULT_REDIRECT_URL}?code=…&state=…`;
+    const pasted = await vscode.window.showInputBox({
+      title: 'TickTick: Paste Redirect URL',
+      prompt: 'After you allow access, the browser goes to your redirect URL (the page may not load). Paste that whole address.',
+      placeHolder: example,
+      ignoreFocusOut: true,
+      validateInput: (value) => (isHttpUrl(value) ? undefined : 'Paste the whole address, starting with http:// or https://'),
+    });
+    if (!pasted) {
+      return;
+    }
+    // No profile: the helper finds the sign-on by the URL's state, whichever profile started it.
+    let token;
+    try {
+      token = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'TickTick: finishing sign-in…' },
+        () => this.client.completeSignon({ redirectUrl: pasted.trim() }),
+      );
+    } catch (error) {
+      if (error instanceof HelperError && error.code === ErrorCode.tokenExchangeFailed) {
+        // Most often a wrong secret: ask for it again next time.
+        await this.secrets.delete(secretKey(readSettings().profile));
+      }
+      throw error;
+    }
+    this.log.info(`Signed in with a pasted redirect URL (profile ${token.profile}).`);
+    void vscode.window.showInformationMessage(this.signedInMessage(token.expiresAt));
+  }
+
+  async copyToken(): Promise<void> {
+    const token = await this.client.getToken({ profile: readSettings().profile });
+    await vscode.env.clipboard.writeText(token.accessToken);
+    this.log.info('Copied the token to the clipboard.');
+    void vscode.window.showInformationMessage(`TickTick token copied to the clipboard (valid until ${formatDate(token.expiresAt)}).`);
+  }
+
+  async showStatus(): Promise<void> {
+    let status: StatusResult;
+    try {
+      status = await this.client.getStatus({ profile: readSettings().profile });
+    } finally {
+      void this.refreshStatus();
+    }
+    const actions = status.signedIn ? ['Copy Token', 'Sign Out'] : ['Sign In'];
+    const choice = await vscode.window.showInformationMessage(describeStatus(status), ...actions);
+    const target = { 'Copy Token': COMMANDS.copyToken, 'Sign Out': COMMANDS.signOut, 'Sign In': COMMANDS.signIn }[choice ?? ''];
+    if (target) {
+      await vscode.commands.executeCommand(target);
+    }
+  }
+
+  async signOut(): Promise<void> {
+    const profile = readSettings().profile;
+    const choice = await vscode.window.showWarningMessage(
+      `Sign out of TickTick (profile "${profile}")?`,
+      { modal: true, detail: '"Forget" also drops the saved client ID and secret.' },
+      'Sign Out',
+      'Sign Out and Forget Credentials',
+    );
+    if (!choice) {
+      return;
+    }
+    const forget = choice === 'Sign Out and Forget Credentials';
+    const result = await this.client.signOut({ profile, forget });
+    if (forget) {
+      await this.secrets.delete(secretKey(profile));
+    }
+    this.log.info(`Signed out (profile ${profile}, token removed: ${result.signedOut}, forget: ${forget}).`);
+    await this.refreshStatus();
+    void vscode.window.showInformationMessage(
+      result.signedOut ? 'Signed out of TickTick.' : 'You were not signed in to TickTick; nothing to sign out.',
+    );
+  }
+
+  /** The API other extensions get: the token of the configured profile. */
+  async getToken(): Promise<{ accessToken: string; expiresAt: number }> {
+    try {
+      const token = await this.client.getToken({ profile: readSettings().profile });
+      return { accessToken: token.accessToken, expiresAt: token.expiresAt };
+    } catch (error) {
+      const { message } = describeError(error);
+      throw Object.assign(new Error(message), {
+        code: error instanceof HelperError ? error.code : undefined,
+        kind: error instanceof HelperError ? error.kind : undefined,
+      });
+    }
+  }
+
+  // -- status bar ---------------------------------------------------------------------
+
+  async refreshStatus(): Promise<void> {
+    try {
+      this.showView(await this.client.getStatus({ profile: readSettings().profile }));
+    } catch (error) {
+      this.log.warn(`Could not read the sign-in status: ${describeError(error).message}`);
+      this.showView(undefined, error instanceof HelperUnavailableError ? 'unavailable' : 'stopped');
+    }
+  }
+
+  private showView(status: StatusResult | undefined, problem?: 'unavailable' | 'stopped'): void {
+    const view = statusView(status, problem);
+    this.statusItem.text = view.text;
+    this.statusItem.tooltip = view.tooltip;
+    this.statusItem.command = view.command;
+    this.statusItem.backgroundColor = view.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.statusItem.show();
+  }
+
+  // -- prompts and messages --------------------------------------------------------------
+
+  private signedInMessage(expiresAt: number): string {
+    const days = daysLeft(expiresAt - Date.now() / 1000);
+    return `Signed in to TickTick. The token is valid until ${formatDate(expiresAt)} (${days} days).`;
+  }
+
+  private askClientId(): Thenable<string | undefined> {
+    return vscode.window.showInputBox({
+      title: 'TickTick: Client ID',
+      prompt: 'The client ID of your app at developer.ticktick.com (Manage Apps). Set "ticktick.clientId" to skip this question.',
+      ignoreFocusOut: true,
+      validateInput: (value) => (value.trim() ? undefined : 'Enter the client ID'),
+    }).then((value) => value?.trim() || undefined);
+  }
+
+  private async askSecret(profile: string): Promise<string | undefined> {
+    const secret = (
+      await vscode.window.showInputBox({
+        title: 'TickTick: Client Secret',
+        prompt: "Your app's client secret. It is kept in VS Code's secret storage, never in settings.",
+        password: true,
+        ignoreFocusOut: true,
+        validateInput: (value) => (value.trim() ? undefined : 'Enter the client secret'),
+      })
+    )?.trim();
+    if (secret) {
+      await this.secrets.store(secretKey(profile), secret);
+    }
+    return secret || undefined;
+  }
+
+  private askRedirectUrl(): Thenable<string | undefined> {
+    return vscode.window
+      .showInputBox({
+        title: 'TickTick: Redirect URL',
+        prompt: "Must equal the OAuth redirect URL in your app's settings. An http://127.0.0.1:PORT/ address lets the sign-in finish by itself.",
+        value: DEFAULT_REDIRECT_URL,
+        ignoreFocusOut: true,
+        validateInput: (value) => (isHttpUrl(value) ? undefined : 'Enter an http:// or https:// URL'),
+      })
+      .then((value) => value?.trim() || undefined);
+  }
+
+  /** Tell the user what went wrong, in words, with the action that helps. */
+  async report(error: unknown, commandId: string): Promise<void> {
+    const description = describeError(error);
+    const kind = error instanceof HelperError ? `${error.kind} (${error.code})` : error instanceof Error ? error.name : 'unknown';
+    this.log.warn(`${commandId} failed: ${kind}`);
+    if (!(error instanceof HelperError) && !(error instanceof HelperUnavailableError) && !(error instanceof HelperExitedError)) {
+      this.log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    }
+    if (error instanceof HelperUnavailableError) {
+      this.showView(undefined, 'unavailable');
+    }
+    const actions = description.suggestion ? ACTIONS[description.suggestion] : [];
+    const choice = await vscode.window.showErrorMessage(description.message, ...actions);
+    switch (choice) {
+      case 'Sign In':
+        await vscode.commands.executeCommand(COMMANDS.signIn);
+        break;
+      case 'Paste Redirect URL':
+        await vscode.commands.executeCommand(COMMANDS.pasteRedirectUrl);
+        break;
+      case 'Show Log':
+        this.log.show();
+        break;
+      case 'Open Settings':
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'ticktick');
+        break;
+      case 'How to Install': {
+        const next = await vscode.window.showInformationMessage(
+          'Install the TickTick sign-on helper',
+          { modal: true, detail: INSTALL_DETAIL },
+          'Open Settings',
+        );
+        if (next === 'Open Settings') {
+          await vscode.commands.executeCommand('workbench.action.openSettings', 'ticktick.helperCommand');
+        }
+        break;
+      }
+    }
+  }
+}

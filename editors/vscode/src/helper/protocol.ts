@@ -1,0 +1,105 @@
+// The helper's wire contract (issue 2, docs/protocol.md): method names, params, results and error codes.
+// Kept as plain types so the client, the commands and the tests share one definition.
+
+export type Region = 'ticktick' | 'dida365';
+
+export interface StartSignonParams {
+  clientId?: string;
+  clientSecret?: string;
+  redirectUrl?: string;
+  profile?: string;
+  region?: Region;
+  listen?: boolean;
+}
+
+export interface StartSignonResult {
+  authorizeUrl: string;
+  state: string;
+  redirectUrl: string;
+  profile: string;
+  listening: boolean;
+  /** Unix seconds after which the state is dead. */
+  stateExpiresAt: number;
+}
+
+export interface CompleteSignonParams {
+  redirectUrl: string;
+  profile?: string;
+}
+
+export interface GetTokenParams {
+  profile?: string;
+  minValidSeconds?: number;
+}
+
+export interface TokenResult {
+  accessToken: string;
+  tokenType: string;
+  scope: string;
+  /** Unix seconds. */
+  expiresAt: number;
+  expiresIn: number;
+  profile: string;
+}
+
+export interface ProfileParams {
+  profile?: string;
+}
+
+export interface StatusResult {
+  profile: string;
+  signedIn: boolean;
+  expiresAt: number | null;
+  expiresIn: number | null;
+  pendingSignon: boolean;
+  region: Region | null;
+  clientId: string | null;
+  configPath: string;
+}
+
+export interface SignOutParams {
+  profile?: string;
+  forget?: boolean;
+}
+
+export interface SignOutResult {
+  signedOut: boolean;
+}
+
+export interface WireError {
+  code: number;
+  message: string;
+  data?: { kind?: string; [key: string]: unknown };
+}
+
+export interface SignonCompletedParams {
+  profile: string;
+  expiresAt: number;
+}
+
+export interface SignonFailedParams {
+  profile: string;
+  error: WireError;
+}
+
+/** Every error code the helper documents; clients branch on these, never on message text. */
+export const ErrorCode = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+  requestCancelled: -32800,
+  notSignedIn: -32001,
+  tokenExpired: -32002,
+  noPendingSignon: -32003,
+  stateMismatch: -32004,
+  authorizationDenied: -32005,
+  tokenExchangeFailed: -32006,
+  networkError: -32007,
+  configUnreadable: -32008,
+} as const;
+
+export type ErrorKind = keyof typeof ErrorCode;
+
+export const DEFAULT_REDIRECT_URL = 'http://127.0.0.1:8080/';

@@ -1,0 +1,288 @@
+// A stand-in for the `vscode` module, installed in Node's module loader so the real extension code
+// runs outside VS Code: prompts are answered by the test, messages, progress and the status bar recorded.
+
+import Module from 'module';
+
+type Listener<T> = (value: T) => unknown;
+
+class Emitter<T> {
+  private listeners: Listener<T>[] = [];
+  event = (listener: Listener<T>) => {
+    this.listeners.push(listener);
+    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+  };
+  fire(value: T): void {
+    [...this.listeners].forEach((l) => l(value));
+  }
+}
+
+class CancellationTokenSource {
+  private readonly emitter = new Emitter<void>();
+  token = {
+    isCancellationRequested: false,
+    onCancellationRequested: (listener: () => void) => this.emitter.event(listener),
+  };
+  cancel(): void {
+    if (!this.token.isCancellationRequested) {
+      this.token.isCancellationRequested = true;
+      this.emitter.fire();
+    }
+  }
+}
+
+export interface MessageRecord {
+  level: 'info' | 'warning' | 'error';
+  text: string;
+  items: string[];
+  modal: boolean;
+  detail?: string;
+}
+
+export interface InputRecord {
+  title?: string;
+  prompt?: string;
+  value?: string;
+  password?: boolean;
+  placeHolder?: string;
+  validateInput?: (value: string) => string | undefined | null | Thenable<string | undefined | null>;
+}
+
+export interface ProgressRecord {
+  title?: string;
+  cancellable: boolean;
+  done: boolean;
+  cancel(): void;
+}
+
+export class FakeStatusBarItem {
+  text = '';
+  tooltip: string | undefined;
+  command: string | undefined;
+  backgroundColor: { id: string } | undefined;
+  name: string | undefined;
+  visible = false;
+  disposed = false;
+  constructor(
+    readonly id: string,
+    readonly alignment: number,
+    readonly priority: number,
+  ) {}
+  show(): void {
+    this.visible = true;
+  }
+  hide(): void {
+    this.visible = false;
+  }
+  dispose(): void {
+    this.disposed = true;
+    this.visible = false;
+  }
+}
+
+/** The state of the fake editor; tests read it and script the answers. */
+export class FakeState {
+  messages: MessageRecord[] = [];
+  inputs: InputRecord[] = [];
+  progress: ProgressRecord[] = [];
+  opened: string[] = [];
+  clipboard = '';
+  logLines: string[] = [];
+  logShown = false;
+  statusItems: FakeStatusBarItem[] = [];
+  commands = new Map<string, (...args: unknown[]) => unknown>();
+  executed: string[] = [];
+  config = new Map<string, unknown>();
+  readonly configChanged = new Emitter<{ affectsConfiguration(section: string): boolean }>();
+  /** Answers an input box; undefined means the user pressed Escape. */
+  answerInput: (input: InputRecord) => string | undefined | Promise<string | undefined> = () => undefined;
+  /** Picks a message item; undefined means the message was dismissed. */
+  answerMessage: (message: MessageRecord) => string | undefined | Promise<string | undefined> = () => undefined;
+  /** What the "browser" does with a URL opened through env.openExternal. */
+  openExternal: (url: string) => boolean | Promise<boolean> = () => true;
+
+  /** Every piece of text shown to the user or logged. */
+  allText(): string {
+    return [
+      ...this.messages.map((m) => `${m.text} ${m.detail ?? ''} ${m.items.join(' ')}`),
+      ...this.inputs.map((i) => `${i.title} ${i.prompt} ${i.placeHolder ?? ''} ${i.value ?? ''}`),
+      ...this.progress.map((p) => p.title ?? ''),
+      ...this.logLines,
+      ...this.statusItems.map((s) => `${s.text} ${s.tooltip ?? ''}`),
+    ].join('\n');
+  }
+
+  setConfig(key: string, value: unknown): void {
+    this.config.set(key, value);
+    this.configChanged.fire({ affectsConfiguration: (section) => key === section || key.startsWith(`${section}.`) });
+  }
+}
+
+export let state = new FakeState();
+
+export function resetFake(): FakeState {
+  state = new FakeState();
+  return state;
+}
+
+function splitMessageArgs(level: MessageRecord['level'], text: string, rest: unknown[]): MessageRecord {
+  let modal = false;
+  let detail: string | undefined;
+  if (rest.length > 0 && typeof rest[0] === 'object' && rest[0] !== null) {
+    const options = rest.shift() as { modal?: boolean; detail?: string };
+    modal = !!options.modal;
+    detail = options.detail;
+  }
+  return { level, text, items: rest.map(String), modal, detail };
+}
+
+function showMessage(level: MessageRecord['level']) {
+  return async (text: string, ...rest: unknown[]) => {
+    const record = splitMessageArgs(level, text, rest);
+    state.messages.push(record);
+    const choice = await state.answerMessage(record);
+    return choice !== undefined && record.items.includes(choice) ? choice : undefined;
+  };
+}
+
+function logger(level: string) {
+  return (message: string) => state.logLines.push(`${level} ${message}`);
+}
+
+const fake = {
+  StatusBarAlignment: { Left: 1, Right: 2 },
+  ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
+  ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
+  ThemeColor: class {
+    constructor(readonly id: string) {}
+  },
+  EventEmitter: Emitter,
+  CancellationTokenSource,
+  Uri: {
+    parse: (value: string) => ({ toString: () => value, scheme: value.split(':')[0] }),
+  },
+  window: {
+    showInformationMessage: showMessage('info'),
+    showWarningMessage: showMessage('warning'),
+    showErrorMessage: showMessage('error'),
+    async showInputBox(options: InputRecord) {
+      state.inputs.push(options);
+      const answer = await state.answerInput(options);
+      if (answer !== undefined && options.validateInput) {
+        const problem = await options.validateInput(answer);
+        if (problem) {
+          throw new Error(`the test typed an answer the input box refuses: ${problem}`);
+        }
+      }
+      return answer;
+    },
+    async withProgress<R>(
+      options: { title?: string; cancellable?: boolean },
+      task: (progress: { report(value: unknown): void }, token: CancellationTokenSource['token']) => Promise<R>,
+    ): Promise<R> {
+      const source = new CancellationTokenSource();
+      const record: ProgressRecord = { title: options.title, cancellable: !!options.cancellable, done: false, cancel: () => source.cancel() };
+      state.progress.push(record);
+      try {
+        return await task({ report: () => undefined }, source.token);
+      } finally {
+        record.done = true;
+      }
+    },
+    createStatusBarItem(id: string, alignment: number, priority: number) {
+      const item = new FakeStatusBarItem(id, alignment, priority);
+      state.statusItems.push(item);
+      return item;
+    },
+    createOutputChannel(name: string, options?: { log?: boolean }) {
+      if (!options?.log) {
+        throw new Error('the extension must use a LogOutputChannel');
+      }
+      return {
+        name,
+        trace: logger('trace'),
+        debug: logger('debug'),
+        info: logger('info'),
+        warn: logger('warn'),
+        error: logger('error'),
+        appendLine: logger('line'),
+        append: logger('text'),
+        show: () => (state.logShown = true),
+        hide: () => undefined,
+        clear: () => undefined,
+        dispose: () => undefined,
+      };
+    },
+  },
+  commands: {
+    registerCommand(id: string, run: (...args: unknown[]) => unknown) {
+      if (state.commands.has(id)) {
+        throw new Error(`command ${id} registered twice`);
+      }
+      state.commands.set(id, run);
+      return { dispose: () => state.commands.delete(id) };
+    },
+    async executeCommand(id: string, ...args: unknown[]) {
+      state.executed.push(id);
+      const run = state.commands.get(id);
+      return run ? run(...args) : undefined;
+    },
+  },
+  env: {
+    async openExternal(uri: { toString(): string }) {
+      state.opened.push(uri.toString());
+      return state.openExternal(uri.toString());
+    },
+    clipboard: {
+      async writeText(text: string) {
+        state.clipboard = text;
+      },
+      async readText() {
+        return state.clipboard;
+      },
+    },
+  },
+  workspace: {
+    getConfiguration(section: string) {
+      return {
+        get<T>(key: string, defaultValue?: T): T | undefined {
+          const full = `${section}.${key}`;
+          return state.config.has(full) ? (state.config.get(full) as T) : defaultValue;
+        },
+        async update(key: string, value: unknown) {
+          state.setConfig(`${section}.${key}`, value);
+        },
+      };
+    },
+    onDidChangeConfiguration: (listener: Listener<{ affectsConfiguration(section: string): boolean }>) =>
+      state.configChanged.event(listener),
+  },
+};
+
+/** A SecretStorage kept in memory. */
+export class FakeSecretStorage {
+  readonly values = new Map<string, string>();
+  private readonly changed = new Emitter<{ key: string }>();
+  onDidChange = this.changed.event;
+  async get(key: string): Promise<string | undefined> {
+    return this.values.get(key);
+  }
+  async store(key: string, value: string): Promise<void> {
+    this.values.set(key, value);
+    this.changed.fire({ key });
+  }
+  async delete(key: string): Promise<void> {
+    this.values.delete(key);
+    this.changed.fire({ key });
+  }
+}
+
+export function fakeContext(): { subscriptions: { dispose(): unknown }[]; secrets: FakeSecretStorage } {
+  return { subscriptions: [], secrets: new FakeSecretStorage() };
+}
+
+// Installed on import, before the extension's modules are loaded: `require('vscode')` gets the fake.
+const loader = Module as unknown as { _load(request: string, parent: unknown, isMain: boolean): unknown };
+const originalLoad = loader._load;
+loader._load = function (request: string, parent: unknown, isMain: boolean) {
+  return request === 'vscode' ? fake : originalLoad.call(this, request, parent, isMain);
+};
