@@ -359,15 +359,24 @@ def _config_unreadable(helper: HelperProcess, config_dir: Path, **_: Any) -> dic
     return reply
 
 
-def _internal_error(tmp_path: Path, **_: Any) -> dict[str, Any]:
-    # A folder name longer than any filesystem allows is not a case the helper
-    # handles on purpose, so it takes the unexpected-error path.
-    env = dict(os.environ, TICKTICK_SIGNON_CONFIG_DIR=str(tmp_path / ("x" * 300)))
-    other = HelperProcess.spawn(env=env)
-    try:
-        reply = other.call("getStatus")
-    finally:
-        assert other.close() == 0
+def _internal_error(helper: HelperProcess, config_dir: Path, **_: Any) -> dict[str, Any]:
+    # A cache that parses but holds a pending sign-on whose redirect URL has an
+    # impossible port is nothing the helper handles on purpose: it takes the
+    # unexpected-error path when that sign-on is completed.
+    state = "S" * 43
+    pending = {
+        "state": state,
+        "profile": "default",
+        "clientId": "c",
+        "clientSecret": "s",
+        "redirectUrl": "http://127.0.0.1:99999/",
+        "region": "ticktick",
+        "authBase": "http://127.0.0.1:9",
+        "expiresAt": int(time.time()) + 600,
+    }
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.json").write_text(json.dumps({"version": 1, "pendingSignons": {state: pending}}))
+    reply = helper.call("completeSignon", [f"http://127.0.0.1:8080/?code=c&state={state}"])
     assert "Traceback" not in json.dumps(reply)
     return reply
 
@@ -397,9 +406,29 @@ def test_every_error_the_server_can_raise_matches_the_schema(
     assert kind in PROVOKE, f"no test provokes {kind}: add one"
     reply = PROVOKE[kind](helper=helper, sandbox=sandbox, config_dir=config_dir, tmp_path=tmp_path)
     check_error(reply, kind)
-    if kind not in ("parseError", "invalidRequest", "internalError"):
+    if kind not in ("parseError", "invalidRequest"):
         still_serving = helper.call("getStatus", ["by position"])
         assert still_serving["error"]["data"]["kind"] == "invalidParams", still_serving
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="server/ticktick_signon/private_files.py read_private (and token_store.py _load/update) let "
+    "NotADirectoryError escape when TICKTICK_SIGNON_CONFIG_DIR lies under a regular file, so the client "
+    "gets -32603 'see its log' instead of an actionable error naming the folder (DEVELOPERS.md: bad input "
+    "gets a clear actionable error); -32008 configUnreadable with data.path would fit the error table",
+)
+def test_a_cache_folder_under_a_file_gets_an_actionable_error(auth_url: str, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    folder = tmp_path / "a-file" / "ticktick-signon"
+    other = HelperProcess.spawn(env=dict(os.environ, TICKTICK_SIGNON_CONFIG_DIR=str(folder)))
+    try:
+        reply = other.call("getStatus")
+    finally:
+        assert other.close() == 0
+    assert_valid(None, reply)
+    assert reply["error"]["code"] != errors.InternalError.code, reply
+    assert str(folder) in reply["error"]["message"], reply
 
 
 def test_oversized_frame_is_refused_and_the_helper_keeps_serving(helper: HelperProcess) -> None:
