@@ -1,0 +1,1 @@
+"""Reliability suite: hostile wire input, concurrent processes and crashes against the real helper and cache."""
