@@ -36,7 +36,8 @@ function M.expiry(expires_at, expires_in)
 end
 
 -- Things the user fixes by acting (sign in again, paste the right URL, click Allow) are warnings;
--- a broken helper, provider, network or cache file is an error.
+-- a broken helper, provider, network or cache file is an error. Where the helper's own sentence
+-- is the best advice (it names the HTTP status, the bad field), it is shown as it is.
 local by_code = {
   [-32001] = {
     levels.WARN,
@@ -69,18 +70,8 @@ local by_code = {
       return ("access was denied in the browser%s; run :TickTick signin and choose Allow."):format(why)
     end,
   },
-  [-32006] = {
-    levels.ERROR,
-    function(err)
-      return tostring(err.message) -- the helper's sentence names the HTTP status and what to check
-    end,
-  },
-  [-32007] = {
-    levels.ERROR,
-    function(err)
-      return tostring(err.message)
-    end,
-  },
+  [-32006] = { levels.ERROR },
+  [-32007] = { levels.ERROR },
   [-32008] = {
     levels.ERROR,
     function(err)
@@ -88,28 +79,20 @@ local by_code = {
       return ("%s cannot be read; fix or delete it, then try again."):format(path)
     end,
   },
-  [-32602] = {
-    levels.WARN,
-    function(err)
-      return tostring(err.message)
-    end,
-  },
+  [-32602] = { levels.WARN },
 }
 
 --- The level an error deserves (vim.log.levels.*).
 function M.level_of(err)
   local known = err.code and by_code[err.code]
-  if known then
-    return known[1]
-  end
-  return levels.ERROR
+  return known and known[1] or levels.ERROR
 end
 
 --- One sentence for `err` (from the client module), for `profile`.
 function M.describe(err, profile)
   err.data = type(err.data) == "table" and err.data or {}
   local known = err.code and by_code[err.code]
-  if known then
+  if known and known[2] then
     return known[2](err, profile)
   end
   return tostring(err.message or "the helper failed without saying why.")
