@@ -411,13 +411,6 @@ def test_every_error_the_server_can_raise_matches_the_schema(
         assert still_serving["error"]["data"]["kind"] == "invalidParams", still_serving
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/ticktick_signon/private_files.py read_private (and token_store.py _load/update) let "
-    "NotADirectoryError escape when TICKTICK_SIGNON_CONFIG_DIR lies under a regular file, so the client "
-    "gets -32603 'see its log' instead of an actionable error naming the folder (DEVELOPERS.md: bad input "
-    "gets a clear actionable error); -32008 configUnreadable with data.path would fit the error table",
-)
 def test_a_cache_folder_under_a_file_gets_an_actionable_error(auth_url: str, tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
     folder = tmp_path / "a-file" / "ticktick-signon"

@@ -75,8 +75,8 @@ class TokenStore:
             return Cache()
         except UnsafePathError:
             raise self._unreadable("it is a symlink or not a regular file") from None
-        except PermissionError:
-            raise self._unreadable("permission denied") from None
+        except OSError as exc:  # permission denied, a file where a folder should be, a name too long...
+            raise self._unreadable(exc.strerror or type(exc).__name__) from None
         try:
             cache = Cache.from_json(json.loads(raw))
         except (ValueError, UnicodeDecodeError) as exc:
@@ -142,8 +142,8 @@ class TokenStore:
             check_not_symlink(self.lock_path)
         except UnsafePathError:
             raise self._unreadable("its folder or lock file is a symlink") from None
-        except PermissionError:
-            raise self._unreadable("permission denied") from None
+        except OSError as exc:
+            raise self._unreadable(exc.strerror or type(exc).__name__) from None
         try:
             with FileLock(self.lock_path, timeout=LOCK_TIMEOUT_SECONDS, mode=0o600):
                 current = self._load()
@@ -155,10 +155,14 @@ class TokenStore:
                         write_private(self.path, data)
                     except UnsafePathError:
                         raise self._unreadable("it is a symlink or not a regular file") from None
+                    except OSError as exc:  # a full disk, a read-only filesystem: the old file stays whole
+                        raise self._unreadable(f"writing failed: {exc.strerror or type(exc).__name__}") from None
                     with self._mutex:
                         self._cached = None
-        except Timeout:
+        except Timeout:  # before OSError: filelock's Timeout is one
             raise self._unreadable(
                 f"another process has held its lock for over {LOCK_TIMEOUT_SECONDS:.0f} seconds"
             ) from None
+        except OSError as exc:  # the lock file itself cannot be opened
+            raise self._unreadable(exc.strerror or type(exc).__name__) from None
         return result
