@@ -1,6 +1,6 @@
 ;;; ticktick-signon.el --- Sign in to TickTick and get its API token  -*- lexical-binding: t; -*-
 
-;; Copyright (C) 2025 The ticktick-signon contributors
+;; Copyright (C) 2026 The ticktick-signon contributors
 
 ;; Author: The ticktick-signon contributors
 ;; Version: 0.1.0
