@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ticktick_signon.errors import SignonError
-from ticktick_signon.messages import StartParams
 from ticktick_signon.records import Cache, Profile, Token
-from ticktick_signon.signon_service import SignonService
 from ticktick_signon.token_store import TokenStore
 
 CLIENT = {"client_id": "sandbox-client", "client_secret": "sandbox-secret"}
@@ -33,7 +31,10 @@ def say(**event: Any) -> None:
 
 def signer(args: argparse.Namespace) -> int:
     """Sign in and out of one profile, checking before each round that no other writer undid the last one."""
-    from ..rpc import follow_authorize  # httpx, only needed here
+    from ticktick_signon.messages import StartParams
+    from ticktick_signon.signon_service import SignonService
+
+    from ..rpc import follow_authorize  # httpx: only signers need it
 
     rng = random.Random(args.seed)
     service = SignonService(TokenStore(Path(args.config_dir)))
@@ -65,6 +66,8 @@ def signer(args: argparse.Namespace) -> int:
 
 def reader(args: argparse.Namespace) -> int:
     """Read the cache as fast as possible until the stop file appears; every read must parse whole."""
+    from ticktick_signon.signon_service import SignonService
+
     path = Path(args.config_dir) / "config.json"
     stop = Path(args.stop_file)
     service = SignonService(TokenStore(Path(args.config_dir)))
