@@ -1,0 +1,197 @@
+"""The entry point's fast path for `token`: same output as the click CLI, same idea of a valid cache, no click.
+
+The fast path may only ever answer a case the click path answers identically;
+everything else must fall through to click, which owns messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ticktick_signon import entry, messages
+from ticktick_signon.records import Cache, Profile, Token
+from ticktick_signon.token_store import TokenStore
+
+FAR = 4_102_444_800  # 2100-01-01
+TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
+
+
+def store_token(config_dir: Path, *, profile: str = "default", expires_at: int = FAR) -> None:
+    settings = Profile(client_id="my id", client_secret="s3cr'et", redirect_url="http://127.0.0.1:8080/",
+                       region="ticktick", token=Token(TOKEN, "bearer", "tasks:read tasks:write", expires_at))
+    TokenStore(config_dir).update(lambda cache: (cache.with_profile(profile, settings), None))
+
+
+def run(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    code = f"import sys; from ticktick_signon.{module} import main; main(sys.argv[1:], prog_name='ticktick-signon')"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("token",),
+        ("token", "--format", "json"),
+        ("token", "--format=pyticktick-env"),
+        ("token", "--profile", "work", "--format", "json"),
+        ("token", "--min-valid", "3600", "--profile=work"),
+    ],
+)
+def test_fast_path_prints_exactly_what_the_click_cli_prints(config_dir: Path, args: tuple[str, ...]) -> None:
+    store_token(config_dir)
+    store_token(config_dir, profile="work")
+    assert entry.fast_token(list(args[1:]), os.environ, 1_700_000_000.0) is not None, "the fast path declined"
+    fast, full = run("entry", *args), run("cli", *args)
+    assert (fast.returncode, fast.stderr) == (full.returncode, full.stderr) == (0, "")
+    if "json" in args or "--format=json" in args:
+        fast_json, full_json = json.loads(fast.stdout), json.loads(full.stdout)
+        assert abs(fast_json.pop("expiresIn") - full_json.pop("expiresIn")) <= 1  # a second may tick between runs
+        assert fast_json == full_json
+    else:
+        assert fast.stdout == full.stdout
+    assert TOKEN in fast.stdout
+
+
+def test_python_dash_m_goes_through_the_entry_point(config_dir: Path) -> None:
+    store_token(config_dir)
+    done = subprocess.run([sys.executable, "-m", "ticktick_signon", "token"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, TOKEN + "\n")
+
+
+def test_fast_path_loads_neither_click_logging_dataclasses_pygls_nor_httpx(config_dir: Path) -> None:
+    store_token(config_dir)
+    code = (
+        "import sys; from ticktick_signon.entry import main\n"
+        "main(['token'], standalone_mode=False)\n"
+        "heavy = ('click', 'logging', 'dataclasses', 'pygls', 'httpx', 'ticktick_signon.cli')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout == TOKEN + "\n"
+    assert done.stderr.strip() == "[]"
+
+
+def _loosen(config_dir: Path) -> None:
+    (config_dir / "config.json").chmod(0o644)
+
+
+def _symlink(config_dir: Path) -> None:
+    real = config_dir / "real.json"
+    (config_dir / "config.json").rename(real)
+    (config_dir / "config.json").symlink_to(real)
+
+
+def _other_profile_broken(config_dir: Path) -> None:
+    path = config_dir / "config.json"
+    doc = json.loads(path.read_text())
+    doc["profiles"]["other"] = {"token": {"accessToken": 5}}
+    path.write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    ("args", "damage", "expires_at"),
+    [
+        (["--format", "yaml"], None, FAR),
+        (["--min-valid", "-1"], None, FAR),
+        (["--min-valid", "1e3"], None, FAR),
+        (["--profile", "bad name"], None, FAR),
+        (["--profile", ""], None, FAR),
+        (["--profile", "a", "--profile", "b"], None, FAR),
+        (["--help"], None, FAR),
+        (["--profile"], None, FAR),
+        (["--", "x"], None, FAR),
+        ([], None, 1000),  # expired
+        (["--min-valid", str(FAR)], None, FAR),  # expires too soon
+        (["--profile", "nobody"], None, FAR),  # not signed in
+        ([], _loosen, FAR),  # the CLI tightens it and says so
+        ([], _symlink, FAR),
+        ([], _other_profile_broken, FAR),
+    ],
+)
+def test_fast_path_declines_whatever_the_click_cli_must_handle(
+    config_dir: Path, args: list[str], damage: Any, expires_at: int
+) -> None:
+    store_token(config_dir, expires_at=expires_at)
+    if damage:
+        damage(config_dir)
+    assert entry.fast_token(args, os.environ, 1_700_000_000.0) is None
+
+
+def test_an_absent_or_unparsable_cache_falls_through_to_the_cli_with_its_exit_codes(config_dir: Path) -> None:
+    assert run("entry", "token").returncode == 3  # not signed in
+    config_dir.mkdir(mode=0o700)
+    (config_dir / "config.json").write_text("nope")
+    (config_dir / "config.json").chmod(0o600)
+    fast, full = run("entry", "token"), run("cli", "token")
+    assert (fast.returncode, fast.stdout, fast.stderr) == (full.returncode, full.stdout, full.stderr)
+    assert fast.returncode == 5
+
+
+def test_profile_pattern_is_the_protocol_one() -> None:
+    assert entry.PROFILE_PATTERN == messages._PROFILE_RE.pattern
+
+
+def _valid_doc() -> dict[str, Any]:
+    return {
+        "version": 1,
+        "profiles": {
+            "default": {"clientId": "id", "clientSecret": "s", "redirectUrl": "http://127.0.0.1:8080/",
+                        "region": "ticktick",
+                        "token": {"accessToken": "t", "tokenType": "bearer", "scope": "x", "expiresAt": 5}},
+            "bare": {},
+        },
+        "pendingSignons": {
+            "st": {"state": "st", "profile": "default", "clientId": "id", "clientSecret": "s",
+                   "redirectUrl": "http://127.0.0.1:8080/", "region": "ticktick", "authBase": "https://x",
+                   "expiresAt": 9},
+        },
+    }
+
+
+def _mutations() -> list[Any]:
+    """The valid document with every value, in turn, removed or swapped for each JSON type."""
+    replacements = [None, True, 0, 1, 1.5, "", "s", [], {}]
+    found: list[Any] = [_valid_doc(), {}, [], "x", None]
+
+    def walk(path: tuple[Any, ...], node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        for key, value in node.items():
+            for new in replacements:
+                doc = _valid_doc()
+                target = doc
+                for step in path:
+                    target = target[step]
+                target[key] = copy.deepcopy(new)
+                found.append(doc)
+            doc = _valid_doc()
+            target = doc
+            for step in path:
+                target = target[step]
+            del target[key]
+            found.append(doc)
+            walk((*path, key), value)
+
+    walk((), _valid_doc())
+    return found
+
+
+def test_cache_shape_check_agrees_with_records_on_every_mutation() -> None:
+    docs = _mutations()
+    assert len(docs) > 200
+    for doc in docs:
+        try:
+            Cache.from_json(doc)
+            accepted = True
+        except ValueError:
+            accepted = False
+        assert entry.cache_shape_ok(doc) is accepted, doc
