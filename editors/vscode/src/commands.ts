@@ -40,7 +40,7 @@ export function readSettings(): Settings {
 
 export const INSTALL_DETAIL = [
   'The extension runs the ticktick-signon helper, a small Python program.',
-  'Install it with "pipx install ticktick-signon" (or "pip install ticktick-signon"; from a checkout of the project: "pip install -e .").',
+  'Install it from a checkout of the ticktick-signon project with "pipx install ." (or "pip install ." in a virtual environment), so that "ticktick-signon" is on your PATH.',
   'If it is not on your PATH, set "TickTick: Helper Command" (ticktick.helperCommand) to its full command, for example "/path/to/python -m ticktick_signon serve".',
 ].join('\n\n');
 
@@ -308,8 +308,9 @@ export class TickTickCommands implements vscode.Disposable {
   // -- prompts and messages --------------------------------------------------------------
 
   private signedInMessage(expiresAt: number): string {
-    const days = daysLeft(expiresAt - Date.now() / 1000);
-    return `Signed in to TickTick. The token is valid until ${formatDate(expiresAt)} (${days} days).`;
+    // Whole seconds, as the helper counts expiresIn, so this agrees with the status bar.
+    const days = daysLeft(expiresAt - Math.floor(Date.now() / 1000));
+    return `Signed in to TickTick until ${formatDate(expiresAt)} (${days} days).`;
   }
 
   private askClientId(): Thenable<string | undefined> {

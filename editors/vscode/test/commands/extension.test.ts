@@ -157,7 +157,7 @@ describe('the command layer with a fake vscode', () => {
     assert.ok(fake.progress[0].done);
     await until('the success message', () => fake.messages.some((m) => m.level === 'info'));
     const success = fake.messages.find((m) => m.level === 'info')!;
-    assert.match(success.text, /^Signed in to TickTick\. The token is valid until \d{4}-\d{2}-\d{2} \(1[78]\d days\)\.$/);
+    assert.match(success.text, /^Signed in to TickTick until \d{4}-\d{2}-\d{2} \(1[78]\d days\)\.$/);
     await statusText(/^\$\(pass\) TickTick: 1[78]\d days left$/);
     assert.equal(item().command, 'ticktick.showStatus');
     assert.equal(item().backgroundColor, undefined);
@@ -206,7 +206,7 @@ describe('the command layer with a fake vscode', () => {
     await run('ticktick.signIn');
     assert.deepEqual(fake.inputs.map((i) => i.title), ['TickTick: Client Secret', 'TickTick: Paste Redirect URL']);
     assert.ok(!fake.progress.some((p) => p.cancellable), 'no waiting progress when nothing listens');
-    assert.ok(fake.messages.some((m) => /^Signed in to TickTick\./.test(m.text)));
+    assert.ok(fake.messages.some((m) => /^Signed in to TickTick until /.test(m.text)));
     await statusText(/days left$/);
     secretsSeen.push((await api.getToken()).accessToken);
   });
@@ -222,7 +222,7 @@ describe('the command layer with a fake vscode', () => {
       fake.answerInput = async (input) => (input.password ? SANDBOX_CLIENT.clientSecret : input.title === 'TickTick: Paste Redirect URL' ? location : undefined);
       await run('ticktick.signIn');
       assert.ok(fake.inputs.some((i) => i.title === 'TickTick: Paste Redirect URL'));
-      assert.ok(fake.messages.some((m) => /^Signed in to TickTick\./.test(m.text)));
+      assert.ok(fake.messages.some((m) => /^Signed in to TickTick until /.test(m.text)));
       secretsSeen.push((await api.getToken()).accessToken);
     } finally {
       busy.close();
@@ -239,7 +239,7 @@ describe('the command layer with a fake vscode', () => {
     fake.answerInput = (input) => (input.title === 'TickTick: Paste Redirect URL' ? pasted : undefined);
     fake.progress[0].cancel();
     await signIn;
-    assert.ok(fake.messages.some((m) => /^Signed in to TickTick\./.test(m.text)), JSON.stringify(fake.messages));
+    assert.ok(fake.messages.some((m) => /^Signed in to TickTick until /.test(m.text)), JSON.stringify(fake.messages));
     secretsSeen.push((await api.getToken()).accessToken);
   });
 
@@ -253,7 +253,7 @@ describe('the command layer with a fake vscode', () => {
     await run('ticktick.pasteRedirectUrl');
     await signIn;
     assert.ok(fake.progress[0].done);
-    assert.equal(fake.messages.filter((m) => /^Signed in to TickTick\./.test(m.text)).length, 1);
+    assert.equal(fake.messages.filter((m) => /^Signed in to TickTick until /.test(m.text)).length, 1);
     secretsSeen.push((await api.getToken()).accessToken);
   });
 

@@ -97,11 +97,13 @@ export class Sandbox {
     private readonly dir: { remove(): void },
   ) {}
 
-  static async start(options: { autoApprove?: boolean; expiresIn?: number } = {}): Promise<Sandbox> {
+  /** `host`: a loopback address other than 127.0.0.1 makes the provider look remote to code-server. */
+  static async start(options: { autoApprove?: boolean; expiresIn?: number; host?: string } = {}): Promise<Sandbox> {
     const argv = cliArgv([
       'sandbox',
       '--port',
       '0',
+      ...(options.host ? ['--host', options.host] : []),
       ...(options.autoApprove ? ['--auto-approve'] : []),
       ...(options.expiresIn ? ['--expires-in', String(options.expiresIn)] : []),
     ]);
