@@ -18,7 +18,22 @@ REPO = Path(__file__).resolve().parents[2]
 SCALE = max(0.1, float(os.environ.get("TICKTICK_RELIABILITY_SCALE", "1")))
 
 #: Every code the protocol documents (docs/protocol.md); nothing else may appear on the wire.
-DOCUMENTED_CODES = {-32700, -32600, -32601, -32602, -32800, -32001, -32002, -32003, -32004, -32005, -32006, -32007, -32008, -32603}
+DOCUMENTED_CODES = {
+    -32700,
+    -32600,
+    -32601,
+    -32602,
+    -32800,
+    -32001,
+    -32002,
+    -32003,
+    -32004,
+    -32005,
+    -32006,
+    -32007,
+    -32008,
+    -32603,
+}
 
 
 def scaled(n: int) -> int:

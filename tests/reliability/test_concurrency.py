@@ -30,6 +30,8 @@ from ticktick_signon.token_store import TokenStore
 from ..rpc import HelperProcess, RpcError, follow_authorize
 from .support import python_worker, scaled
 
+pytestmark = pytest.mark.timeout(60)
+
 CREDS = {"clientId": "sandbox-client", "clientSecret": "sandbox-secret"}
 REDIRECT = "http://127.0.0.1:9/callback"  # listen is false: the test pastes the redirect
 
@@ -54,7 +56,9 @@ def drive_helper(helper: HelperProcess, profile: str, rounds: int, seed: int, re
                 assert helper.request("signOut", {"profile": profile}) == {"signedOut": True}
                 expected = None
                 continue
-            started = helper.request("startSignon", {**CREDS, "redirectUrl": REDIRECT, "listen": False, "profile": profile})
+            started = helper.request(
+                "startSignon", {**CREDS, "redirectUrl": REDIRECT, "listen": False, "profile": profile}
+            )
             result = helper.request("completeSignon", {"redirectUrl": follow_authorize(started["authorizeUrl"])})
             expected = result["accessToken"]
         report["expected"] = expected
@@ -63,7 +67,9 @@ def drive_helper(helper: HelperProcess, profile: str, rounds: int, seed: int, re
 
 
 @pytest.mark.timeout(120)
-def test_eight_processes_signing_in_out_and_reading_lose_nothing_and_tear_nothing(config_dir: Path, tmp_path: Path) -> None:
+def test_eight_processes_signing_in_out_and_reading_lose_nothing_and_tear_nothing(
+    config_dir: Path, tmp_path: Path
+) -> None:
     rounds = scaled(10)
     stop = tmp_path / "stop"
     with SandboxProvider(auto_approve=True) as sandbox:
@@ -71,11 +77,32 @@ def test_eight_processes_signing_in_out_and_reading_lose_nothing_and_tear_nothin
         helper_profiles = [f"helper{i}" for i in range(3)]
         worker_profiles = [f"worker{i}" for i in range(3)]
         readers = [
-            python_worker("reader", str(config_dir), "--stop-file", str(stop), "--profiles", *helper_profiles, *worker_profiles, env=env, stdout=subprocess.PIPE)
+            python_worker(
+                "reader",
+                str(config_dir),
+                "--stop-file",
+                str(stop),
+                "--profiles",
+                *helper_profiles,
+                *worker_profiles,
+                env=env,
+                stdout=subprocess.PIPE,
+            )
             for _ in range(2)
         ]
         signers = [
-            python_worker("signer", str(config_dir), "--profile", profile, "--rounds", str(rounds), "--seed", str(i), env=env, stdout=subprocess.PIPE)
+            python_worker(
+                "signer",
+                str(config_dir),
+                "--profile",
+                profile,
+                "--rounds",
+                str(rounds),
+                "--seed",
+                str(i),
+                env=env,
+                stdout=subprocess.PIPE,
+            )
             for i, profile in enumerate(worker_profiles)
         ]
         helpers = [HelperProcess.spawn(env=env) for _ in helper_profiles]
@@ -87,7 +114,9 @@ def test_eight_processes_signing_in_out_and_reading_lose_nothing_and_tear_nothin
         try:
             for thread in threads:
                 thread.start()
-            worker_events = [[json.loads(line) for line in signer.communicate(timeout=90)[0].splitlines()] for signer in signers]
+            worker_events = [
+                [json.loads(line) for line in signer.communicate(timeout=90)[0].splitlines()] for signer in signers
+            ]
             for thread in threads:
                 thread.join(timeout=90)
         finally:
@@ -107,7 +136,10 @@ def test_eight_processes_signing_in_out_and_reading_lose_nothing_and_tear_nothin
     wanted.update({p: events[-1]["expected"] for p, events in zip(worker_profiles, worker_events)})
     held = {p: (final.profile(p).token.access_token if final.profile(p).token else None) for p in wanted}
     assert held == wanted
-    assert sum(1 for events in worker_events for e in events if e["event"] == "signedIn") >= len(worker_profiles) * rounds // 2
+    assert (
+        sum(1 for events in worker_events for e in events if e["event"] == "signedIn")
+        >= len(worker_profiles) * rounds // 2
+    )
     # No torn file: every one of thousands of raw reads parsed as a whole, valid cache.
     for report in reader_reports:
         assert report["errorCount"] == 0, report["errors"]
@@ -125,7 +157,9 @@ def hold_lock(lock_path: Path) -> subprocess.Popen[bytes]:
 
 @pytest.mark.timeout(60)
 def test_a_lock_left_by_a_killed_process_does_not_block_the_helper(config_dir: Path) -> None:
-    TokenStore(config_dir).update(lambda c: (c.with_profile("default", Profile(token=Token("t", "bearer", "s", 4_000_000_000))), None))
+    TokenStore(config_dir).update(
+        lambda c: (c.with_profile("default", Profile(token=Token("t", "bearer", "s", 4_000_000_000))), None)
+    )
     helper = HelperProcess.spawn(env=dict(os.environ))
     try:
         assert helper.request("getStatus")["signedIn"] is True

@@ -25,6 +25,8 @@ from ticktick_signon.token_store import TokenStore
 
 from .support import python_worker, scaled
 
+pytestmark = pytest.mark.timeout(60)
+
 
 def token_seq(config_dir: Path) -> int:
     """The sequence number of the token in the cache, read and parsed whole, as any reader would."""
@@ -84,4 +86,5 @@ def test_kill_9_at_random_moments_leaves_a_whole_file_with_the_old_or_the_new_to
 
     store.update(lambda c: (c.with_profile("default", Profile(client_id="done")), None))
     assert not list(config_dir.glob(".config.json.*.tmp"))
-    print(f"{kills} kills over {on_disk} writes: {mid_write} left a temp file, {unacked_writes} landed after the write {context}")
+    print(f"{kills} kills over {on_disk} writes: {mid_write} left a temp file,", end=" ")
+    print(f"{unacked_writes} came after the last acknowledged write {context}")

@@ -103,7 +103,9 @@ def writer(args: argparse.Namespace) -> int:
         token = Token(f"tok-{seq:08d}", "bearer", "tasks:read tasks:write", 2_000_000_000 + seq)
 
         def change(cache: Cache, token: Token = token) -> tuple[Cache, None]:
-            return cache.with_profile("default", Profile(client_id="crash-client", client_secret="crash-secret", token=token)), None
+            return cache.with_profile(
+                "default", Profile(client_id="crash-client", client_secret="crash-secret", token=token)
+            ), None
 
         store.update(change)
         sys.stdout.write(f"{seq}\n")
