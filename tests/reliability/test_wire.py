@@ -91,6 +91,8 @@ METHODS = st.one_of(
     TEXT,
     LEAVES,
 )
+# Notifications the helper or pygls itself reacts to, weighted up so the fuzz reaches them.
+NOTIFICATION_METHODS = st.sampled_from(["$/cancelRequest", "$/cancelRequest", "$/setTrace", "exit", "initialized"])
 # Real field names (so type checks are reached) with any value; never clientSecret (see FUZZ_ENV).
 PARAM_KEYS = st.sampled_from(
     ["profile", "minValidSeconds", "redirectUrl", "forget", "listen", "region", "clientId", "id"]
@@ -135,7 +137,7 @@ def odd_bodies(draw: st.DrawFn) -> bytes:
     if kind == "envelope":
         return json.dumps(draw(ENVELOPES)).encode()
     if kind == "notification":  # no id: never answered, whatever its method and params
-        message = {"jsonrpc": "2.0", "method": draw(METHODS)}
+        message = {"jsonrpc": "2.0", "method": draw(NOTIFICATION_METHODS | METHODS)}
         if draw(st.booleans()):
             message["params"] = draw(PARAMS)
         return json.dumps(message).encode()
