@@ -395,11 +395,13 @@ def test_pathological_json_is_a_parse_error_not_a_crash(body: bytes, config_dir:
     assert [(r["id"], r.get("error", {}).get("code")) for r in replies] == [(None, -32700), ("sync", None)]
 
 
-def test_cancel_notification_with_an_unhashable_id_does_not_stop_the_helper(config_dir: Path) -> None:
-    # pygls looks the id up in a dict: a list id raises inside dispatch, which the loop must survive.
+def test_malformed_cancel_notifications_do_not_stop_the_helper(config_dir: Path) -> None:
+    # pygls reads params.id itself: without an object holding an id it raises inside
+    # dispatch, which the loop must survive (notifications get no reply either way).
     bad = [
         {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": [1]}},
         {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": [1]},
+        {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {}},
         {"jsonrpc": "2.0", "method": "$/cancelRequest"},
     ]
     replies = serve_bytes(b"".join(frame(m) for m in bad) + frame(SYNC), config_dir)
