@@ -152,6 +152,8 @@ describe('TickTick Sign-On in a real VS Code (code-server)', { timeout: 300_000 
       headless: true,
       args: CHROMIUM_FLAGS,
       viewport: { width: 1280, height: 800 },
+      // Chromium's crash reporter writes under XDG_CONFIG_HOME: keep it in the test's folder too.
+      env: { ...process.env, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME, XDG_CACHE_HOME: env.XDG_CACHE_HOME },
     });
     page = browser.pages()[0] ?? (await browser.newPage());
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);

@@ -128,6 +128,21 @@ describe('helper client against the real helper and sandbox', () => {
     assert.ok(result.kind === 'failed' && result.error.code === ErrorCode.authorizationDenied);
   });
 
+  it('stops waiting when cancelled, when the state is dead, or when the helper dies', async () => {
+    const source = new CancellationTokenSource();
+    const cancelled = waitForSignon(client, 'default', Date.now() / 1000 + 600, source.token);
+    source.cancel();
+    assert.deepEqual(await cancelled, { kind: 'cancelled' });
+    // A state already dead: the wait gives the helper's own notice 5 s, then ends by itself.
+    const started = Date.now();
+    assert.deepEqual(await waitForSignon(client, 'default', Date.now() / 1000 - 60), { kind: 'expired' });
+    assert.ok(Date.now() - started >= 4900);
+    await client.getStatus();
+    const dying = waitForSignon(client, 'default', Date.now() / 1000 + 600);
+    process.kill(client.pid!, 'SIGKILL');
+    assert.deepEqual(await dying, { kind: 'helperExited' });
+  });
+
   it('sends requests without params, as vscode-jsonrpc does when there are none', async () => {
     const status = await client.request<{ profile: string; signedIn: boolean }>('getStatus');
     assert.equal(status.profile, 'default');
