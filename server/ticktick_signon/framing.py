@@ -26,10 +26,15 @@ class Frame:
 
 @dataclass(frozen=True)
 class BadFrame:
-    """A frame that was skipped; ``reason`` is a sentence for the error reply."""
+    """A frame that cannot be used; ``reason`` is a sentence for the error reply.
+
+    ``skip`` body bytes still follow on the stream: answer first, then ``skip_body``,
+    so a client whose body never comes still gets its error.
+    """
 
     reason: str
     too_large: bool = False
+    skip: int = 0
 
 
 def read_frame(stream: BinaryIO) -> Frame | BadFrame | None:
@@ -68,20 +73,23 @@ def read_frame(stream: BinaryIO) -> Frame | BadFrame | None:
     if broken is None and length is None:
         broken = "The Content-Length header is missing."
     if broken is not None:
-        if length is not None:
-            _discard(stream, length)
-        return BadFrame(broken + " Send 'Content-Length: N' then a blank line and N bytes of JSON.")
+        return BadFrame(broken + " Send 'Content-Length: N' then a blank line and N bytes of JSON.", skip=length or 0)
     assert length is not None
     if length > MAX_BODY_BYTES:
-        _discard(stream, length)
-        return BadFrame(f"The message is {length} bytes; the limit is {MAX_BODY_BYTES}.", too_large=True)
+        return BadFrame(
+            f"The message is {length} bytes and the limit is {MAX_BODY_BYTES}; send smaller messages "
+            "(its body is being skipped).",
+            too_large=True,
+            skip=length,
+        )
     body = stream.read(length)
     if len(body) < length:
         return None
     return Frame(body)
 
 
-def _discard(stream: BinaryIO, length: int) -> None:
+def skip_body(stream: BinaryIO, length: int) -> None:
+    """Read and drop ``length`` bytes in small reads, never holding more than 64 KiB."""
     while length > 0:
         chunk = stream.read(min(length, _DISCARD_CHUNK))
         if not chunk:

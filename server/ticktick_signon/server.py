@@ -9,6 +9,7 @@ replies without tracebacks, and one lock around stdout shared by every thread.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import sys
@@ -17,15 +18,20 @@ import types
 from concurrent.futures import Future
 from typing import Any, BinaryIO
 
+from lsprotocol.types import CANCEL_REQUEST
+from pygls.feature_manager import is_thread_function
 from pygls.protocol import JsonRPCNotification, JsonRPCProtocol, JsonRPCRequestMessage, default_converter
 from pygls.server import JsonRPCServer
 
 from . import messages
 from .errors import InternalError, InvalidRequest, MethodNotFound, ParseError, RequestCancelled, SignonError
-from .framing import BadFrame, read_frame
+from .framing import BadFrame, read_frame, skip_body
 from .signon_service import SignonService
 
 log = logging.getLogger(__name__)
+
+#: Threaded requests (completeSignon) accepted but not yet answered; past this the reader waits.
+MAX_THREADED_IN_FLIGHT = 16
 
 METHODS = ("startSignon", "completeSignon", "getToken", "getStatus", "signOut")
 NOTIFICATIONS = ("signonCompleted", "signonFailed")
@@ -50,6 +56,12 @@ class _LockedWriter:
 class HelperProtocol(JsonRPCProtocol):
     """pygls's JSON-RPC protocol, fed decoded bodies and replying with the project's errors."""
 
+    def __init__(self, server: JsonRPCServer, converter: Any) -> None:
+        super().__init__(server, converter)
+        self._thread_slots = threading.BoundedSemaphore(MAX_THREADED_IN_FLIGHT)
+        self._slots_lock = threading.Lock()
+        self._slots_held: collections.Counter[Any] = collections.Counter()
+
     def receive(self, body: bytes) -> None:
         """Decode one frame's body and dispatch it; every failure gets an error reply."""
         try:
@@ -63,15 +75,26 @@ class HelperProtocol(JsonRPCProtocol):
         if envelope.method is None:
             log.debug("Ignoring a response from the client")
         elif envelope.is_request:
-            if envelope.method not in self.fm.features:
+            handler = self.fm.features.get(envelope.method)
+            if handler is None:
                 self.send_error(envelope.id, MethodNotFound(f"There is no method {envelope.method!r}; see docs/protocol.md."))
                 return
+            if is_thread_function(handler):
+                # Blocks the reader when the pool is this far behind, so pipe backpressure
+                # (not an unbounded queue) holds a flood of slow requests.
+                self._thread_slots.acquire()
+                with self._slots_lock:
+                    self._slots_held[envelope.id] += 1
             self.handle_message(JsonRPCRequestMessage(envelope.id, envelope.method, "2.0", envelope.params))  # type: ignore[arg-type]
-        else:
+        elif envelope.method == CANCEL_REQUEST:
             params = envelope.params
-            if isinstance(params, dict):  # pygls reads $/cancelRequest's id as an attribute
-                params = types.SimpleNamespace(**params)
-            self.handle_message(JsonRPCNotification(envelope.method, "2.0", params))
+            if isinstance(params, dict) and isinstance(params.get("id"), (int, str)):
+                # pygls reads the id as an attribute
+                self.handle_message(JsonRPCNotification(envelope.method, "2.0", types.SimpleNamespace(id=params["id"])))
+            else:
+                log.debug("Ignoring a $/cancelRequest without an id")
+        else:
+            self.handle_message(JsonRPCNotification(envelope.method, "2.0", envelope.params))
 
     def send_error(self, msg_id: int | str | None, error: SignonError) -> None:
         """Send an error reply (``id`` null when the request's id is unknown)."""
@@ -80,6 +103,14 @@ class HelperProtocol(JsonRPCProtocol):
     def _send_handler_result(self, future: Future[Any], *, msg_id: Any) -> None:
         # Replaces pygls's version, which puts the traceback of unexpected errors in the reply.
         self._request_futures.pop(msg_id, None)
+        with self._slots_lock:
+            holds_slot = self._slots_held[msg_id] > 0
+            if holds_slot:
+                self._slots_held[msg_id] -= 1
+                if not self._slots_held[msg_id]:
+                    del self._slots_held[msg_id]
+        if holds_slot:
+            self._thread_slots.release()
         if future.cancelled():
             self.send_error(msg_id, RequestCancelled("The request was cancelled."))
             return
@@ -159,6 +190,7 @@ def serve(service: SignonService, stdin: BinaryIO, stdout: BinaryIO) -> None:
             if isinstance(frame, BadFrame):
                 error_cls = InvalidRequest if frame.too_large else ParseError
                 protocol.send_error(None, error_cls(frame.reason))
+                skip_body(stdin, frame.skip)
                 continue
             try:
                 protocol.receive(frame.body)

@@ -521,11 +521,6 @@ def test_frames_after_a_terabyte_header_are_its_body_and_the_helper_still_exits_
     assert fuzz_helper.unmatched.empty()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="framing.read_frame skips the whole announced body before returning BadFrame, so the -32600 for a "
-    "Content-Length of 10^12 only arrives at EOF; a client waiting for it hangs",
-)
 def test_the_over_cap_error_is_sent_before_the_announced_body_is_skipped(fuzz_helper: HelperProcess) -> None:
     warm(fuzz_helper)
     fuzz_helper.send_raw(
@@ -685,11 +680,6 @@ def test_100k_pipelined_requests_are_each_answered_once_and_memory_stays_flat(co
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.xfail(
-    strict=True,
-    reason="completeSignon runs on pygls's thread pool, whose queue is unbounded: the reader keeps reading "
-    "pipelined requests and queues them all, so memory grows with the backlog (~2 KiB per request)",
-)
 def test_pipelined_threaded_requests_do_not_pile_up_in_memory(config_dir: Path) -> None:
     pipe = Pipeline(config_dir)
     pipe.expect = lambda message: message.get("error", {}).get("code") != -32003
