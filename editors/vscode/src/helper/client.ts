@@ -87,6 +87,8 @@ export class HelperClient implements Disposable {
   private readonly log: Logger;
   private running: Running | undefined;
   private starting: Promise<Running> | undefined;
+  /** Bumped by stop(), so a helper whose start was under way when stop() came is not kept. */
+  private generation = 0;
   private readonly signedInEmitter = new Emitter<SignedIn>();
   private readonly failedEmitter = new Emitter<SignonFailedParams>();
   private readonly exitEmitter = new Emitter<ExitInfo>();
@@ -171,6 +173,7 @@ export class HelperClient implements Disposable {
 
   /** Close the helper's stdin (it exits 0), and kill it if it does not go in time. */
   async stop(): Promise<void> {
+    this.generation++;
     const running = this.running;
     this.running = undefined;
     this.starting = undefined;
@@ -213,6 +216,7 @@ export class HelperClient implements Disposable {
 
   private async spawnHelper(): Promise<Running> {
     const command = this.command;
+    const generation = this.generation;
     const argv = parseArgsStringToArgv(command.trim());
     if (argv.length === 0) {
       throw new HelperUnavailableError(command, 'badCommand', 'the helper command is empty');
@@ -238,6 +242,10 @@ export class HelperClient implements Disposable {
     // Errors after the start (e.g. EPIPE on a dead helper's stdin) arrive through 'close'.
     child.on('error', (error) => this.log.warn(`Helper process error: ${error.message}`));
     child.stdin!.on('error', (error) => this.log.debug(`Helper stdin: ${error.message}`));
+    if (generation !== this.generation) {
+      child.stdin!.end(); // stdin closed: the helper exits 0
+      throw new HelperUnavailableError(command, 'spawnFailed', 'the helper was stopped while it was starting');
+    }
 
     const stderrTail: string[] = [];
     createInterface({ input: child.stderr! }).on('line', (line) => {

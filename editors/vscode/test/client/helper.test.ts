@@ -338,6 +338,14 @@ describe('helper client against the real helper and sandbox', () => {
       });
     });
 
+    it('does not keep a helper whose start was under way when stop() came', async () => {
+      const request = client.getStatus();
+      await client.stop();
+      await assert.rejects(request, (error) => error instanceof HelperUnavailableError && error.reason === 'spawnFailed');
+      assert.equal(client.pid, undefined);
+      assert.equal((await client.getStatus()).signedIn, false, 'the next request starts a helper again');
+    });
+
     it('rejects an empty helper command (badCommand)', async () => {
       const empty = newClient(isolatedEnv(config.path), log, '   ');
       await assert.rejects(empty.getStatus(), (error) => error instanceof HelperUnavailableError && error.reason === 'badCommand');
