@@ -4,7 +4,7 @@
 // the status bar must then show the signed-in state. A screenshot of that window is kept.
 
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -178,7 +178,7 @@ describe('TickTick Sign-On in a real VS Code (code-server)', { timeout: 300_000 
     root?.remove();
   });
 
-  it('signs in from the command palette and shows it in the status bar', async () => {
+  it('signs in from the command palette, shows it in the status bar, and signs out', async () => {
     try {
       await signIn();
     } catch (error) {
@@ -226,6 +226,17 @@ describe('TickTick Sign-On in a real VS Code (code-server)', { timeout: 300_000 
     assert.ok(await sandbox.acceptsToken(token));
     // And it appeared nowhere on the screen.
     assert.ok(!(await page.locator('body').innerText()).includes(token));
+
+    // Sign Out asks in a modal dialog; afterwards the status bar calls to sign in again.
+    await runCommand(page, 'TickTick: Sign Out');
+    await page.locator('.monaco-dialog-box', { hasText: 'Sign out of TickTick' }).waitFor();
+    await page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Sign Out$/ }).click();
+    await assertText(statusItem, /TickTick: Sign in$/, 'the signed-out call to action after Sign Out');
+    await page.locator('.notification-toast', { hasText: 'Signed out of TickTick.' }).waitFor();
+    // The helper's cache agrees: `ticktick-signon token` now exits 3 (not signed in) and prints nothing.
+    const signedOut = spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8' });
+    assert.equal(signedOut.status, 3, signedOut.stderr);
+    assert.equal(signedOut.stdout, '');
   }
 });
 
