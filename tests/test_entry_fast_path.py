@@ -195,3 +195,19 @@ def test_cache_shape_check_agrees_with_records_on_every_mutation() -> None:
         except ValueError:
             accepted = False
         assert entry.cache_shape_ok(doc) is accepted, doc
+
+
+def test_serve_starts_without_click_and_answers(config_dir: Path) -> None:
+    store_token(config_dir)
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(sorted(m for m in ('click', 'ticktick_signon.cli') if m in sys.modules),"
+        " file=sys.stderr))\n"
+        "from ticktick_signon.entry import main; main(['serve'])"
+    )
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getToken"}).encode()
+    done = subprocess.run([sys.executable, "-c", code], input=b"Content-Length: %d\r\n\r\n" % len(body) + body,
+                          capture_output=True, timeout=60)
+    assert done.returncode == 0
+    assert json.loads(done.stdout.split(b"\r\n\r\n", 1)[1])["result"]["accessToken"] == TOKEN
+    assert done.stderr.decode().strip().splitlines()[-1] == "[]"

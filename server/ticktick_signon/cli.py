@@ -1,6 +1,6 @@
 """The ``ticktick-signon`` command line: login, token, status, logout, serve, sandbox.
 
-The only module that configures logging. Conversation with the person goes to
+Logging is set up in ``runtime``. Conversation with the person goes to
 stderr; stdout carries only what a command was asked to print (a token, a
 status in JSON), so it can be piped. Heavy imports happen inside the commands
 that need them: ``token`` never loads pygls or httpx.
@@ -18,6 +18,9 @@ from typing import Any, NoReturn
 import click
 
 from .errors import SignonError
+from .runtime import configure_logging
+from .runtime import default_service as _service
+from .runtime import default_store as _store
 
 log = logging.getLogger("ticktick_signon")
 
@@ -30,56 +33,9 @@ CLIPBOARD_COMMANDS = (
 )
 
 
-#: Libraries whose own logs carry what must not leak: pygls logs every frame (tokens,
-#: secrets in params); httpx and httpcore log URLs and headers (authorization codes).
-_CHATTY_LIBRARIES = ("pygls", "httpx", "httpcore")
-
-
-class _NoArgs(logging.Filter):
-    """Drops the arguments of those libraries' log records, which can hold secrets."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.name.split(".")[0] in _CHATTY_LIBRARIES and record.args:
-            record.msg, record.args = f"{record.msg} (details withheld)", ()
-        return True
-
-
-def configure_logging(level: str, log_file: Path | None) -> None:
-    """Send logs to stderr (and ``log_file``); never to stdout, which belongs to the protocol."""
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if log_file is not None:
-        from .private_files import FILE_MODE
-
-        fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, FILE_MODE)
-        handlers.append(logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8")))
-    root = logging.getLogger()
-    for handler in handlers:
-        handler.setFormatter(formatter)
-        handler.addFilter(_NoArgs())
-        root.addHandler(handler)
-    root.setLevel(level.upper())
-    for name in _CHATTY_LIBRARIES:
-        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
-
-
 def _fail(error: SignonError) -> NoReturn:
     click.echo(f"Error: {error.message}", err=True)
     sys.exit(error.exit_code)
-
-
-def _store():
-    from .token_store import TokenStore, default_config_dir
-
-    return TokenStore(default_config_dir())
-
-
-def _service(environ: dict[str, str] | None = None, events: Any = None):
-    from .signon_service import SignonService
-    from .token_exchange import timeout_from_env
-
-    env = dict(os.environ if environ is None else environ)
-    return SignonService(_store(), environ=env, http_timeout=timeout_from_env(env), events=events)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,13 +1,14 @@
-"""The ``ticktick-signon`` entry point: a fast path for ``token`` with a valid cached token, else the click CLI.
+"""The ``ticktick-signon`` entry point: fast paths for ``serve`` and ``token``, else the click CLI.
 
-Scripts run ``ticktick-signon token`` once per use, so its start-up is what they
-pay: click, logging and dataclasses alone cost several times a bare
-interpreter's start (benchmarks/README.md). The fast path answers only the
-plain success case with os/json and nothing else; anything it is not sure of
-(another command, an unusual option, no token, an expired token, a loose or odd
-file, a cache of the wrong shape) goes to ``cli.main``, which owns every
-message, error and exit status. tests/test_entry_fast_path.py holds the two
-paths to the same output and the same idea of a valid cache.
+Editors spawn ``ticktick-signon serve`` on every start and scripts run
+``ticktick-signon token`` once per use, so start-up is what both pay, and click
+alone costs a large share of it (benchmarks/README.md). ``serve`` with no
+options starts the helper without click. ``token`` answers only the plain
+success case with os/json; anything it is not sure of (another command, an
+unusual option, no token, an expired token, a loose or odd file, a cache of the
+wrong shape) goes to ``cli.main``, which owns every message, error and exit
+status. tests/test_entry_fast_path.py holds the two paths to the same output
+and the same idea of a valid cache.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ _PENDING_FIELDS = ("state", "profile", "clientId", "clientSecret", "redirectUrl"
 def main(args: list[str] | None = None, prog_name: str | None = None, **extra: object) -> object:
     """Run the CLI; same arguments as click's ``Command.main``."""
     argv = sys.argv[1:] if args is None else list(args)
+    if argv == ["serve"] and extra.get("standalone_mode", True):
+        _serve()
     if argv[:1] == ["token"]:
         output = fast_token(argv[1:], os.environ, time.time())
         if output is not None:
@@ -42,6 +45,25 @@ def main(args: list[str] | None = None, prog_name: str | None = None, **extra: o
     from .cli import main as click_main
 
     return click_main(args, prog_name=prog_name or "ticktick-signon", **extra)
+
+
+def _serve() -> None:
+    """``ticktick-signon serve`` exactly as the click command runs it, minus loading click.
+
+    Editors spawn the helper on every start; click and the extra garbage
+    collection its objects bring cost about a tenth of the start-up.
+    """
+    from .runtime import configure_logging, default_service
+
+    configure_logging("info", None)  # the click group's default for serve
+    from .server import run_stdio
+
+    try:
+        run_stdio(default_service())
+    except KeyboardInterrupt:
+        sys.stderr.write("\nAborted!\n")  # as click says it
+        sys.exit(1)
+    sys.exit(0)
 
 
 def fast_token(argv: list[str], environ: Mapping[str, str], now: float) -> str | None:
