@@ -50,7 +50,10 @@ ROWS: list[tuple[str, str, str, str, float | None, str]] = [
      "bare pygls `JsonRPCServer` (`benchmarks/floor_server.py`)", 1.10, "ms"),
     ("warm_get_token", "warm `getToken` round trip ({calls} calls, per call)", "helper", "same floor server", 1.10, "us"),
     ("idle_rss", "idle memory (RSS after the first reply)", "helper", "same floor server", 1.10, "MiB"),
-    ("token_cli", "`ticktick-signon token` as a whole process", "CLI", "`python -c pass`", 2.5, "ms"),
+    ("token_cli", "`ticktick-signon token` as a whole process (default cache folder)", "CLI", "`python -c pass`",
+     2.5, "ms"),
+    ("token_cli_env", "the same with `TICKTICK_SIGNON_CONFIG_DIR` set (no platformdirs import)", "CLI",
+     "`python -c pass`", 2.5, "ms"),
     ("complete_signon", "`completeSignon` against the sandbox, exchange included", "helper",
      "one bare httpx POST of the same form", 1.20, "ms"),
     ("import_pyticktick", "reference: `python -c \"import pyticktick\"`", "`import pyticktick`", "`python -c pass`",
@@ -62,10 +65,44 @@ SCALE = {"helpers": 8, "calls": 2000, "writes": 100}
 # -- set-up ----------------------------------------------------------------------------
 
 
+CLI: list[str] = []
+
+
 def helper_argv() -> list[str]:
     """``ticktick-signon`` as installed next to this interpreter (what editors spawn), else ``-m``."""
+    if CLI:
+        return list(CLI)
     script = Path(sys.executable).with_name("ticktick-signon")
     return [str(script)] if script.exists() else [sys.executable, "-m", "ticktick_signon"]
+
+
+def stale_script_warning(argv: list[str]) -> str | None:
+    """Say so if the console script imports another entry point than pyproject.toml declares.
+
+    An editable install keeps the script it was installed with; after the entry
+    point moves, the benchmark would time the old path until ``pip install -e .``.
+    """
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: skip the check
+        return None
+    pyproject = HERE.parent / "pyproject.toml"
+    if len(argv) != 1 or not pyproject.exists():
+        return None
+    declared = tomllib.loads(pyproject.read_text())["project"]["scripts"]["ticktick-signon"]
+    module, _, func = declared.partition(":")
+    text = Path(argv[0]).read_text(errors="replace")
+    if f"from {module} import {func}" in text:
+        return None
+    return (f"{argv[0]} does not import {declared} as pyproject.toml declares: it predates the current entry point; "
+            "re-run `pip install -e .` (or pass --cli) to time what a fresh install runs.")
+
+
+def platform_config_dir(env: dict[str, str]) -> Path:
+    """Where the CLI looks by default (platformdirs, under this env): the row users actually run."""
+    code = "import platformdirs; print(platformdirs.user_config_dir('ticktick-signon', appauthor=False))"
+    return Path(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                               check=True).stdout.strip())
 
 
 def base_env(config_dir: Path) -> dict[str, str]:
@@ -354,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 runs, few calls, a small scale row")
     parser.add_argument("--runs", type=int, help="runs per row (default 15; 3 with --quick)")
     parser.add_argument("--calls", type=int, help="warm getToken calls per run (default 5000; 200 with --quick)")
+    parser.add_argument("--cli", help="the ticktick-signon executable to time (default: the one next to python)")
     parser.add_argument("--rows", help="comma-separated row keys to measure (default: all), for perf work")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "latest.json", help="where to write the JSON")
     args = parser.parse_args(argv)
@@ -366,7 +404,12 @@ def main(argv: list[str] | None = None) -> int:
     if wanted - set(all_keys):
         parser.error(f"unknown rows {sorted(wanted - set(all_keys))}; choose from {', '.join(all_keys)}")
     precompile()
+    if args.cli:
+        CLI[:] = [str(Path(args.cli).resolve())]
     cli = helper_argv()
+    stale = stale_script_warning(cli)
+    if stale:
+        print(f"WARNING: {stale}", file=sys.stderr)
     helper = [*cli, "serve"]
     floor = [sys.executable, str(HERE / "floor_server.py")]
     samples: dict[str, tuple[list[float], list[float]]] = {row[0]: ([], []) for row in ROWS}
@@ -374,6 +417,10 @@ def main(argv: list[str] | None = None) -> int:
         config_dir = Path(tmp) / "config"
         env = base_env(config_dir)
         write_token(TokenStore(config_dir), str(uuid.uuid4()), 0)
+        # The token row as users run it: no override, the platform's config folder (under a temp XDG home).
+        home_env = {k: v for k, v in env.items() if k != "TICKTICK_SIGNON_CONFIG_DIR"}
+        home_env["XDG_CONFIG_HOME"] = str(Path(tmp) / "xdg")
+        write_token(TokenStore(platform_config_dir(home_env)), str(uuid.uuid4()), 0)
         sandbox = signon = None
         if "complete_signon" in wanted:
             sandbox = Sandbox(base_env(Path(tmp) / "sandbox"))
@@ -381,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             # One untimed round of everything: page cache, bytecode, first-import effects.
             server_sample(helper, env, 10), server_sample(floor, env, 10)
-            process_ms([*cli, "token"], env), process_ms([sys.executable, "-c", "pass"], env)
+            process_ms([*cli, "token"], home_env), process_ms([sys.executable, "-c", "pass"], env)
             process_ms([sys.executable, "-c", "import pyticktick"], env)
             for run in range(runs):
                 first = run % 2 == 0
@@ -394,9 +441,13 @@ def main(argv: list[str] | None = None) -> int:
                         samples[key][1].append(f[key])
                 bare = lambda: process_ms([sys.executable, "-c", "pass"], env)  # noqa: E731
                 if "token_cli" in wanted:
-                    p, f = paired(lambda: process_ms([*cli, "token"], env), bare, first)
+                    p, f = paired(lambda: process_ms([*cli, "token"], home_env), bare, first)
                     samples["token_cli"][0].append(p)
                     samples["token_cli"][1].append(f)
+                if "token_cli_env" in wanted:
+                    p, f = paired(lambda: process_ms([*cli, "token"], env), bare, first)
+                    samples["token_cli_env"][0].append(p)
+                    samples["token_cli_env"][1].append(f)
                 if "import_pyticktick" in wanted:
                     p, f = paired(lambda: process_ms([sys.executable, "-c", "import pyticktick"], env), bare, first)
                     samples["import_pyticktick"][0].append(p)
@@ -423,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
                     "load_average": os.getloadavg()},
         "config": {"runs": runs, "warm_calls": calls, "quick": args.quick, "scale": scale, "helper": helper},
+        "stale_console_script": stale,
         "units": {key: unit for key, *_, unit in ROWS},
         "rows": rows,
         "first_complete_signon_ms": first_complete_ms,
