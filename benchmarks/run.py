@@ -17,7 +17,6 @@ import compileall
 import json
 import os
 import platform
-import shutil
 import socket
 import statistics
 import subprocess
