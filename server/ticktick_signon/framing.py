@@ -54,6 +54,7 @@ def read_frame(stream: BinaryIO) -> Frame | BadFrame | None:
             return None
         if not line.endswith(b"\n"):
             broken = "A header line is too long."
+            saw_header = True  # so the blank line that ends this block is not taken for one between frames
             continue
         line = line.rstrip(b"\r\n")
         if not line:

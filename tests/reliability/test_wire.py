@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from ticktick_signon.records import Profile, Token
@@ -368,6 +368,9 @@ def test_in_step_odd_frames_each_get_their_reply_then_the_next_request_is_served
 @pytest.mark.timeout(120)
 @FAST
 @given(garbage=hostile_streams())
+# Found by this test in CI: an over-long header line split inside its "\r\n" used to leave
+# the framing believing no header had started, so the next real frame's body was skipped.
+@example(garbage=b"Content-Length: 1798135\r\n\r\n")
 def test_hostile_bytes_never_kill_the_loop_and_a_resynced_request_is_served(garbage: bytes, config_dir: Path) -> None:
     filler = resync(garbage)
     if filler is None:
