@@ -6,6 +6,11 @@ processes never see a torn file. Reads are cached in memory and revalidated
 with one ``stat``; a file changed within the last seconds is re-read anyway,
 because two writes in one filesystem-timestamp tick can look identical to
 ``stat`` (git's "racy clean" problem).
+
+One documented exception reads the file elsewhere: ``entry.fast_token``, the
+read-only fast path of ``ticktick-signon token``, which opens it the same way
+(no symlinks, owner-only) and declines anything this module would not accept;
+tests/test_entry_fast_path.py holds the two to the same answer.
 """
 
 from __future__ import annotations
