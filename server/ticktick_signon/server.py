@@ -80,11 +80,7 @@ class HelperProtocol(JsonRPCProtocol):
                 self.send_error(envelope.id, MethodNotFound(f"There is no method {envelope.method!r}; see docs/protocol.md."))
                 return
             if is_thread_function(handler):
-                # Blocks the reader when the pool is this far behind, so pipe backpressure
-                # (not an unbounded queue) holds a flood of slow requests.
-                self._thread_slots.acquire()
-                with self._slots_lock:
-                    self._slots_held[envelope.id] += 1
+                self._take_slot(envelope.id)
             self.handle_message(JsonRPCRequestMessage(envelope.id, envelope.method, "2.0", envelope.params))  # type: ignore[arg-type]
         elif envelope.method == CANCEL_REQUEST:
             params = envelope.params
@@ -96,6 +92,24 @@ class HelperProtocol(JsonRPCProtocol):
         else:
             self.handle_message(JsonRPCNotification(envelope.method, "2.0", envelope.params))
 
+    def _take_slot(self, msg_id: Any) -> None:
+        # Blocks the reader when the pool is this far behind, so pipe backpressure
+        # (not an unbounded queue) holds a flood of slow requests.
+        self._thread_slots.acquire()
+        with self._slots_lock:
+            self._slots_held[msg_id] += 1
+
+    def _release_slot(self, msg_id: Any) -> None:
+        with self._slots_lock:
+            held = self._slots_held.get(msg_id, 0)
+            if not held:
+                return  # an inline request: it never took a slot
+            if held == 1:
+                del self._slots_held[msg_id]
+            else:
+                self._slots_held[msg_id] = held - 1
+        self._thread_slots.release()
+
     def send_error(self, msg_id: int | str | None, error: SignonError) -> None:
         """Send an error reply (``id`` null when the request's id is unknown)."""
         self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": error.to_dict()})
@@ -103,14 +117,7 @@ class HelperProtocol(JsonRPCProtocol):
     def _send_handler_result(self, future: Future[Any], *, msg_id: Any) -> None:
         # Replaces pygls's version, which puts the traceback of unexpected errors in the reply.
         self._request_futures.pop(msg_id, None)
-        with self._slots_lock:
-            holds_slot = self._slots_held[msg_id] > 0
-            if holds_slot:
-                self._slots_held[msg_id] -= 1
-                if not self._slots_held[msg_id]:
-                    del self._slots_held[msg_id]
-        if holds_slot:
-            self._thread_slots.release()
+        self._release_slot(msg_id)
         if future.cancelled():
             self.send_error(msg_id, RequestCancelled("The request was cancelled."))
             return
