@@ -160,6 +160,11 @@ class TestTokenCommand:
         assert done.stderr.strip().splitlines()[-1] == "[]"
 
 
+def test_unwritable_log_file_is_a_usage_error(tmp_path: Path) -> None:
+    done = cli("--log-file", str(tmp_path / "missing" / "x.log"), "status")
+    assert done.returncode == 2 and "--log-file" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_status_and_logout(config_dir: Path) -> None:
     assert "not signed in" in cli("status").stdout
     store_token(config_dir)

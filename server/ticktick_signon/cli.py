@@ -56,7 +56,10 @@ def main(ctx: click.Context, log_level: str | None, log_file: Path | None) -> No
     `ticktick-signon login --sandbox`.
     """
     default = "info" if ctx.invoked_subcommand == "serve" else "warning"
-    configure_logging(log_level or default, log_file)
+    try:
+        configure_logging(log_level or default, log_file)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write to {log_file} ({exc.strerror or exc})", param_hint="--log-file") from None
 
 
 # -- login -------------------------------------------------------------------
