@@ -432,7 +432,7 @@ def logout(profile: str, forget: bool) -> None:
     except SignonError as error:
         _fail(error)
     what = "Signed out" if result["signedOut"] else "Was not signed in"
-    click.echo(f"{what} (profile '{profile}'){'; saved credentials forgotten' if forget else ''}.", err=True)
+    click.echo(f"{what} (profile '{request.profile}'){'; saved credentials forgotten' if forget else ''}.", err=True)
 
 
 # -- serve / sandbox -----------------------------------------------------------------
