@@ -258,7 +258,7 @@ class TestRealLogin:
 
 
 def test_interactive_login_prompts_and_hides_the_secret(sandbox: SandboxProvider, auth_url: str) -> None:
-    pexpect = pytest.importorskip("pexpect")
+    import pexpect  # a declared test dependency: a missing one must fail, not skip
     redirect = f"http://127.0.0.1:{free_port()}/cb"
     child = pexpect.spawn(sys.executable, ["-m", "ticktick_signon", "login"], env=dict(os.environ), encoding="utf-8", timeout=30)
     child.logfile_read = transcript = io.StringIO()

@@ -186,11 +186,10 @@ def _deliver(
 ) -> None:
     """Offer the token as pyticktick's script does: clipboard, print, or a .env file."""
     from .pyticktick_env import env_lines, token_json
-    from .records import Token
 
     saved = _store().read().profile(profile)
-    token = Token(result["accessToken"], result["tokenType"], result["scope"], result["expiresAt"])
-    expires = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(token.expires_at))
+    access_token, expires_at = result["accessToken"], result["expiresAt"]
+    expires = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(expires_at))
     if interactive and not (want_print or want_copy or save):
         want_copy = click.confirm("Do you want the token to be copied to the clipboard?", default=True, err=True)
         if not want_copy:
@@ -201,16 +200,16 @@ def _deliver(
             )
             save = Path(answer).expanduser() if answer.strip() else None
     if want_copy:
-        if _copy_to_clipboard(token_json(token)):
+        if _copy_to_clipboard(token_json(access_token, expires_at)):
             click.echo("Copied the token and its expiration to the clipboard.", err=True)
         else:
             click.echo("No clipboard tool found (wl-copy, xclip, xsel, pbcopy); use --print or `ticktick-signon token`.", err=True)
     if want_print:
-        click.echo(f"Token: {token.access_token}")
-        click.echo(f"Expiration: {token.expires_at}")
+        click.echo(f"Token: {access_token}")
+        click.echo(f"Expiration: {expires_at}")
     if save is not None:
         try:
-            _save_env(save, env_lines(saved.client_id, saved.client_secret, token))
+            _save_env(save, env_lines(saved.client_id, saved.client_secret, access_token, expires_at))
         except OSError as exc:
             click.echo(f"Error: could not save to {save} ({exc.strerror or exc}); the token is still cached.", err=True)
             sys.exit(1)
@@ -382,7 +381,7 @@ def token(profile: str, fmt: str, min_valid: int) -> None:
     else:
         from .pyticktick_env import env_lines
 
-        click.echo("\n".join(env_lines(saved.client_id, saved.client_secret, tok)))
+        click.echo("\n".join(env_lines(saved.client_id, saved.client_secret, tok.access_token, tok.expires_at)))
 
 
 def _describe(status: dict[str, Any]) -> str:

@@ -99,15 +99,9 @@ def fast_token(argv: list[str], environ: Mapping[str, str], now: float) -> str |
             "profile": profile,
         }
         return json.dumps(result) + "\n"
-    from shlex import quote
+    from .pyticktick_env import env_lines
 
-    lines = []
-    if saved.get("clientId"):
-        lines.append(f"PYTICKTICK_V1_CLIENT_ID={quote(saved['clientId'])}")
-    if saved.get("clientSecret"):
-        lines.append(f"PYTICKTICK_V1_CLIENT_SECRET={quote(saved['clientSecret'])}")
-    value = json.dumps({"value": token["accessToken"], "expiration": token["expiresAt"]})
-    lines.append(f"PYTICKTICK_V1_TOKEN={quote(value)}")
+    lines = env_lines(saved.get("clientId"), saved.get("clientSecret"), token["accessToken"], token["expiresAt"])
     return "\n".join(lines) + "\n"
 
 

@@ -2,7 +2,8 @@
 
 pyticktick 0.3 reads ``PYTICKTICK_V1_CLIENT_ID``, ``PYTICKTICK_V1_CLIENT_SECRET``
 and ``PYTICKTICK_V1_TOKEN`` (JSON ``{"value", "expiration"}``) from the
-environment or from ``Settings(_env_file=PATH)``.
+environment or from ``Settings(_env_file=PATH)``. Takes plain values and
+imports nothing heavy, so ``token``'s fast path (entry.py) uses it too.
 """
 
 from __future__ import annotations
@@ -11,25 +12,23 @@ import json
 import re
 import shlex
 
-from .records import Token
-
 KEYS = ("PYTICKTICK_V1_CLIENT_ID", "PYTICKTICK_V1_CLIENT_SECRET", "PYTICKTICK_V1_TOKEN")
 _ASSIGNMENT = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 
 
-def token_json(token: Token) -> str:
+def token_json(access_token: str, expires_at: int) -> str:
     """Return the value pyticktick expects in ``PYTICKTICK_V1_TOKEN``."""
-    return json.dumps({"value": token.access_token, "expiration": token.expires_at})
+    return json.dumps({"value": access_token, "expiration": expires_at})
 
 
-def env_lines(client_id: str | None, client_secret: str | None, token: Token) -> list[str]:
+def env_lines(client_id: str | None, client_secret: str | None, access_token: str, expires_at: int) -> list[str]:
     """Return ``NAME=value`` lines, quoted so both a shell and python-dotenv read them as is."""
     lines = []
     if client_id:
         lines.append(f"PYTICKTICK_V1_CLIENT_ID={shlex.quote(client_id)}")
     if client_secret:
         lines.append(f"PYTICKTICK_V1_CLIENT_SECRET={shlex.quote(client_secret)}")
-    lines.append(f"PYTICKTICK_V1_TOKEN={shlex.quote(token_json(token))}")
+    lines.append(f"PYTICKTICK_V1_TOKEN={shlex.quote(token_json(access_token, expires_at))}")
     return lines
 
 
