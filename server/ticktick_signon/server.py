@@ -27,6 +27,7 @@ from . import messages
 from .errors import InternalError, InvalidRequest, MethodNotFound, ParseError, RequestCancelled, SignonError
 from .framing import BadFrame, read_frame, skip_body
 from .signon_service import SignonService
+from .token_watcher import TokenWatcher
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 MAX_THREADED_IN_FLIGHT = 16
 
 METHODS = ("startSignon", "completeSignon", "getToken", "getStatus", "signOut")
-NOTIFICATIONS = ("signonCompleted", "signonFailed")
+NOTIFICATIONS = ("signonCompleted", "signonFailed", "tokenChanged", "tokenExpiring")
 
 
 class _LockedWriter:
@@ -191,6 +192,8 @@ def serve(service: SignonService, stdin: BinaryIO, stdout: BinaryIO) -> None:
     protocol: HelperProtocol = server.protocol  # type: ignore[assignment]
     protocol.set_writer(_LockedWriter(stdout))
     service.set_events(LoopbackNotifier(protocol))
+    watcher = TokenWatcher(service.store, protocol.notify)
+    watcher.start()
     log.info("Helper ready on stdio")
     try:
         while (frame := read_frame(stdin)) is not None:
@@ -209,6 +212,7 @@ def serve(service: SignonService, stdin: BinaryIO, stdout: BinaryIO) -> None:
         log.info("The client closed stdout; stopping")
     finally:
         log.info("stdin closed; stopping")
+        watcher.stop()
         service.close()
         server.thread_pool.shutdown(wait=True)
 
