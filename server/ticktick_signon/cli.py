@@ -17,7 +17,9 @@ from typing import Any, NoReturn
 
 import click
 
+from . import __version__
 from .errors import SignonError
+from .protocol_docs import protocol_doc
 from .runtime import configure_logging
 from .runtime import default_service as _service
 from .runtime import default_store as _store
@@ -39,7 +41,7 @@ def _fail(error: SignonError) -> NoReturn:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="ticktick-signon")
+@click.version_option(__version__, prog_name="ticktick-signon")
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
@@ -441,12 +443,20 @@ def logout(profile: str, forget: bool) -> None:
 def serve() -> None:
     """Run the JSON-RPC helper on stdin/stdout (for editors and other programs).
 
-    Speaks JSON-RPC 2.0 with Content-Length framing; see docs/protocol.md.
-    Exits with status 0 when stdin closes.
+    Speaks JSON-RPC 2.0 with Content-Length framing and exits with status 0
+    when stdin closes. The protocol, with its JSON Schema (protocol.schema.json)
+    in the same folder:
+
+    \b
+    PROTOCOL_DOC
     """
     from .server import run_stdio
 
     run_stdio(_service())
+
+
+if serve.help:  # None under python -OO
+    serve.help = serve.help.replace("PROTOCOL_DOC", protocol_doc())
 
 
 @main.command()
