@@ -151,20 +151,22 @@ class SignonService:
         return True
 
     def _finish_from_listener(self, profile: str, url: str) -> Outcome:
+        """Finish a sign-on from the listener; whoever waits hears of it once the browser has its page."""
         from .loopback import Outcome
 
+        events = self._events
         try:
             result = self.complete(url, None)
         except (NoPendingSignon, StateMismatch):
             # Someone pasted the redirect first: that sign-on already finished.
             return Outcome(False, "Already handled", "This sign-in was already finished elsewhere.")
         except SignonError as error:
-            if self._events:
-                self._events.failed(profile, error)
-            return Outcome(False, "Sign-in failed", error.message)
-        if self._events:
-            self._events.completed(profile, result["expiresAt"])
-        return Outcome(True, "Signed in to TickTick", "ticktick-signon has your token.")
+            failure = error  # ``error`` itself is unbound once the except block ends
+            tell_failed = (lambda: events.failed(profile, failure)) if events else None
+            return Outcome(False, "Sign-in failed", failure.message, after_page=tell_failed)
+        expires_at = result["expiresAt"]
+        tell_completed = (lambda: events.completed(profile, expires_at)) if events else None
+        return Outcome(True, "Signed in to TickTick", "ticktick-signon has your token.", after_page=tell_completed)
 
     def _listener_expired(self, profile: str, listener: LoopbackListener) -> None:
         with self._listeners_lock:
