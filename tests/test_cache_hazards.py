@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from ticktick_signon.errors import ConfigUnreadable
+from ticktick_signon import oauth
+from ticktick_signon.errors import ConfigUnreadable, TokenExchangeFailed
 from ticktick_signon.records import Cache, Profile, Token
 from ticktick_signon.token_store import TokenStore
 
@@ -277,6 +278,23 @@ def test_impossible_token_values_are_unreadable_everywhere(config_dir: Path, tok
     finally:
         helper.close()
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("value", ["", "   ", "tok\r\nX-Injected: 1", "tok\x00", "t\u00f6k", 42, None])
+def test_an_access_token_refused_in_a_token_answer_is_refused_in_the_cache_and_the_other_way(value: object) -> None:
+    """One rule (cache_format), applied by both parsers: neither can let through what the other refuses."""
+    with pytest.raises(TokenExchangeFailed):
+        oauth.parse_token_response(200, {"access_token": value, "expires_in": 3600}, 1_800_000_000.0)
+    with pytest.raises(ValueError, match="accessToken"):
+        Cache.from_json(document({"accessToken": value}))
+
+
+def test_a_token_answer_that_would_expire_past_what_the_cache_holds_is_refused() -> None:
+    latest = 32_535_215_999
+    token = oauth.parse_token_response(200, {"access_token": "t", "expires_in": 100}, latest - 100.0)
+    assert Cache.from_json(document({"expiresAt": token.expires_at})).profile("default").token.expires_at == latest
+    with pytest.raises(TokenExchangeFailed):
+        oauth.parse_token_response(200, {"access_token": "t", "expires_in": 101}, latest - 100.0)
 
 
 def test_a_pending_sign_on_with_an_impossible_expiry_is_unreadable(config_dir: Path) -> None:
