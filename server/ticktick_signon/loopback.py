@@ -12,7 +12,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,6 +29,9 @@ class Outcome:
     ok: bool
     title: str
     detail: str
+    #: Run once the browser has the whole page (or has gone away), never before: whoever
+    #: waits on the sign-on may then exit without cutting the page off.
+    after_page: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 
 def render_page(outcome: Outcome) -> bytes:
@@ -59,6 +62,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         status, outcome = self.server.listener.handle(self.path)
+        try:
+            self._answer(status, outcome)
+        finally:
+            if outcome.after_page is not None:
+                outcome.after_page()
+
+    def _answer(self, status: int, outcome: Outcome) -> None:
         body = render_page(outcome)
         self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -67,8 +77,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Referrer-Policy", "no-referrer")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            # Send our FIN after the page now, so a process that exits next cannot turn it into a reset.
+            self.connection.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the browser has gone already
 
     def do_POST(self) -> None:  # noqa: N802
         self.send_error(405)
@@ -90,7 +108,8 @@ class LoopbackListener:
         redirect_base: scheme and authority of the registered redirect URL, so the
             URL handed on is the one the browser was sent to.
         on_redirect: finishes the sign-on with the full redirect URL and returns the
-            page to show; called at most once.
+            page to show; called at most once. Its ``after_page`` runs once the page
+            is sent.
         ttl: seconds before the listener gives up and closes.
     """
 
