@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from .cache_format import access_token_problem, unix_time_problem
 from .errors import (
     AuthorizationDenied,
     InvalidParams,
@@ -371,12 +372,19 @@ def parse_token_response(status: int, body: Any, now: float) -> Token:
     if not isinstance(body, dict):
         raise invalid("not a JSON object")
     access_token = body.get("access_token")
-    if not isinstance(access_token, str) or not access_token.strip():
+    if access_token is None:
         raise invalid("no access_token")
+    # The cache's own rules (cache_format): a token is refused alike here and when read back.
+    problem = access_token_problem(access_token)
+    if problem:
+        raise invalid(f"access_token {problem}")
     expires_in = body.get("expires_in")
     if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)):
         raise invalid("expires_in is missing or not a number")
     if not math.isfinite(expires_in) or not 0 < expires_in <= MAX_EXPIRES_IN:
+        raise invalid("expires_in is out of range")
+    expires_at = int(now) + int(expires_in)
+    if unix_time_problem(expires_at):
         raise invalid("expires_in is out of range")
     token_type = body.get("token_type")
     scope = body.get("scope")
@@ -384,7 +392,7 @@ def parse_token_response(status: int, body: Any, now: float) -> Token:
         access_token=access_token,
         token_type=token_type if isinstance(token_type, str) else "bearer",
         scope=scope if isinstance(scope, str) else SCOPE,
-        expires_at=int(now) + int(expires_in),
+        expires_at=expires_at,
     )
 
 
