@@ -182,14 +182,19 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def resolve_loopback(host: str, port: int) -> list[str]:
-    """Return the addresses to bind for ``host``: itself, or every loopback address ``localhost`` names."""
+    """Return the addresses to bind for ``host``: itself, or every loopback address ``localhost`` can mean.
+
+    Browsers resolve ``localhost`` to both 127.0.0.1 and ::1 whatever the hosts
+    file says (RFC 6761), so both are bound, plus any other loopback address the
+    system gives for it.
+    """
     if host != "localhost":
         return [host]
+    addresses = ["127.0.0.1", "::1"]
     try:
         infos = socket.getaddrinfo("localhost", port, type=socket.SOCK_STREAM)
     except OSError:
-        return ["127.0.0.1"]
-    addresses: list[str] = []
+        infos = []
     for info in infos:
         address = str(info[4][0]).split("%")[0]
         if ipaddress.ip_address(address).is_loopback and address not in addresses:
@@ -283,6 +288,7 @@ class LoopbackListener:
         self.bound_address = self.bound_addresses[0]
         for server in self._servers:
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="loopback").start()
+        self._next_check = time.monotonic() + CHECK_INTERVAL_SECONDS
         self._timer = threading.Timer(self._ttl, self._expire)
         self._timer.daemon = True
         self._timer.start()
