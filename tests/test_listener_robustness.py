@@ -24,6 +24,7 @@ from ticktick_signon import loopback
 from ticktick_signon.loopback import LoopbackListener, Outcome
 
 from .rpc import HelperProcess, encode_frame, follow_authorize, free_port
+from .test_protocol_schema import assert_valid
 
 CREDS = {"clientId": "sandbox-client", "clientSecret": "sandbox-secret"}
 REQUEST = b"GET /cb?state=flood HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Drip: " + b"x" * 10_000
@@ -255,6 +256,7 @@ class TestTwoHelpersOnOnePort:
         first, second = two_helpers
         a, b = self.start_both(two_helpers)
         failed = first.notification("signonFailed", timeout=5)
+        assert_valid("signonFailed.params", failed)
         assert failed["profile"] == "default"
         assert failed["error"]["code"] == -32003 and failed["error"]["data"]["reason"] == "replaced"
         assert "replaced" in failed["error"]["message"]

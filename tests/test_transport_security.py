@@ -29,6 +29,7 @@ from ticktick_signon.records import PendingSignon
 from ticktick_signon.token_exchange import exchange_code
 
 from .rpc import HelperProcess, RpcError, follow_authorize
+from .test_protocol_schema import assert_valid
 
 PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 TRUST_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
@@ -177,6 +178,7 @@ def test_an_untrusted_certificate_has_its_own_reason_and_says_so(endpoint: TlsTo
     finally:
         helper.close()
     assert caught.value.kind == "networkError"
+    assert_valid("error", {"code": caught.value.code, "message": caught.value.message, "data": caught.value.data})
     assert caught.value.data["reason"] == "certificate"
     assert "certificate of 127.0.0.1 could not be verified" in caught.value.message
     assert "SSL_CERT_FILE" in caught.value.message and "check your connection" not in caught.value.message
