@@ -57,6 +57,7 @@ class TestSignOnPaths:
             "pendingSignon": False,
             "region": "ticktick",
             "clientId": "sandbox-client",
+            "sandbox": True,  # the provider runs on loopback: not TickTick
             "configPath": status["configPath"],
         }
         assert Path(status["configPath"]).is_file()

@@ -292,3 +292,28 @@ class TestCheckToken:
 )
 def test_loopback_address(url: str, expected: object) -> None:
     assert oauth.loopback_address(url) == expected
+
+
+class TestSandboxMark:
+    """A profile signed in to a provider on loopback is marked as a sandbox one (issue 13, item 11)."""
+
+    @pytest.mark.parametrize(
+        ("base", "local"),
+        [
+            ("http://127.0.0.1:8765", True),
+            ("http://[::1]:8765", True),
+            ("http://localhost:9", True),
+            ("https://ticktick.com", False),
+            ("https://dida365.com", False),
+            ("https://proxy.example", False),
+        ],
+    )
+    def test_a_provider_on_loopback_is_local(self, base: str, local: bool) -> None:
+        assert oauth.is_local_provider(base) is local
+
+    def test_the_mark_round_trips_and_is_left_out_when_false(self) -> None:
+        marked = Profile(client_id="c", sandbox=True)
+        assert marked.to_json() == {"clientId": "c", "sandbox": True}
+        assert Profile.from_json(marked.to_json()) == marked
+        assert "sandbox" not in Profile(client_id="c").to_json()
+        assert Profile.from_json({"clientId": "c", "sandbox": "yes"}).sandbox is False

@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -45,6 +45,9 @@ class Outcome:
     title: str
     detail: str
     final: bool = True
+    #: Run once the browser has the whole page (or has gone away), never before: whoever
+    #: waits on the sign-on may then exit without cutting the page off.
+    after_page: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 
 def render_page(outcome: Outcome) -> bytes:
@@ -162,6 +165,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         status, outcome = self.server.listener.handle(self.path)
+        try:
+            self._answer(status, outcome)
+        finally:
+            if outcome.after_page is not None:
+                outcome.after_page()
+
+    def _answer(self, status: int, outcome: Outcome) -> None:
         body = render_page(outcome)
         self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -170,8 +180,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Referrer-Policy", "no-referrer")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            # Send our FIN after the page now, so a process that exits next cannot turn it into a reset.
+            self.connection.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the browser has gone already
 
     def do_POST(self) -> None:  # noqa: N802
         self.send_error(405)
@@ -215,11 +233,12 @@ class LoopbackListener:
         redirect_base: scheme and authority of the registered redirect URL, so the
             URL handed on is the one the browser was sent to.
         on_redirect: finishes the sign-on with the full redirect URL and returns the
-            page to show; called for one request at a time, until one is final.
+            page to show; called for one request at a time, until one is final. Its
+            ``after_page`` runs once the page is sent.
         ttl: seconds before the listener gives up and closes.
         check: asked, while waiting and on each redirect-path request (with its
             state), whether the sign-on still waits; returns None if it does, else
-            the page to show, and the listener closes.
+            the page to show (its ``after_page`` tells the waiter), and the listener closes.
     """
 
     def __init__(
@@ -337,7 +356,9 @@ class LoopbackListener:
         if self._check is None or now < self._next_check:
             return
         self._next_check = now + CHECK_INTERVAL_SECONDS
-        self._ask(None)
+        ended = self._ask(None)
+        if ended is not None and ended.after_page is not None:
+            ended.after_page()  # no browser is waiting for this page
 
     def _ask(self, state: str | None) -> Outcome | None:
         """Ask ``check``; when the sign-on no longer waits here, close and return its page."""

@@ -60,13 +60,17 @@ class Token:
 
 @dataclass(frozen=True)
 class Profile:
-    """What a profile remembers: the app's credentials (saved on success) and its token."""
+    """What a profile remembers: the app's credentials (saved on success) and its token.
+
+    ``sandbox`` marks a sign-on against a local stand-in provider, not TickTick.
+    """
 
     client_id: str | None = None
     client_secret: str | None = None
     redirect_url: str | None = None
     region: str | None = None
     token: Token | None = None
+    sandbox: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -75,6 +79,7 @@ class Profile:
             "redirectUrl": self.redirect_url,
             "region": self.region,
             "token": self.token.to_json() if self.token else None,
+            "sandbox": True if self.sandbox else None,
         }
         return {key: value for key, value in out.items() if value is not None}
 
@@ -89,6 +94,7 @@ class Profile:
             redirect_url=_str(obj, "redirectUrl", optional=True),
             region=_str(obj, "region", optional=True),
             token=Token.from_json(token) if token is not None else None,
+            sandbox=obj.get("sandbox") is True,  # anything else (absent, odd) is a real TickTick profile
         )
 
     def is_empty(self) -> bool:

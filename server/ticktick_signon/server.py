@@ -28,6 +28,7 @@ from pygls.server import JsonRPCServer
 from . import messages
 from .errors import InternalError, InvalidRequest, MethodNotFound, ParseError, RequestCancelled, SignonError
 from .framing import BadFrame, read_frame, skip_body
+from .protocol_docs import protocol_doc
 from .signon_service import SignonService
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,8 @@ class HelperProtocol(JsonRPCProtocol):
         elif envelope.is_request:
             handler = self.fm.features.get(envelope.method)
             if handler is None:
-                self.send_error(envelope.id, MethodNotFound(f"There is no method {envelope.method!r}; see docs/protocol.md."))
+                error = MethodNotFound(f"There is no method {envelope.method!r}; the methods are in {protocol_doc()}.")
+                self.send_error(envelope.id, error)
                 return
             if is_thread_function(handler):
                 self._take_slot(envelope.id)

@@ -7,6 +7,7 @@ listener, all injected so tests can swap the clock and randomness.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -41,6 +42,15 @@ def _state_bytes(count: int) -> bytes:
     import secrets  # deferred: it loads hashlib and OpenSSL, which getToken never needs
 
     return secrets.token_bytes(count)
+
+
+@dataclasses.dataclass(frozen=True)
+class SignOutReport:
+    """What a sign-out changed."""
+
+    token_removed: bool
+    settings_forgotten: bool
+    signon_cancelled: bool
 
 
 class LoopbackEvents(Protocol):
@@ -159,8 +169,10 @@ class SignonService:
         return True
 
     def _finish_from_listener(self, profile: str, url: str) -> Outcome:
+        """Finish a sign-on from the listener; whoever waits hears of it once the browser has its page."""
         from .loopback import Outcome
 
+        events = self._events
         try:
             result = self.complete(url, None)
         except (NoPendingSignon, StateMismatch):
@@ -175,12 +187,12 @@ class SignonService:
                 final=False,
             )
         except SignonError as error:
-            if self._events:
-                self._events.failed(profile, error)
-            return Outcome(False, "Sign-in failed", error.message)
-        if self._events:
-            self._events.completed(profile, result["expiresAt"])
-        return Outcome(True, "Signed in to TickTick", "ticktick-signon has your token.")
+            failure = error  # ``error`` itself is unbound once the except block ends
+            tell_failed = (lambda: events.failed(profile, failure)) if events else None
+            return Outcome(False, "Sign-in failed", failure.message, after_page=tell_failed)
+        expires_at = result["expiresAt"]
+        tell_completed = (lambda: events.completed(profile, expires_at)) if events else None
+        return Outcome(True, "Signed in to TickTick", "ticktick-signon has your token.", after_page=tell_completed)
 
     def _check_listener(self, pending: PendingSignon, listener: LoopbackListener, state: str | None) -> Outcome | None:
         """None while the listener's sign-on still waits in the shared cache; else tell its client, and the page.
@@ -235,9 +247,8 @@ class SignonService:
                 )
             )
         log.info("Sign-on for profile %r ended elsewhere (%s); closing its listener", pending.profile, error.data["reason"])
-        if self._events:
-            self._events.failed(pending.profile, error)
-        return page
+        events = self._events
+        return dataclasses.replace(page, after_page=(lambda: events.failed(pending.profile, error)) if events else None)
 
     def _listener_expired(self, profile: str, listener: LoopbackListener) -> None:
         with self._listeners_lock:
@@ -298,6 +309,7 @@ class SignonService:
                 redirect_url=pending.redirect_url,
                 region=pending.region,
                 token=token,
+                sandbox=oauth.is_local_provider(pending.auth_base),
             )
             return cache.with_profile(pending.profile, settings), None
 
@@ -336,6 +348,7 @@ class SignonService:
             "pendingSignon": any(p.profile == profile for p in live.values()),
             "region": saved.region,
             "clientId": saved.client_id,
+            "sandbox": saved.sandbox,
             "configPath": str(self.store.path),
         }
 
@@ -348,22 +361,53 @@ class SignonService:
         Raises:
             ConfigUnreadable: the cache file cannot be used.
         """
-        def drop(cache: Cache) -> tuple[Cache, bool]:
+        return {"signedOut": self.sign_out_and_report(profile, forget).token_removed}
+
+    def sign_out_and_report(self, profile: str, forget: bool = False) -> SignOutReport:
+        """``sign_out``, saying everything that changed (for the CLI's ``logout``).
+
+        Raises:
+            ConfigUnreadable: the cache file cannot be used.
+        """
+
+        def drop(cache: Cache) -> tuple[Cache, SignOutReport]:
             saved = cache.profile(profile)
-            kept = Profile() if forget else Profile(
-                client_id=saved.client_id,
-                client_secret=saved.client_secret,
-                redirect_url=saved.redirect_url,
-                region=saved.region,
-            )
+            kept = Profile() if forget else dataclasses.replace(saved, token=None)
             pending = {s: p for s, p in cache.pending.items() if p.profile != profile}
-            return cache.with_profile(profile, kept).with_pending(pending), saved.token is not None
+            report = SignOutReport(
+                token_removed=saved.token is not None,
+                settings_forgotten=forget and not dataclasses.replace(saved, token=None).is_empty(),
+                signon_cancelled=len(pending) < len(cache.pending),
+            )
+            return cache.with_profile(profile, kept).with_pending(pending), report
 
         with self._ending:
             self._close_listener(profile)
-            removed = self.store.update(drop)
-        log.info("Signed out profile %r (token removed: %s, forget: %s)", profile, removed, forget)
-        return {"signedOut": removed}
+            report = self.store.update(drop)
+        log.info("Signed out profile %r (%s, forget: %s)", profile, report, forget)
+        return report
+
+    def cancel_signon(self, state: str) -> bool:
+        """Abandon one started sign-on: forget its pending state and stop its listener; tokens stay.
+
+        Returns:
+            Whether the sign-on was still pending.
+
+        Raises:
+            ConfigUnreadable: the cache file cannot be used.
+        """
+        with self._listeners_lock:
+            profiles = [name for name, listener in self._listeners.items() if listener.state == state]
+        for profile in profiles:
+            self._close_listener(profile)
+
+        def drop(cache: Cache) -> tuple[Cache, bool]:
+            rest = {s: p for s, p in cache.pending.items() if s != state}
+            return cache.with_pending(rest), len(rest) < len(cache.pending)
+
+        cancelled = self.store.update(drop)
+        log.info("Sign-on cancelled (it was %s)", "pending" if cancelled else "no longer pending")
+        return cancelled
 
     def close(self) -> None:
         """Stop every loopback listener and let the pages being answered go out (the helper is exiting)."""
