@@ -88,6 +88,14 @@ class TestProxies:
         assert result["accessToken"]
         assert proxy.first_lines == []
 
+    def test_login_sandbox_goes_through_no_proxy(self, proxy: WatchedPort) -> None:
+        """The CLI's sandbox sign-in (its browser, the exchange, the token check) stays on loopback."""
+        done = subprocess.run([sys.executable, "-m", "ticktick_signon", "login", "--sandbox"],
+                              capture_output=True, text=True, timeout=60, env=dict(os.environ))
+        assert done.returncode == 0, done.stderr
+        assert "The token works" in done.stderr
+        assert proxy.first_lines == []
+
     def test_other_hosts_still_use_the_proxy(self, proxy: WatchedPort) -> None:
         """HTTPS_PROXY keeps working for the real provider: the request is a CONNECT to the proxy."""
         pending = PendingSignon("s", "d", "id", "secret", "http://127.0.0.1:8080/", "ticktick", "https://ticktick.example", 0)
@@ -240,3 +248,22 @@ def test_a_ca_in_the_os_trust_store_is_trusted(endpoint: TlsTokenEndpoint, tmp_p
         assert sign_in(helper)["accessToken"] == "tls-token"
     finally:
         helper.close()
+
+
+def test_serving_a_cached_token_loads_neither_truststore_nor_httpx(config_dir: Path) -> None:
+    """The trust store costs only the first token exchange, never start-up or getToken."""
+    from ticktick_signon.records import Profile, Token
+    from ticktick_signon.token_store import TokenStore
+
+    TokenStore(config_dir).update(lambda cache: (cache.with_profile("default", Profile(token=Token("t", "bearer", "s", 2**31))), None))
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(sorted(m for m in ('truststore', 'httpx', 'certifi') if m in sys.modules),"
+        " file=sys.stderr))\n"
+        "from ticktick_signon.entry import main; main(['serve'])"
+    )
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getToken"}).encode()
+    done = subprocess.run([sys.executable, "-c", code], input=b"Content-Length: %d\r\n\r\n" % len(body) + body,
+                          capture_output=True, timeout=60)
+    assert json.loads(done.stdout.split(b"\r\n\r\n", 1)[1])["result"]["accessToken"] == "t"
+    assert done.stderr.decode().strip().splitlines()[-1] == "[]"
