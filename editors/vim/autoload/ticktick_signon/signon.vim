@@ -65,6 +65,16 @@ def RememberToken(result: dict<any>)
   Remember(get(result, 'profile', Profile()), true, get(result, 'expiresAt', v:null))
 enddef
 
+# What a getToken refusal says about the profile: not signed in, or expired.
+def RememberRefusal(profile: string, error: dict<any>)
+  if error.code == -32001
+    Remember(profile, false, v:null)
+  elseif error.code == -32002 && type(get(error.data, 'expiresAt')) == v:t_number
+      && error.data.expiresAt <= localtime()
+    Remember(profile, false, error.data.expiresAt)
+  endif
+enddef
+
 # -- sign-in ---------------------------------------------------------------------------------
 
 def SignedIn(profile: string, expires_at: any)
@@ -204,17 +214,18 @@ def AskMissing(missing: list<any>): dict<any>
   return values
 enddef
 
-# The redirect URL holds a (single-use) authorization code: keep it out of the histories.
-def ForgetHistory(url: string)
+# The redirect URL holds a (single-use) authorization code: off the histories and the screen.
+def Forget(url: string)
   var pattern = '\V' .. escape(url, '\')
   for history in ['cmd', 'input']
     histdel(history, pattern)
   endfor
+  echo ''
 enddef
 
 def Complete(raw: string)
   var url = trim(raw)
-  ForgetHistory(url)
+  Forget(url)
   var profile = Profile()
   helper.Request('completeSignon', {redirectUrl: url}, (error, result) => {
     if !empty(error)
@@ -322,6 +333,7 @@ export def GetToken(Callback: any, opts: any = {})
   endif
   helper.Request('getToken', params, (error, result) => {
     if !empty(error)
+      RememberRefusal(params.profile, error)
       Callback(error)
       return
     endif
@@ -335,6 +347,7 @@ export def CopyToken()
     var profile = Profile()
     helper.Request('getToken', {profile: profile}, (error, result) => {
       if !empty(error)
+        RememberRefusal(profile, error)
         report.Error(error)
         return
       endif
