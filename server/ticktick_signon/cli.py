@@ -18,8 +18,9 @@ from typing import Any, NoReturn
 
 import click
 
-from . import console
+from . import __version__, console
 from .errors import InvalidParams, SignonError
+from .protocol_docs import protocol_doc
 from .runtime import configure_logging
 from .runtime import default_service as _service
 from .runtime import default_store as _store
@@ -68,6 +69,13 @@ def _fail(error: SignonError) -> NoReturn:
     console.fail(_in_cli_words(error), error.exit_code)
 
 
+def _named_profile(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse ``--profile ""``: a script's unset variable must not mean 'default' (think ``logout --forget``)."""
+    if value == "":
+        raise click.BadParameter("is empty; give a profile name, or leave --profile out for 'default'.")
+    return value
+
+
 def _trimmed(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Strip pasted whitespace; a blank value counts as not given, like an empty one."""
     if value is None:
@@ -86,7 +94,7 @@ class _Commands(click.Group):
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_STATUSES)
-@click.version_option(package_name="ticktick-signon")
+@click.version_option(__version__, prog_name="ticktick-signon")
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
@@ -154,7 +162,9 @@ Environment:
 @click.option(
     "--redirect-url", callback=_trimmed, help="Your app's OAuth redirect URL [default: http://127.0.0.1:8080/]."
 )
-@click.option("--profile", default=None, help="Profile to sign in [default: default; 'sandbox' with --sandbox].")
+@click.option(
+    "--profile", default=None, callback=_named_profile, help="Profile to sign in [default: default; 'sandbox' with --sandbox]."
+)
 @click.option("--region", type=click.Choice(["ticktick", "dida365"]), help="ticktick.com or dida365.com [default: ticktick].")
 @click.option("--no-browser", is_flag=True, help="Do not offer to open a browser; just print the URL.")
 @click.option("--print", "want_print", is_flag=True, help="Print the token and its expiration on stdout.")
@@ -195,7 +205,7 @@ Examples:
   curl -H "Authorization: Bearer $(ticktick-signon token)" \\
        https://api.ticktick.com/open/v1/project""",
 )
-@click.option("--profile", default="default", show_default=True, help="Profile to read.")
+@click.option("--profile", default="default", show_default=True, callback=_named_profile, help="Profile to read.")
 @click.option(
     "--format",
     "fmt",
@@ -278,7 +288,7 @@ Examples:
   ticktick-signon status --profile work --json
   ticktick-signon status >/dev/null || ticktick-signon login""",
 )
-@click.option("--profile", default="default", show_default=True, help="Profile to describe.")
+@click.option("--profile", default="default", show_default=True, callback=_named_profile, help="Profile to describe.")
 @click.option("--json", "as_json", is_flag=True, help="Print getStatus's result as JSON.")
 def status(profile: str, as_json: bool) -> None:
     """Say whether you are signed in and when the token expires (never the token itself).
@@ -305,7 +315,7 @@ Examples:
   ticktick-signon logout
   ticktick-signon logout --profile sandbox --forget""",
 )
-@click.option("--profile", default="default", show_default=True, help="Profile to sign out.")
+@click.option("--profile", default="default", show_default=True, callback=_named_profile, help="Profile to sign out.")
 @click.option("--forget", is_flag=True, help="Also forget the saved client id, secret, redirect URL and region.")
 def logout(profile: str, forget: bool) -> None:
     """Remove the cached token (and with --forget the app's saved credentials)."""
@@ -345,12 +355,20 @@ Examples:
 def serve() -> None:
     """Run the JSON-RPC helper on stdin/stdout (for editors and other programs).
 
-    Speaks JSON-RPC 2.0 with Content-Length framing; see docs/protocol.md.
-    Exits with status 0 when stdin closes.
+    Speaks JSON-RPC 2.0 with Content-Length framing and exits with status 0
+    when stdin closes. The protocol, with its JSON Schema (protocol.schema.json)
+    in the same folder:
+
+    \b
+    PROTOCOL_DOC
     """
     from .server import run_stdio
 
     run_stdio(_service())
+
+
+if serve.help:  # None under python -OO
+    serve.help = serve.help.replace("PROTOCOL_DOC", protocol_doc())
 
 
 @main.command(
@@ -371,7 +389,7 @@ def sandbox(host: str, port: int, auto_approve: bool, client_id: str, client_sec
     """Run a local stand-in for TickTick's OAuth server, to try the flow without an account.
 
     Its approval page and --auto-approve are described for test authors in
-    docs/protocol.md. Ctrl-C stops it.
+    the protocol document (see `ticktick-signon help serve`). Ctrl-C stops it.
     """
     import ipaddress
 

@@ -2,6 +2,7 @@
 -- All the OAuth work happens in the ticktick-signon helper; this only asks it and tells the user.
 
 local client = require("ticktick_signon.client")
+local helper_command = require("ticktick_signon.helper_command")
 local report = require("ticktick_signon.report")
 
 local M = {}
@@ -9,8 +10,7 @@ local M = {}
 local WARN, ERROR = vim.log.levels.WARN, vim.log.levels.ERROR
 
 local defaults = {
-  -- The helper's info logs would land in Neovim's LSP log, which records the helper's stderr.
-  cmd = { "ticktick-signon", "--log-level", "warning", "serve" },
+  cmd = nil, -- nil: found on PATH, in pipx's or uv's tool folder, or as python3 -m (helper_command.lua)
   profile = "default",
   region = nil, -- "ticktick" or "dida365"; nil: the saved one, else ticktick
   client_id = nil, -- nil: the saved one, else $PYTICKTICK_V1_CLIENT_ID, else asked
@@ -61,8 +61,35 @@ function M.config()
   return vim.deepcopy(config)
 end
 
+--- The helper command to run: { cmd, path, how }, or nil and an error saying where it was looked for.
+function M.helper()
+  local found, tried = helper_command.resolve(config.cmd)
+  if found then
+    return found
+  end
+  local message
+  if config.cmd then
+    message = ("The ticktick-signon helper `%s` (set with setup({ cmd })) was not found; fix that path, "
+      .. "or leave cmd out to let the plugin find it."):format(config.cmd[1])
+  else
+    message = ("The ticktick-signon helper was not found (looked for %s); %s."):format(
+      table.concat(tried, ", "),
+      helper_command.install_hint()
+    )
+  end
+  return nil, client.local_error("helperNotFound", message)
+end
+
 local function request(method, params, callback)
-  client.request(config.cmd, method, params, callback)
+  local cmd = client.running_cmd()
+  if not cmd then
+    local found, err = M.helper()
+    if not found then
+      return callback(err)
+    end
+    cmd = found.cmd
+  end
+  client.request(cmd, method, params, callback)
 end
 
 local waiting = {} -- profile -> true while a loopback sign-on is expected to finish by itself
