@@ -154,18 +154,39 @@ def _describe(status: dict[str, Any]) -> str:
 
 @main.command()
 @click.option("--profile", default="default", show_default=True, help="Profile to describe.")
-@click.option("--json", "as_json", is_flag=True, help="Print getStatus's result as JSON.")
-def status(profile: str, as_json: bool) -> None:
-    """Say whether you are signed in and when the token expires (never the token itself)."""
+@click.option("--json", "as_json", is_flag=True, help="Print getStatus's result as JSON (with --verify, its answer too).")
+@click.option("--verify", is_flag=True, help="Also ask TickTick whether the token still works (one API call).")
+def status(profile: str, as_json: bool, verify: bool) -> None:
+    """Say whether you are signed in and when the token expires (never the token itself).
+
+    With --verify, exit status 1 means TickTick rejected the token: sign in again.
+    """
     import json
 
     from .messages import parse_profile
 
+    service = _service()
     try:
-        result = _service().status(parse_profile({"profile": profile}).profile)
+        name = parse_profile({"profile": profile}).profile
+        result = service.status(name)
+        if not as_json:
+            click.echo(_describe(result))
+        if verify:
+            checked = service.verify(name)
+            result["verified"] = {"valid": checked["valid"], "checkedAt": checked["checkedAt"]}
     except SignonError as error:
         _fail(error)
-    click.echo(json.dumps(result) if as_json else _describe(result))
+    if as_json:
+        click.echo(json.dumps(result))
+    elif verify and result["verified"]["valid"]:
+        click.echo("TickTick accepts the token (checked just now).")
+    if verify and not result["verified"]["valid"]:
+        click.echo(
+            f"Error: TickTick rejected the token of profile '{name}'; sign in again with "
+            f"`ticktick-signon login{'' if name == 'default' else f' --profile {name}'}`.",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @main.command()
