@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 
-from .errors import NetworkError
 from .oauth import VERIFY_PATH
+from .token_exchange import network_error, open_client
 
 log = logging.getLogger(__name__)
 
@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 def projects_status(api_base: str, access_token: str, timeout: float) -> int:
     """Call ``GET {api_base}/open/v1/project`` with the token and return the HTTP status.
 
-    The body is not read (only the status matters) and redirects are not
-    followed, so the token is never sent to another address.
+    The body is not read (only the status matters). The client is the token
+    exchange's (``token_exchange.open_client``): redirects not followed, so the
+    token goes to no other address; the same trust store and proxy rules.
 
     Args:
         api_base: the Open API's base URL (``oauth.api_base``).
@@ -28,25 +29,18 @@ def projects_status(api_base: str, access_token: str, timeout: float) -> int:
         The status code of TickTick's answer.
 
     Raises:
-        NetworkError: timeout, refused or reset connection, DNS failure.
+        NetworkError: timeout, refused or reset connection, DNS failure, an untrusted certificate.
     """
     import httpx
 
+    url = api_base + VERIFY_PATH
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        with open_client(url, timeout) as client:
             with client.stream(
-                "GET",
-                api_base + VERIFY_PATH,
-                headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+                "GET", url, headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
             ) as response:
                 status = response.status_code
-    except httpx.TimeoutException:
-        log.warning("TickTick's API timed out after %.0fs", timeout)
-        raise NetworkError("TickTick did not answer in time; check your connection and try again.", reason="timeout") from None
     except httpx.HTTPError as exc:
-        log.warning("TickTick's API unreachable: %s", type(exc).__name__)
-        raise NetworkError(
-            "Could not reach TickTick; check your connection and try again.", reason=type(exc).__name__
-        ) from None
+        raise network_error(exc, url, timeout, "try again") from None
     log.info("TickTick's API answered HTTP %d to the token check", status)
     return status
