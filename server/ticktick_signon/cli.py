@@ -289,24 +289,42 @@ Examples:
   ticktick-signon status >/dev/null || ticktick-signon login""",
 )
 @click.option("--profile", default="default", show_default=True, callback=_named_profile, help="Profile to describe.")
-@click.option("--json", "as_json", is_flag=True, help="Print getStatus's result as JSON.")
-def status(profile: str, as_json: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print getStatus's result as JSON (with --verify, its answer too).")
+@click.option("--verify", is_flag=True, help="Also ask TickTick whether the token still works (one API call).")
+def status(profile: str, as_json: bool, verify: bool) -> None:
     """Say whether you are signed in and when the token expires (never the token itself).
 
-    Exits 0 when the profile is signed in, 1 when it is not or its token has
-    expired (with --json too).
+    Exits 0 when the profile is signed in, 1 when it is not, its token has
+    expired, or (with --verify) TickTick rejected the token: sign in again.
     """
     import json
 
     from .messages import parse_profile
 
+    service = _service()
     try:
-        result = _service().status(parse_profile({"profile": profile}).profile)
+        name = parse_profile({"profile": profile}).profile
+        result = service.status(name)
+        if not as_json:
+            click.echo(_describe(result))
+        if verify and result["signedIn"]:
+            checked = service.verify(name)
+            result["verified"] = {"valid": checked["valid"], "checkedAt": checked["checkedAt"]}
     except SignonError as error:
         _fail(error)
-    click.echo(json.dumps(result) if as_json else _describe(result))
+    if as_json:
+        click.echo(json.dumps(result))
     if not result["signedIn"]:
         sys.exit(console.EXIT_NOT_SIGNED_IN)
+    if not verify:
+        return
+    if not result["verified"]["valid"]:
+        from .signin_conversation import login_command
+
+        again = login_command(name, result["sandbox"])
+        console.fail(f"TickTick rejected the token of profile '{name}'; sign in again with `{again}`.", 1)
+    if not as_json:
+        click.echo(f"{console.badge('success', err=False)}TickTick accepts the token (checked just now).")
 
 
 @main.command(
