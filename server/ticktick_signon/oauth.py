@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from .cache_format import access_token_problem, unix_time_problem
 from .errors import (
     AuthorizationDenied,
     InvalidParams,
@@ -97,9 +98,28 @@ def auth_base(region: str, override: str | None = None) -> str:
             "Use region 'ticktick' or 'dida365'.", field="region", allowed=sorted(AUTH_BASES)
         )
     if override:
-        check_http_url(override, "TICKTICK_SIGNON_AUTH_URL")
-        return override.rstrip("/")
+        url = check_http_url(override, ENV_AUTH_URL)
+        parts = urlsplit(url)
+        if parts.scheme.lower() == "http" and not is_loopback_host(parts.hostname or ""):
+            raise InvalidParams(
+                f"{ENV_AUTH_URL} is plain http to {parts.hostname}, so your client secret and the "
+                "authorization code would cross the network unencrypted; use https:// (only a loopback "
+                "host such as 127.0.0.1 may use http).",
+                field=ENV_AUTH_URL,
+            )
+        return url.rstrip("/")
     return AUTH_BASES[region]
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a URL's hostname) is ``localhost`` or a loopback IP address."""
+    host = host.lower().strip("[]")
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def check_http_url(url: Any, field: str) -> str:
@@ -371,12 +391,19 @@ def parse_token_response(status: int, body: Any, now: float) -> Token:
     if not isinstance(body, dict):
         raise invalid("not a JSON object")
     access_token = body.get("access_token")
-    if not isinstance(access_token, str) or not access_token.strip():
+    if access_token is None:
         raise invalid("no access_token")
+    # The cache's own rules (cache_format): a token is refused alike here and when read back.
+    problem = access_token_problem(access_token)
+    if problem:
+        raise invalid(f"access_token {problem}")
     expires_in = body.get("expires_in")
     if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)):
         raise invalid("expires_in is missing or not a number")
     if not math.isfinite(expires_in) or not 0 < expires_in <= MAX_EXPIRES_IN:
+        raise invalid("expires_in is out of range")
+    expires_at = int(now) + int(expires_in)
+    if unix_time_problem(expires_at):
         raise invalid("expires_in is out of range")
     token_type = body.get("token_type")
     scope = body.get("scope")
@@ -384,7 +411,7 @@ def parse_token_response(status: int, body: Any, now: float) -> Token:
         access_token=access_token,
         token_type=token_type if isinstance(token_type, str) else "bearer",
         scope=scope if isinstance(scope, str) else SCOPE,
-        expires_at=int(now) + int(expires_in),
+        expires_at=expires_at,
     )
 
 
@@ -426,7 +453,8 @@ def loopback_address(redirect_url: str) -> tuple[str, int, str] | None:
     """Return ``(host, port, path)`` to listen on for this redirect, or None.
 
     Only plain http to a loopback host with an explicit port qualifies
-    (RFC 8252 section 7.3); ``localhost`` is served on 127.0.0.1.
+    (RFC 8252 section 7.3); ``localhost`` stays a name, for the listener to
+    bind every loopback address it resolves to.
     """
     parts = urlsplit(redirect_url)
     try:
@@ -437,7 +465,7 @@ def loopback_address(redirect_url: str) -> tuple[str, int, str] | None:
     if parts.scheme.lower() != "http" or port is None or port == 0:
         return None
     if host in _LOOPBACK_NAMES:
-        return "127.0.0.1", port, parts.path or "/"
+        return host, port, parts.path or "/"
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -445,3 +473,14 @@ def loopback_address(redirect_url: str) -> tuple[str, int, str] | None:
     if not address.is_loopback:
         return None
     return str(address), port, parts.path or "/"
+
+
+def is_local_provider(auth_base: str) -> bool:
+    """Whether the provider at ``auth_base`` runs on this machine (a sandbox), so it cannot be TickTick."""
+    host = (urlsplit(auth_base).hostname or "").lower()
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
