@@ -92,15 +92,8 @@ def test_the_suite_is_found() -> None:
     assert len(ert_test_names()) >= 12
 
 
-#: The live tests need a helper that sends tokenChanged/tokenExpiring (issue 11 §1), which the
-#: protocol documents once it does.
-HELPER_NOTIFIES = "`tokenChanged`" in (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
-
-
 @pytest.mark.parametrize("name", ert_test_names())
 def test_ert(name: str, emacs_env: dict[str, str]) -> None:
-    if "-live-" in name and not HELPER_NOTIFIES:
-        pytest.skip("this helper does not send tokenChanged yet (docs/protocol.md does not document it)")
     result = run_emacs(
         ["-L", str(EMACS_DIR), "-l", str(SUITE), "--eval", f"(ert-run-tests-batch-and-exit '{name})"],
         emacs_env,

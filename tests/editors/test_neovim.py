@@ -55,11 +55,6 @@ def _find_nvim() -> tuple[str | None, str]:
 
 NVIM, SKIP_REASON = _find_nvim()
 
-#: The live cases need a helper that sends tokenChanged/tokenExpiring (issue 11 §1), which the
-#: protocol documents once it does.
-HELPER_NOTIFIES = "`tokenChanged`" in (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
-NOT_NOTIFYING = "this helper does not send tokenChanged yet (docs/protocol.md does not document it)"
-
 
 def _nvim_env(tmp: Path, extra: dict[str, str]) -> dict[str, str]:
     """The environment of one test Neovim: private home and XDG folders, no clipboard or display."""
@@ -174,8 +169,6 @@ def test_neovim_case(nvim_case: str, auth_url: str, config_dir: Path, tmp_path: 
 
     A second sandbox, whose tokens live 3 seconds, is there for the cases about expiry.
     """
-    if nvim_case.startswith("live:") and not HELPER_NOTIFIES:
-        pytest.skip(NOT_NOTIFYING)
     with SandboxProvider(expires_in=3) as short_lived:
         extra = {"TTS_CASE": nvim_case, "TTS_SHORT_TOKEN_AUTH_URL": short_lived.base_url}
         result, proc = _run_nvim(tmp_path / "nvim", extra)
