@@ -73,6 +73,23 @@ def test_auth_base_by_region_and_override(region: str, override: str | None, exp
     assert oauth.auth_base(region, override) == expected
 
 
+@pytest.mark.parametrize(
+    "override",
+    ["http://127.0.0.1:9999", "http://127.8.0.1", "http://localhost:1", "http://[::1]:9", "https://proxy.example/tt"],
+)
+def test_auth_url_override_may_be_https_or_loopback_http(override: str) -> None:
+    assert oauth.auth_base("ticktick", override) == override
+
+
+@pytest.mark.parametrize("override", ["http://example.com", "HTTP://ticktick.com/", "http://10.0.0.8:8765", "http://[::2]:1"])
+def test_auth_url_override_with_plain_http_to_another_host_is_refused(override: str) -> None:
+    """Issue 12 item 1: the secret must not cross the network unencrypted."""
+    with pytest.raises(InvalidParams) as caught:
+        oauth.auth_base("ticktick", override)
+    assert caught.value.data["field"] == "TICKTICK_SIGNON_AUTH_URL"
+    assert "https://" in caught.value.message and "unencrypted" in caught.value.message
+
+
 def test_unknown_region_is_invalid_params() -> None:
     with pytest.raises(InvalidParams) as caught:
         oauth.auth_base("mars")
@@ -269,7 +286,7 @@ class TestCheckToken:
     ("url", "expected"),
     [
         ("http://127.0.0.1:8080/", ("127.0.0.1", 8080, "/")),
-        ("http://localhost:9000/cb", ("127.0.0.1", 9000, "/cb")),
+        ("http://localhost:9000/cb", ("localhost", 9000, "/cb")),
         ("http://[::1]:9000", ("::1", 9000, "/")),
         ("http://127.0.0.1/", None),  # no explicit port
         ("https://127.0.0.1:8080/", None),  # TLS cannot be served on loopback

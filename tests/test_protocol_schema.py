@@ -85,8 +85,7 @@ def fails(helper: HelperProcess, method: str, params: Any, kind: str) -> dict[st
 
 
 def notification(helper: HelperProcess, method: str, timeout: float = 30) -> dict[str, Any]:
-    message = helper.notifications.get(timeout=timeout)
-    assert message["method"] == method, message
+    message = helper.next_notification(method, timeout)
     assert_valid(None, message)
     assert_valid(f"{method}.params", message["params"])
     return message["params"]

@@ -126,6 +126,10 @@ Nil means the failure happened on Emacs's side (e.g. no helper)."
 (defconst ticktick-signon--stderr-buffer "*ticktick-signon stderr*"
   "Name jsonrpc.el expects for the helper's stderr buffer.")
 
+(defvar ticktick-signon--load-directory
+  (and load-file-name (file-name-directory (file-truename load-file-name)))
+  "Folder this file was loaded from, links resolved.")
+
 ;;;; Errors
 
 (defun ticktick-signon--stderr-tail (conn)
@@ -205,6 +209,26 @@ old one, which is all Emacs 28 and 29 know."
      (apply #'make-instance 'jsonrpc-process-connection
             :events-buffer-scrollback-size 0 initargs))))
 
+(defun ticktick-signon--source-tree ()
+  "Return the repository holding this package, when it is a whole clone.
+A clone holds the helper's Python package, so it can install it."
+  (when-let* ((dir ticktick-signon--load-directory)
+              (root (expand-file-name "../.." dir))
+              (pyproject (expand-file-name "pyproject.toml" root)))
+    (when (file-readable-p pyproject)
+      (with-temp-buffer
+        (insert-file-contents pyproject)
+        (when (search-forward "name = \"ticktick-signon\"" nil t)
+          (directory-file-name root))))))
+
+(defun ticktick-signon--install-hint ()
+  "Say how to install the helper, naming this package's clone when it is one."
+  (let ((from (if-let ((root (ticktick-signon--source-tree)))
+                  (shell-quote-argument root)
+                "/path/to/ticktick-signon")))
+    (format "install it with `pipx install %s' (or `uv tool install %s'; see the package's README), or set `ticktick-signon-helper-command' to its full path"
+            from from)))
+
 (defun ticktick-signon--start-helper ()
   "Start the helper and return its connection."
   (let* ((program (car-safe ticktick-signon-helper-command))
@@ -212,8 +236,8 @@ old one, which is all Emacs 28 and 29 know."
          (command (cons found (cdr ticktick-signon-helper-command))))
     (unless found
       (signal 'ticktick-signon-helper-missing
-              (list (format "Cannot find the ticktick-signon helper `%s'; install the ticktick-signon Python package or set `ticktick-signon-helper-command'"
-                            program)
+              (list (format "Cannot find the ticktick-signon helper `%s'; %s"
+                            program (ticktick-signon--install-hint))
                     nil nil)))
     (condition-case err
         (prog1

@@ -53,6 +53,13 @@ def main(ctx: click.Context, log_level: str | None, log_file: Path | None) -> No
         raise click.BadParameter(f"cannot write to {log_file} ({exc.strerror or exc})", param_hint="--log-file") from None
 
 
+def _named_profile(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse ``--profile ""``: a script's unset variable must not mean 'default' (think ``logout --forget``)."""
+    if value == "":
+        raise click.BadParameter("is empty; give a profile name, or leave --profile out for 'default'.")
+    return value
+
+
 # -- login -------------------------------------------------------------------
 
 
@@ -64,7 +71,7 @@ def main(ctx: click.Context, log_level: str | None, log_file: Path | None) -> No
     "$PYTICKTICK_V1_CLIENT_SECRET or the hidden prompt.",
 )
 @click.option("--redirect-url", help="Your app's OAuth redirect URL [default: http://127.0.0.1:8080/].")
-@click.option("--profile", default=None, help="Profile to sign in [default: default; 'sandbox' with --sandbox].")
+@click.option("--profile", default=None, callback=_named_profile, help="Profile to sign in [default: default; 'sandbox' with --sandbox].")
 @click.option("--region", type=click.Choice(["ticktick", "dida365"]), help="ticktick.com or dida365.com [default: ticktick].")
 @click.option("--no-browser", is_flag=True, help="Do not offer to open a browser; just print the URL.")
 @click.option("--print", "want_print", is_flag=True, help="Print the token and its expiration on stdout.")
@@ -97,7 +104,7 @@ def login(**given: Any) -> None:
 
 
 @main.command()
-@click.option("--profile", default="default", show_default=True, help="Profile to read.")
+@click.option("--profile", default="default", show_default=True, callback=_named_profile, help="Profile to read.")
 @click.option(
     "--format",
     "fmt",
@@ -153,7 +160,7 @@ def _describe(status: dict[str, Any]) -> str:
 
 
 @main.command()
-@click.option("--profile", default="default", show_default=True, help="Profile to describe.")
+@click.option("--profile", default="default", show_default=True, callback=_named_profile, help="Profile to describe.")
 @click.option("--json", "as_json", is_flag=True, help="Print getStatus's result as JSON.")
 def status(profile: str, as_json: bool) -> None:
     """Say whether you are signed in and when the token expires (never the token itself)."""
@@ -169,7 +176,7 @@ def status(profile: str, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--profile", default="default", show_default=True, help="Profile to sign out.")
+@click.option("--profile", default="default", show_default=True, callback=_named_profile, help="Profile to sign out.")
 @click.option("--forget", is_flag=True, help="Also forget the saved client id and secret.")
 def logout(profile: str, forget: bool) -> None:
     """Remove the cached token (and with --forget the app's saved credentials)."""

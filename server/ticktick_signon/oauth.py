@@ -98,9 +98,28 @@ def auth_base(region: str, override: str | None = None) -> str:
             "Use region 'ticktick' or 'dida365'.", field="region", allowed=sorted(AUTH_BASES)
         )
     if override:
-        check_http_url(override, "TICKTICK_SIGNON_AUTH_URL")
-        return override.rstrip("/")
+        url = check_http_url(override, ENV_AUTH_URL)
+        parts = urlsplit(url)
+        if parts.scheme.lower() == "http" and not is_loopback_host(parts.hostname or ""):
+            raise InvalidParams(
+                f"{ENV_AUTH_URL} is plain http to {parts.hostname}, so your client secret and the "
+                "authorization code would cross the network unencrypted; use https:// (only a loopback "
+                "host such as 127.0.0.1 may use http).",
+                field=ENV_AUTH_URL,
+            )
+        return url.rstrip("/")
     return AUTH_BASES[region]
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a URL's hostname) is ``localhost`` or a loopback IP address."""
+    host = host.lower().strip("[]")
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def check_http_url(url: Any, field: str) -> str:
@@ -434,7 +453,8 @@ def loopback_address(redirect_url: str) -> tuple[str, int, str] | None:
     """Return ``(host, port, path)`` to listen on for this redirect, or None.
 
     Only plain http to a loopback host with an explicit port qualifies
-    (RFC 8252 section 7.3); ``localhost`` is served on 127.0.0.1.
+    (RFC 8252 section 7.3); ``localhost`` stays a name, for the listener to
+    bind every loopback address it resolves to.
     """
     parts = urlsplit(redirect_url)
     try:
@@ -445,7 +465,7 @@ def loopback_address(redirect_url: str) -> tuple[str, int, str] | None:
     if parts.scheme.lower() != "http" or port is None or port == 0:
         return None
     if host in _LOOPBACK_NAMES:
-        return "127.0.0.1", port, parts.path or "/"
+        return host, port, parts.path or "/"
     try:
         address = ipaddress.ip_address(host)
     except ValueError:

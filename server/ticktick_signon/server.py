@@ -12,9 +12,11 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import os
 import sys
 import threading
 import types
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, BinaryIO
 
@@ -28,6 +30,7 @@ from .errors import InternalError, InvalidRequest, MethodNotFound, ParseError, R
 from .framing import BadFrame, read_frame, skip_body
 from .protocol_docs import protocol_doc
 from .signon_service import SignonService
+from .token_watcher import TokenWatcher
 
 log = logging.getLogger(__name__)
 
@@ -35,20 +38,34 @@ log = logging.getLogger(__name__)
 MAX_THREADED_IN_FLIGHT = 16
 
 METHODS = ("startSignon", "completeSignon", "getToken", "getStatus", "signOut")
-NOTIFICATIONS = ("signonCompleted", "signonFailed")
+NOTIFICATIONS = ("signonCompleted", "signonFailed", "tokenChanged", "tokenExpiring")
 
 
 class _LockedWriter:
-    """stdout for pygls: whole frames, one writer at a time (handlers run in threads too)."""
+    """stdout for pygls: whole frames, one writer at a time (handlers run in threads too).
 
-    def __init__(self, stream: BinaryIO) -> None:
+    Once stdout is gone (the client closed it), writes are dropped and ``on_lost`` is
+    called once, so the thread that wrote (a browser's page, a token being saved)
+    carries on.
+    """
+
+    def __init__(self, stream: BinaryIO, on_lost: Callable[[], None] = lambda: None) -> None:
         self._stream = stream
         self._lock = threading.Lock()
+        self._on_lost = on_lost
+        self._lost = False
 
     def write(self, data: bytes) -> None:
         with self._lock:
-            self._stream.write(data)
-            self._stream.flush()
+            if self._lost:
+                return
+            try:
+                self._stream.write(data)
+                self._stream.flush()
+                return
+            except (OSError, ValueError):  # a broken pipe; ValueError: the stream was closed
+                self._lost = True
+        self._on_lost()
 
     def close(self) -> None:
         self._stream.close()
@@ -181,18 +198,37 @@ def create_server(service: SignonService) -> JsonRPCServer:
     return server
 
 
-def serve(service: SignonService, stdin: BinaryIO, stdout: BinaryIO) -> None:
+def serve(
+    service: SignonService, stdin: BinaryIO, stdout: BinaryIO, exit_process: Callable[[int], object] = os._exit
+) -> None:
     """Answer frames from ``stdin`` on ``stdout`` until stdin closes, then stop cleanly.
+
+    When stdout breaks first, nothing more can be answered: the helper closes its
+    listeners, lets requests in progress finish, and ends with ``exit_process(0)``
+    (stdin may never close, and a blocked read cannot be woken portably).
 
     Args:
         service: the sign-on service; the helper tells it about loopback events.
         stdin: the binary input stream.
         stdout: the binary output stream; nothing else may write to it.
+        exit_process: ends the process once stdout is lost.
     """
     server = create_server(service)
     protocol: HelperProtocol = server.protocol  # type: ignore[assignment]
-    protocol.set_writer(_LockedWriter(stdout))
+
+    def stop_after_losing_stdout() -> None:
+        log.info("The client closed stdout; stopping")
+        service.close()
+        server.thread_pool.shutdown(wait=True)
+        sys.stderr.flush()
+        exit_process(0)
+
+    protocol.set_writer(
+        _LockedWriter(stdout, lambda: threading.Thread(target=stop_after_losing_stdout, name="stdout-lost").start())
+    )
     service.set_events(LoopbackNotifier(protocol))
+    watcher = TokenWatcher(service.store, protocol.notify)
+    watcher.start()
     log.info("Helper ready on stdio")
     try:
         while (frame := read_frame(stdin)) is not None:
@@ -203,14 +239,11 @@ def serve(service: SignonService, stdin: BinaryIO, stdout: BinaryIO) -> None:
                 continue
             try:
                 protocol.receive(frame.body)
-            except BrokenPipeError:
-                raise
             except Exception:  # the helper must outlive any one message
                 log.exception("Unexpected error while handling a message")
-    except BrokenPipeError:
-        log.info("The client closed stdout; stopping")
     finally:
         log.info("stdin closed; stopping")
+        watcher.stop()
         service.close()
         server.thread_pool.shutdown(wait=True)
 

@@ -197,7 +197,7 @@ def play_browser(authorize_url: str) -> None:
     import httpx
 
     try:
-        httpx.get(authorize_url, follow_redirects=True, timeout=30)
+        httpx.get(authorize_url, follow_redirects=True, timeout=30, trust_env=False)  # loopback: never a proxy
     except httpx.HTTPError as exc:
         log.warning("The sandbox browser could not follow the redirect: %s", type(exc).__name__)
 
@@ -290,7 +290,10 @@ def check_sandbox_token(provider: Any, access_token: str) -> None:
     import httpx
 
     response = httpx.get(
-        f"{provider.base_url}/open/v1/project", headers={"Authorization": f"Bearer {access_token}"}, timeout=10
+        f"{provider.base_url}/open/v1/project",
+        headers={"Authorization": f"Bearer {access_token}"},
+        timeout=10,
+        trust_env=False,  # the sandbox is on loopback: the token never goes through a proxy
     )
     if response.status_code == 200:
         click.echo(f"The token works: the sandbox API listed {len(response.json())} project(s).", err=True)

@@ -12,11 +12,12 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import oauth
-from .errors import AuthorizationDenied, NoPendingSignon, SignonError, StateMismatch
+from .errors import AuthorizationDenied, InvalidParams, NoPendingSignon, SignonError, StateMismatch
 from .messages import StartParams
 from .records import Cache, PendingSignon, Profile, Token
 from .token_store import TokenStore
@@ -93,6 +94,10 @@ class SignonService:
         self._events = events
         self._listeners: dict[str, LoopbackListener] = {}
         self._listeners_lock = threading.Lock()
+        # Held while this helper ends a sign-on itself (start, complete, signOut), so a
+        # listener does not take that for a sign-on ended by another process.
+        self._ending = threading.Lock()
+        self._started: weakref.WeakSet[LoopbackListener] = weakref.WeakSet()
 
     def set_events(self, events: LoopbackEvents | None) -> None:
         """Choose who hears about sign-ons the loopback listener finishes."""
@@ -123,8 +128,9 @@ class SignonService:
             kept[pending.state] = pending
             return cache.with_pending(kept), None
 
-        self.store.update(remember)
-        self._close_listener(params.profile)
+        with self._ending:
+            self.store.update(remember)
+            self._close_listener(params.profile)
         listening = params.listen and self._listen(pending)
         log.info("Sign-on started for profile %r (listening: %s)", params.profile, listening)
         return {
@@ -152,12 +158,14 @@ class SignonService:
             redirect_base="/".join(parts[:3]),
             on_redirect=lambda url: self._finish_from_listener(pending.profile, url),
             ttl=max(0.0, pending.expires_at - self._clock()),
+            check=lambda state: self._check_listener(pending, listener, state),
         )
         listener.on_expire = lambda: self._listener_expired(pending.profile, listener)
         if not listener.start():
             return False
         with self._listeners_lock:
             self._listeners[pending.profile] = listener
+            self._started.add(listener)
         return True
 
     def _finish_from_listener(self, profile: str, url: str) -> Outcome:
@@ -168,8 +176,16 @@ class SignonService:
         try:
             result = self.complete(url, None)
         except (NoPendingSignon, StateMismatch):
-            # Someone pasted the redirect first: that sign-on already finished.
-            return Outcome(False, "Already handled", "This sign-in was already finished elsewhere.")
+            # Its state went a moment ago: pasted, replaced or signed out by another process.
+            return Outcome(False, "Sign-in already ended", "This sign-in was finished, replaced or cancelled elsewhere.")
+        except InvalidParams:
+            # A malformed or oversized URL: the sign-on is untouched, so keep waiting for the real one.
+            return Outcome(
+                False,
+                "Not a usable sign-in redirect",
+                "This address cannot finish the sign-in; the sign-in is still waiting for the real redirect.",
+                final=False,
+            )
         except SignonError as error:
             failure = error  # ``error`` itself is unbound once the except block ends
             tell_failed = (lambda: events.failed(profile, failure)) if events else None
@@ -177,6 +193,62 @@ class SignonService:
         expires_at = result["expiresAt"]
         tell_completed = (lambda: events.completed(profile, expires_at)) if events else None
         return Outcome(True, "Signed in to TickTick", "ticktick-signon has your token.", after_page=tell_completed)
+
+    def _check_listener(self, pending: PendingSignon, listener: LoopbackListener, state: str | None) -> Outcome | None:
+        """None while the listener's sign-on still waits in the shared cache; else tell its client, and the page.
+
+        Another process may replace the sign-on (a ``startSignon`` for the same
+        profile) or end it (a pasted redirect, ``signOut``) while this listener
+        holds the port.
+        """
+        from .loopback import Outcome
+
+        if not self._ending.acquire(blocking=False):
+            return None  # this helper is ending it itself, and closes the listener
+        try:
+            now = self._clock()
+            if now >= pending.expires_at:
+                return None  # expired: the listener's timer says so
+            try:
+                live = oauth.prune_expired(self.store.read().pending, now)
+            except SignonError:
+                return None  # finishing will report the unreadable cache
+            if pending.state in live:
+                return None
+            with self._listeners_lock:
+                if self._listeners.get(pending.profile) is not listener:
+                    return None
+                del self._listeners[pending.profile]
+        finally:
+            self._ending.release()
+        newer = next((p for p in live.values() if p.profile == pending.profile), None)
+        if newer is None:
+            error = NoPendingSignon(
+                "This sign-in was finished or cancelled by another program; call getToken, or start signing in again.",
+                reason="endedElsewhere",
+            )
+            page = Outcome(False, "Sign-in already ended", "This sign-in was finished or cancelled by another program.")
+        else:
+            error = NoPendingSignon(
+                f"Another program started a new sign-in for profile '{pending.profile}', which replaced this one; "
+                "finish it there, or start signing in again.",
+                reason="replaced",
+            )
+            page = (
+                Outcome(
+                    False,
+                    "Paste this address to finish",
+                    "This sign-in was started by another program, which could not listen on this port. Copy this "
+                    "page's address from the address bar and paste it where that program asks for the redirect URL.",
+                )
+                if state == newer.state
+                else Outcome(
+                    False, "Sign-in link replaced", "A newer sign-in was started for this profile; use its link."
+                )
+            )
+        log.info("Sign-on for profile %r ended elsewhere (%s); closing its listener", pending.profile, error.data["reason"])
+        events = self._events
+        return dataclasses.replace(page, after_page=(lambda: events.failed(pending.profile, error)) if events else None)
 
     def _listener_expired(self, profile: str, listener: LoopbackListener) -> None:
         with self._listeners_lock:
@@ -222,8 +294,9 @@ class SignonService:
                 code = denied  # a refusal ends the sign-on too: consume its state
             return cache.with_pending(rest), (pending, code)
 
-        pending, code = self.store.update(claim)
-        self._close_listener(pending.profile)
+        with self._ending:
+            pending, code = self.store.update(claim)
+            self._close_listener(pending.profile)
         if isinstance(code, AuthorizationDenied):
             log.info("Sign-on for profile %r was denied by the provider", pending.profile)
             raise code
@@ -296,7 +369,6 @@ class SignonService:
         Raises:
             ConfigUnreadable: the cache file cannot be used.
         """
-        self._close_listener(profile)
 
         def drop(cache: Cache) -> tuple[Cache, SignOutReport]:
             saved = cache.profile(profile)
@@ -309,7 +381,9 @@ class SignonService:
             )
             return cache.with_profile(profile, kept).with_pending(pending), report
 
-        report = self.store.update(drop)
+        with self._ending:
+            self._close_listener(profile)
+            report = self.store.update(drop)
         log.info("Signed out profile %r (%s, forget: %s)", profile, report, forget)
         return report
 
@@ -336,8 +410,11 @@ class SignonService:
         return cancelled
 
     def close(self) -> None:
-        """Stop every loopback listener (the helper is exiting)."""
+        """Stop every loopback listener and let the pages being answered go out (the helper is exiting)."""
         with self._listeners_lock:
-            listeners, self._listeners = list(self._listeners.values()), {}
+            listeners, self._listeners = list(self._started), {}
         for listener in listeners:
             listener.close()
+        for listener in listeners:
+            # A redirect being answered may still be exchanging its code (up to the HTTP timeout).
+            listener.wait_answered(self._http_timeout + 5)

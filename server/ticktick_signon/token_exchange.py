@@ -1,6 +1,9 @@
 """The network edge of the flow: POSTs the authorization code to the token endpoint with httpx.
 
-httpx is imported on the first exchange only, so reading a cached token never pays for it.
+httpx and truststore are imported on the first exchange only, so reading a cached
+token never pays for them. Certificates are checked against the OS trust store
+(truststore, as pip does), with certifi's bundle as the fallback; a loopback
+endpoint is never reached through a proxy.
 """
 
 from __future__ import annotations
@@ -8,10 +11,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from .errors import NetworkError, TokenExchangeFailed
-from .oauth import TokenRequest, parse_token_response
+from .oauth import TokenRequest, is_loopback_host, parse_token_response
+
+if TYPE_CHECKING:
+    import ssl
 from .records import Token
 
 log = logging.getLogger(__name__)
@@ -52,8 +61,11 @@ def exchange_code(request: TokenRequest, clock: Callable[[], float], timeout: fl
     """
     import httpx
 
+    host = urlsplit(request.url).hostname or ""
+    # trust_env reads HTTP(S)_PROXY, ALL_PROXY and NO_PROXY; loopback never goes through a proxy.
+    proxied = not is_loopback_host(host)
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        with httpx.Client(timeout=timeout, follow_redirects=False, verify=trust_context(), trust_env=proxied) as client:
             with client.stream(
                 "POST",
                 request.url,
@@ -73,6 +85,15 @@ def exchange_code(request: TokenRequest, clock: Callable[[], float], timeout: fl
             reason="timeout",
         ) from None
     except httpx.HTTPError as exc:
+        untrusted = _certificate_error(exc)
+        if untrusted is not None:
+            log.warning("The certificate of %s was not trusted: %s", host, untrusted)
+            raise NetworkError(
+                f"The certificate of {host} could not be verified ({untrusted}), so nothing was sent. "
+                "If your network inspects TLS (a company proxy, an antivirus), add its CA to the "
+                "system's trust store or point SSL_CERT_FILE at it, then sign in again.",
+                reason="certificate",
+            ) from None
         # The exception text names the host only; the request body is never in it.
         log.warning("Token endpoint unreachable: %s", type(exc).__name__)
         raise NetworkError(
@@ -93,3 +114,53 @@ def exchange_code(request: TokenRequest, clock: Callable[[], float], timeout: fl
     except ValueError:
         body = None
     return parse_token_response(status, body, clock())
+
+
+def trust_context() -> ssl.SSLContext:
+    """The CAs a token request trusts: the OS trust store, else certifi's bundle.
+
+    truststore (as pip uses it) asks the OS: Keychain on macOS, CryptoAPI on
+    Windows, OpenSSL's system files on Linux, which honour ``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR`` themselves. It loads them at the handshake, so a plain-http
+    request builds no CA store. Where truststore cannot run, or a Linux system
+    has no CA files, certifi's bundle is used.
+    """
+    import ssl
+
+    try:
+        import truststore
+    except ImportError:  # a platform truststore does not support
+        import certifi
+
+        context = ssl.create_default_context(cafile=certifi.where())
+    else:
+        context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if sys.platform.startswith("linux") or "bsd" in sys.platform:
+            defaults = ssl.get_default_verify_paths()
+            if not (defaults.cafile or defaults.capath):
+                import certifi
+
+                context.load_verify_locations(cafile=certifi.where())
+            return context
+    # macOS and Windows verify with the OS; the variables name extra CAs there.
+    cafile, capath = os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None
+    if cafile or capath:
+        try:
+            context.load_verify_locations(cafile=cafile, capath=capath)
+        except (OSError, ssl.SSLError) as exc:
+            log.warning("SSL_CERT_FILE / SSL_CERT_DIR could not be loaded (%s); using the system's CAs", exc)
+    return context
+
+
+def _certificate_error(exc: BaseException) -> str | None:
+    """The verifier's reason if a certificate check caused ``exc``, else None."""
+    import ssl
+
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return str(cause.verify_message or cause.reason or "certificate verify failed")
+        cause = cause.__cause__ or cause.__context__
+    return None

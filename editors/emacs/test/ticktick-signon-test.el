@@ -500,8 +500,15 @@ the helper sends then is handed to the client's dispatcher directly."
   (ticktick-signon-test--with-helper
     (let ((ticktick-signon-helper-command '("/nonexistent/ticktick-signon" "serve")))
       (let ((err (should-error (ticktick-signon-status) :type 'user-error)))
-        (should (string-match-p "Cannot find the ticktick-signon helper `/nonexistent/ticktick-signon'; install the ticktick-signon Python package"
-                                (cadr err))))
+        (should (string-match-p "Cannot find the ticktick-signon helper `/nonexistent/ticktick-signon'; install it with `pipx install "
+                                (cadr err)))
+        ;; Loaded from this repository, the advice names it.
+        (should (string-search (format "pipx install %s'"
+                                       (shell-quote-argument
+                                        (directory-file-name
+                                         (file-truename (expand-file-name "../../.." ticktick-signon-test--dir)))))
+                               (cadr err)))
+        (should-not (string-search "pip install ticktick-signon" (cadr err))))
       (should-error (ticktick-signon-sign-in) :type 'user-error)
       (should-not ticktick-signon-test--opened)
       (let ((err (should-error (ticktick-signon-get-token) :type 'ticktick-signon-helper-missing)))
