@@ -58,8 +58,8 @@ def _serve() -> None:
     try:
         run_stdio(default_service())
     except KeyboardInterrupt:
-        sys.stderr.write("\nAborted!\n")  # as click says it
-        sys.exit(1)
+        sys.stderr.write(("\n" if sys.stderr.isatty() else "") + "Cancelled.\n")  # as console.cancelled says it
+        sys.exit(130)
     sys.exit(0)
 
 

@@ -21,6 +21,7 @@ from .errors import (
     InvalidParams,
     NoPendingSignon,
     NotSignedIn,
+    ProviderError,
     StateMismatch,
     TokenExchangeFailed,
     TokenExpired,
@@ -31,6 +32,9 @@ SCOPE = "tasks:read tasks:write"
 DEFAULT_REDIRECT_URL = "http://127.0.0.1:8080/"
 DEFAULT_REGION = "ticktick"
 AUTH_BASES = {"ticktick": "https://ticktick.com", "dida365": "https://dida365.com"}
+API_BASES = {"ticktick": "https://api.ticktick.com", "dida365": "https://api.dida365.com"}
+#: A cheap Open API call that works exactly when the token does.
+VERIFY_PATH = "/open/v1/project"
 #: A state dies this many seconds after ``startSignon`` (and its listener with it).
 STATE_TTL_SECONDS = 600
 #: 256 bits: well above the 128 the spec asks for.
@@ -109,6 +113,38 @@ def auth_base(region: str, override: str | None = None) -> str:
             )
         return url.rstrip("/")
     return AUTH_BASES[region]
+
+
+def api_base(region: str, override: str | None = None) -> str:
+    """Return the Open API's base URL for a region.
+
+    ``TICKTICK_SIGNON_AUTH_URL`` moves the API too: a stand-in provider (the
+    sandbox) serves ``/oauth/...`` and ``/open/v1/...`` from one base.
+
+    Raises:
+        InvalidParams: the region is unknown or the override is not an http(s) URL.
+    """
+    if override:
+        return auth_base(region, override)
+    auth_base(region)  # checks the region
+    return API_BASES[region]
+
+
+def verdict(status: int) -> bool:
+    """Read the answer to ``GET /open/v1/project``: True for 200, False for 401 (the token is refused).
+
+    Raises:
+        ProviderError: any other status says nothing about the token (TickTick
+            has answered 500 ``access_forbidden`` to working tokens).
+    """
+    if status == 200:
+        return True
+    if status == 401:
+        return False
+    raise ProviderError(
+        f"TickTick's API answered HTTP {status}, which says nothing about the token; try again later.",
+        status=status,
+    )
 
 
 def is_loopback_host(host: str) -> bool:

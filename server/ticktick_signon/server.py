@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 #: Threaded requests (completeSignon) accepted but not yet answered; past this the reader waits.
 MAX_THREADED_IN_FLIGHT = 16
 
-METHODS = ("startSignon", "completeSignon", "getToken", "getStatus", "signOut")
+METHODS = ("startSignon", "completeSignon", "getToken", "getStatus", "signOut", "verifyToken")
 NOTIFICATIONS = ("signonCompleted", "signonFailed", "tokenChanged", "tokenExpiring")
 
 
@@ -168,7 +168,7 @@ class LoopbackNotifier:
 
 
 def create_server(service: SignonService) -> JsonRPCServer:
-    """Build the helper: a pygls ``JsonRPCServer`` with the five methods of docs/protocol.md."""
+    """Build the helper: a pygls ``JsonRPCServer`` with the methods of docs/protocol.md."""
     server = JsonRPCServer(HelperProtocol, default_converter, max_workers=4)
 
     @server.feature("startSignon")
@@ -194,6 +194,11 @@ def create_server(service: SignonService) -> JsonRPCServer:
     def sign_out(params: Any) -> dict[str, Any]:
         request = messages.parse_sign_out(params)
         return service.sign_out(request.profile, request.forget)
+
+    @server.feature("verifyToken")
+    @server.thread()  # a call to TickTick's API
+    def verify_token(params: Any) -> dict[str, Any]:
+        return service.verify(messages.parse_profile(params, "verifyToken").profile)
 
     return server
 

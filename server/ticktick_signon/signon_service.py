@@ -1,4 +1,4 @@
-"""The sign-on use cases (start, complete, token, status, sign out) over the store, network and listener.
+"""The sign-on use cases (start, complete, token, verify, status, sign out) over the store, network and listener.
 
 Both the JSON-RPC helper and the CLI drive this one class. The OAuth rules live
 in ``oauth``; here they meet the cache, the token endpoint and the loopback
@@ -38,6 +38,29 @@ def _default_exchange(request: oauth.TokenRequest, clock: Callable[[], float], t
     return exchange_code(request, clock, timeout)
 
 
+class Verifier(Protocol):
+    def __call__(self, api_base: str, access_token: str, timeout: float) -> int: ...
+
+
+def _default_verifier(api_base: str, access_token: str, timeout: float) -> int:
+    from .api_client import projects_status  # deferred: pulls in httpx
+
+    return projects_status(api_base, access_token, timeout)
+
+
+def _warm_network_imports() -> None:
+    """Import the HTTP stack in the background, so the first token exchange does not wait for it."""
+
+    def load() -> None:
+        try:
+            from . import token_exchange  # noqa: F401  (pulls in httpx on its first exchange)
+            import httpx  # noqa: F401
+        except Exception:  # the exchange itself will report whatever is wrong
+            log.debug("Warming the HTTP imports failed", exc_info=True)
+
+    threading.Thread(target=load, name="warm-httpx", daemon=True).start()
+
+
 def _state_bytes(count: int) -> bytes:
     import secrets  # deferred: it loads hashlib and OpenSSL, which getToken never needs
 
@@ -70,6 +93,7 @@ class SignonService:
         random_bytes: source of state randomness (``secrets.token_bytes``).
         environ: where pyticktick's credential names and overrides are read.
         exchange: performs the token request (``token_exchange.exchange_code``).
+        verifier: asks the API whether a token works (``api_client.projects_status``).
         http_timeout: seconds for each token-endpoint call.
         events: told about sign-ons the loopback listener finishes.
     """
@@ -82,6 +106,7 @@ class SignonService:
         random_bytes: Callable[[int], bytes] = _state_bytes,
         environ: Mapping[str, str] = os.environ,
         exchange: Exchange = _default_exchange,
+        verifier: Verifier = _default_verifier,
         http_timeout: float = 20.0,
         events: LoopbackEvents | None = None,
     ) -> None:
@@ -90,10 +115,12 @@ class SignonService:
         self._random_bytes = random_bytes
         self._environ = environ
         self._exchange = exchange
+        self._verifier = verifier
         self._http_timeout = http_timeout
         self._events = events
         self._listeners: dict[str, LoopbackListener] = {}
         self._listeners_lock = threading.Lock()
+        self._warmed = False
         # Held while this helper ends a sign-on itself (start, complete, signOut), so a
         # listener does not take that for a sign-on ended by another process.
         self._ending = threading.Lock()
@@ -131,6 +158,10 @@ class SignonService:
         with self._ending:
             self.store.update(remember)
             self._close_listener(params.profile)
+        if not self._warmed:
+            # httpx takes about half a second to import; the user is in the browser meanwhile.
+            self._warmed = True
+            _warm_network_imports()
         listening = params.listen and self._listen(pending)
         log.info("Sign-on started for profile %r (listening: %s)", params.profile, listening)
         return {
@@ -328,6 +359,26 @@ class SignonService:
         now = self._clock()
         token = oauth.check_token(self.store.read().profile(profile).token, now, min_valid_seconds)
         return oauth.token_result(token, profile, now)
+
+    def verify(self, profile: str) -> dict[str, Any]:
+        """Ask TickTick whether the profile's token still works (``GET /open/v1/project``).
+
+        A refused token is kept: whether to sign in again is the user's call.
+
+        Returns:
+            ``{profile, valid, checkedAt}``.
+
+        Raises:
+            NotSignedIn, TokenExpired, ProviderError (an answer other than 200
+            or 401), NetworkError, InvalidParams (a bad TICKTICK_SIGNON_AUTH_URL),
+            ConfigUnreadable.
+        """
+        saved = self.store.read().profile(profile)
+        token = oauth.check_token(saved.token, self._clock(), 0)
+        base = oauth.api_base(saved.region or oauth.DEFAULT_REGION, self._environ.get(oauth.ENV_AUTH_URL))
+        valid = oauth.verdict(self._verifier(base, token.access_token, self._http_timeout))
+        log.info("TickTick %s the token of profile %r", "accepts" if valid else "refuses", profile)
+        return {"profile": profile, "valid": valid, "checkedAt": int(self._clock())}
 
     def status(self, profile: str) -> dict[str, Any]:
         """Return what is known of a profile; never its secret or token.

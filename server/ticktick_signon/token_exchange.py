@@ -21,6 +21,8 @@ from .oauth import TokenRequest, is_loopback_host, parse_token_response
 
 if TYPE_CHECKING:
     import ssl
+
+    import httpx
 from .records import Token
 
 log = logging.getLogger(__name__)
@@ -61,11 +63,8 @@ def exchange_code(request: TokenRequest, clock: Callable[[], float], timeout: fl
     """
     import httpx
 
-    host = urlsplit(request.url).hostname or ""
-    # trust_env reads HTTP(S)_PROXY, ALL_PROXY and NO_PROXY; loopback never goes through a proxy.
-    proxied = not is_loopback_host(host)
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, verify=trust_context(), trust_env=proxied) as client:
+        with open_client(request.url, timeout) as client:
             with client.stream(
                 "POST",
                 request.url,
@@ -78,28 +77,8 @@ def exchange_code(request: TokenRequest, clock: Callable[[], float], timeout: fl
                     raw += chunk
                     if len(raw) > MAX_BODY_BYTES:
                         break
-    except httpx.TimeoutException:
-        log.warning("Token endpoint timed out after %.0fs", timeout)
-        raise NetworkError(
-            "TickTick did not answer in time; check your connection and sign in again.",
-            reason="timeout",
-        ) from None
     except httpx.HTTPError as exc:
-        untrusted = _certificate_error(exc)
-        if untrusted is not None:
-            log.warning("The certificate of %s was not trusted: %s", host, untrusted)
-            raise NetworkError(
-                f"The certificate of {host} could not be verified ({untrusted}), so nothing was sent. "
-                "If your network inspects TLS (a company proxy, an antivirus), add its CA to the "
-                "system's trust store or point SSL_CERT_FILE at it, then sign in again.",
-                reason="certificate",
-            ) from None
-        # The exception text names the host only; the request body is never in it.
-        log.warning("Token endpoint unreachable: %s", type(exc).__name__)
-        raise NetworkError(
-            "Could not reach TickTick; check your connection and sign in again.",
-            reason=type(exc).__name__,
-        ) from None
+        raise network_error(exc, request.url, timeout, "sign in again") from None
     status = response.status_code
     log.info("Token endpoint answered HTTP %d", status)
     if 300 <= status < 400:
@@ -114,6 +93,45 @@ def exchange_code(request: TokenRequest, clock: Callable[[], float], timeout: fl
     except ValueError:
         body = None
     return parse_token_response(status, body, clock())
+
+
+def open_client(url: str, timeout: float) -> httpx.Client:
+    """An httpx client for calls to TickTick at ``url``, with the project's transport rules.
+
+    A timeout on every phase; redirects never followed, so a secret or a token
+    cannot travel to another address; the OS trust store (``trust_context``);
+    proxies from the environment (``trust_env`` reads HTTP(S)_PROXY, ALL_PROXY
+    and NO_PROXY), except for a loopback host, which is never reached through one.
+    """
+    import httpx
+
+    proxied = not is_loopback_host(urlsplit(url).hostname or "")
+    return httpx.Client(timeout=timeout, follow_redirects=False, verify=trust_context(), trust_env=proxied)
+
+
+def network_error(exc: Exception, url: str, timeout: float, then: str) -> NetworkError:
+    """The ``NetworkError`` for an httpx failure calling ``url``; ``then`` says what to do after fixing it.
+
+    Its message and log name the host only: the exception text never carries
+    a request body or header.
+    """
+    import httpx
+
+    host = urlsplit(url).hostname or ""
+    if isinstance(exc, httpx.TimeoutException):
+        log.warning("%s timed out after %.0fs", host, timeout)
+        return NetworkError(f"TickTick did not answer in time; check your connection and {then}.", reason="timeout")
+    untrusted = _certificate_error(exc)
+    if untrusted is not None:
+        log.warning("The certificate of %s was not trusted: %s", host, untrusted)
+        return NetworkError(
+            f"The certificate of {host} could not be verified ({untrusted}), so nothing was sent. "
+            "If your network inspects TLS (a company proxy, an antivirus), add its CA to the "
+            f"system's trust store or point SSL_CERT_FILE at it, then {then}.",
+            reason="certificate",
+        )
+    log.warning("%s unreachable: %s", host, type(exc).__name__)
+    return NetworkError(f"Could not reach TickTick; check your connection and {then}.", reason=type(exc).__name__)
 
 
 def trust_context() -> ssl.SSLContext:
