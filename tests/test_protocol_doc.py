@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 
 from ticktick_signon import errors, server
+from ticktick_signon.records import Cache, Profile, Token
 from ticktick_signon.signon_service import SignonService
 from ticktick_signon.token_store import TokenStore
+from ticktick_signon.token_watcher import TokenTracker
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 DOC_TEXT = (DOCS / "protocol.md").read_text(encoding="utf-8")
@@ -246,6 +248,10 @@ def test_notifications_table_lists_exactly_what_the_server_sends() -> None:
     notifier = server.LoopbackNotifier(Recorder())  # type: ignore[arg-type]
     notifier.completed("default", 1)
     notifier.failed("default", errors.NoPendingSignon("expired"))
+    tracker = TokenTracker()  # what each helper's TokenWatcher sends
+    tracker.observe(Cache(), 0)
+    soon = Profile(token=Token("t", "bearer", "tasks:read", 3600))
+    sent.extend(method for method, _ in tracker.observe(Cache().with_profile("default", soon), 0))
     assert sorted(sent) == sorted(server.NOTIFICATIONS)
 
     rows = table_with(section("Notifications", 2), "notification")

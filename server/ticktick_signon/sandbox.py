@@ -109,6 +109,8 @@ class SandboxProvider:
         self.auto_approve = auto_approve
         self.expires_in = expires_in
         self.token_fault: str | None = None
+        #: When set, ``GET /open/v1/project`` answers this status whatever the token.
+        self.api_status: int | None = None
         self.slow_seconds = 5.0
         #: Where the "redirect" fault points the client (a test can watch it stays untouched).
         self.redirect_target = "http://127.0.0.1:9/steal"
@@ -153,6 +155,13 @@ class SandboxProvider:
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     # -- the OAuth logic ---------------------------------------------------------
+
+    def issue_token(self, expires_in: int | None = None) -> str:
+        """Mint a token as if an earlier sign-on had got it (a token a user brings to import)."""
+        access_token = str(uuid.uuid4())
+        with self._lock:
+            self._tokens[access_token] = self._clock() + (self.expires_in if expires_in is None else expires_in)
+        return access_token
 
     def token_is_valid(self, token: str) -> bool:
         with self._lock:
@@ -328,7 +337,9 @@ class _SandboxHandler(BaseHTTPRequestHandler):
             self._send(*self.provider.authorize(query))
         elif parts.path == "/open/v1/project":
             scheme, _, token = self.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() == "bearer" and self.provider.token_is_valid(token):
+            if self.provider.api_status is not None:
+                self._send(self.provider.api_status, {"Content-Type": "application/json"}, b'{"error": "access_forbidden"}')
+            elif scheme.lower() == "bearer" and self.provider.token_is_valid(token):
                 self._send(200, {"Content-Type": "application/json"}, b'[{"id": "inbox", "name": "Inbox"}]')
             else:
                 self._send(401, {"Content-Type": "application/json"}, b'{"error": "invalid_token"}')
