@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 from pathlib import Path
 
@@ -18,9 +19,11 @@ from ticktick_signon.records import Profile, Token
 from ticktick_signon.sandbox import SandboxProvider
 from ticktick_signon.token_store import TokenStore
 
+from .portability import assert_owner_only
 from .rpc import follow_authorize, free_port
 
-SCRIPT = Path(sys.executable).with_name("ticktick-signon")
+#: The installed console script (ticktick-signon.exe on Windows), in a venv or not.
+SCRIPT = Path(sysconfig.get_path("scripts")) / ("ticktick-signon.exe" if os.name == "nt" else "ticktick-signon")
 
 
 def cli(*args: str, stdin: str | None = "", env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -76,7 +79,7 @@ class TestSandboxLogin:
         env_file.write_text("# mine\nPYTICKTICK_V1_BASE_URL=https://api.ticktick.com/open/v1/\nPYTICKTICK_V1_TOKEN='stale'\n")
         done = cli("login", "--sandbox", "--save", str(env_file))
         assert done.returncode == 0, done.stderr
-        assert env_file.stat().st_mode & 0o777 == 0o600
+        assert_owner_only(env_file, 0o600)
         text = env_file.read_text()
         assert text.startswith("# mine\nPYTICKTICK_V1_BASE_URL=") and "stale" not in text
         settings = load_pyticktick(env_file)
@@ -257,6 +260,7 @@ class TestRealLogin:
         assert done.returncode == 2 and "clientId and clientSecret" in done.stderr
 
 
+@pytest.mark.posix_only("a pseudo-terminal (pexpect.spawn); the paste path without one is TestRealLogin's")
 def test_interactive_login_prompts_and_hides_the_secret(sandbox: SandboxProvider, auth_url: str) -> None:
     import pexpect  # a declared test dependency: a missing one must fail, not skip
     redirect = f"http://127.0.0.1:{free_port()}/cb"

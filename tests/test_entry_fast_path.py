@@ -20,6 +20,8 @@ from ticktick_signon import entry, messages
 from ticktick_signon.records import Cache, Profile, Token
 from ticktick_signon.token_store import TokenStore
 
+from .portability import plant_junction, plant_symlink
+
 FAR = 4_102_444_800  # 2100-01-01
 TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
 
@@ -87,7 +89,12 @@ def _loosen(config_dir: Path) -> None:
 def _symlink(config_dir: Path) -> None:
     real = config_dir / "real.json"
     (config_dir / "config.json").rename(real)
-    (config_dir / "config.json").symlink_to(real)
+    plant_symlink(config_dir / "config.json", real)
+
+
+def _junction(config_dir: Path) -> None:
+    (config_dir / "config.json").rename(config_dir / "real.json")
+    plant_junction(config_dir / "config.json", config_dir / "elsewhere")
 
 
 def _other_profile_broken(config_dir: Path) -> None:
@@ -112,8 +119,9 @@ def _other_profile_broken(config_dir: Path) -> None:
         ([], None, 1000),  # expired
         (["--min-valid", str(FAR)], None, FAR),  # expires too soon
         (["--profile", "nobody"], None, FAR),  # not signed in
-        ([], _loosen, FAR),  # the CLI tightens it and says so
+        pytest.param([], _loosen, FAR, marks=pytest.mark.posix_only("mode bits")),  # the CLI tightens it and says so
         ([], _symlink, FAR),
+        pytest.param([], _junction, FAR, marks=pytest.mark.windows_only("junctions are Windows' own folder links")),
         ([], _other_profile_broken, FAR),
     ],
 )

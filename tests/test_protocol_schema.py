@@ -25,6 +25,7 @@ from jsonschema import Draft202012Validator
 from ticktick_signon import errors, server
 from ticktick_signon.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxProvider
 
+from .portability import assert_owner_only
 from .rpc import HelperProcess, follow_authorize, free_port
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -488,7 +489,7 @@ def test_frames_logs_and_exit_are_as_documented(auth_url: str, tmp_path: Path) -
     logged = log_file.read_text()
     assert "Sign-on completed" in logged and "Sign-on completed" in helper.stderr()
     assert token["accessToken"] not in logged + helper.stderr()
-    assert oct(log_file.stat().st_mode & 0o777) == "0o600"
+    assert_owner_only(log_file, 0o600)
 
 
 # -- the document's examples ----------------------------------------------------------

@@ -135,14 +135,16 @@ def _read_cache(environ: Mapping[str, str]) -> object:
         import platformdirs
 
         directory = platformdirs.user_config_dir("ticktick-signon", appauthor=False)
+    from .link_guard import WINDOWS, open_no_follow
+
     try:
-        fd = os.open(os.path.join(directory, "config.json"), os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        fd = open_no_follow(os.path.join(directory, "config.json"), os.O_RDONLY)
     except OSError:
         return None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or stat.S_IMODE(info.st_mode) & 0o077:
-            return None  # the CLI refuses it, or tightens it and says so
+        if not stat.S_ISREG(info.st_mode) or (not WINDOWS and stat.S_IMODE(info.st_mode) & 0o077):
+            return None  # the CLI refuses it, or tightens it and says so (Windows has no mode bits)
         chunks = []
         while chunk := os.read(fd, 1 << 16):
             chunks.append(chunk)

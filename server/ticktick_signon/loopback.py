@@ -45,9 +45,24 @@ def render_page(outcome: Outcome) -> bytes:
     ).encode("utf-8")
 
 
-class _Server(ThreadingHTTPServer):
+class LoopbackHTTPServer(ThreadingHTTPServer):
+    """A threaded HTTP server that owns its port on every platform (the listener's and the sandbox's).
+
+    On POSIX, SO_REUSEADDR only lets a restart bind past TIME_WAIT. On Windows it would let this
+    server share a port another program already listens on (a busy redirect port would look free)
+    and let others bind ours; SO_EXCLUSIVEADDRUSE is how a Windows socket owns its port.
+    """
+
     daemon_threads = True
-    allow_reuse_address = True
+    allow_reuse_address = not hasattr(socket, "SO_EXCLUSIVEADDRUSE")
+
+    def server_bind(self) -> None:
+        if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+        super().server_bind()
+
+
+class _Server(LoopbackHTTPServer):
     listener: LoopbackListener
 
 

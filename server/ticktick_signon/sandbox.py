@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from .loopback import LoopbackHTTPServer
+
 log = logging.getLogger(__name__)
 
 SANDBOX_CLIENT_ID = "sandbox-client"
@@ -127,9 +129,8 @@ class SandboxProvider:
         """Bind and serve in a background thread; returns self."""
         handler = type("_BoundHandler", (_SandboxHandler,), {"provider": self})
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        server_cls = type("_SandboxServer", (ThreadingHTTPServer,), {"address_family": family})
+        server_cls = type("_SandboxServer", (LoopbackHTTPServer,), {"address_family": family})
         self._server = server_cls((self._host, self._port), handler)
-        self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True, name="sandbox").start()
         log.info("Sandbox provider serving on %s", self.base_url)
         return self
