@@ -417,12 +417,15 @@ def test_a_cache_folder_under_a_file_gets_an_actionable_error(auth_url: str, tmp
     folder = tmp_path / "a-file" / "ticktick-signon"
     other = HelperProcess.spawn(env=dict(os.environ, TICKTICK_SIGNON_CONFIG_DIR=str(folder)))
     try:
-        reply = other.call("getStatus")
+        replies = [other.call("startSignon", {**CREDENTIALS, "redirectUrl": f"http://127.0.0.1:{free_port()}/"})]
+        if os.name != "nt":  # Windows reads a path under a file as a folder not made yet: "not signed in"
+            replies.append(other.call("getStatus"))
     finally:
         assert other.close() == 0
-    assert_valid(None, reply)
-    assert reply["error"]["code"] != errors.InternalError.code, reply
-    assert str(folder) in reply["error"]["message"], reply
+    for reply in replies:
+        assert_valid(None, reply)
+        assert reply["error"]["code"] != errors.InternalError.code, reply
+        assert str(folder) in reply["error"]["message"], reply
 
 
 def test_oversized_frame_is_refused_and_the_helper_keeps_serving(helper: HelperProcess) -> None:

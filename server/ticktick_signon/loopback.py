@@ -29,6 +29,9 @@ class Outcome:
     ok: bool
     title: str
     detail: str
+    #: Runs once the page has been sent (or sending failed): whoever it tells may end the
+    #: process at once, and must not cut the page off (on Windows the browser then sees a reset).
+    then: Callable[[], None] | None = None
 
 
 def render_page(outcome: Outcome) -> bytes:
@@ -75,15 +78,19 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         status, outcome = self.server.listener.handle(self.path)
         body = render_page(outcome)
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Referrer-Policy", "no-referrer")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Referrer-Policy", "no-referrer")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+            self.end_headers()
+            self.wfile.write(body)
+        finally:
+            if outcome.then is not None:
+                outcome.then()
 
     def do_POST(self) -> None:  # noqa: N802
         self.send_error(405)

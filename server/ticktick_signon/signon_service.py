@@ -159,12 +159,18 @@ class SignonService:
             # Someone pasted the redirect first: that sign-on already finished.
             return Outcome(False, "Already handled", "This sign-in was already finished elsewhere.")
         except SignonError as error:
-            if self._events:
-                self._events.failed(profile, error)
-            return Outcome(False, "Sign-in failed", error.message)
-        if self._events:
-            self._events.completed(profile, result["expiresAt"])
-        return Outcome(True, "Signed in to TickTick", "ticktick-signon has your token.")
+            # Events go out once the page is sent (Outcome.then): a CLI that hears one exits.
+            return Outcome(False, "Sign-in failed", error.message, then=self._tell("failed", profile, error))
+        return Outcome(
+            True,
+            "Signed in to TickTick",
+            "ticktick-signon has your token.",
+            then=self._tell("completed", profile, result["expiresAt"]),
+        )
+
+    def _tell(self, event: str, *args: Any) -> Callable[[], None]:
+        """A call of ``event`` on the events sink (if any), to make later."""
+        return lambda: None if self._events is None else getattr(self._events, event)(*args)
 
     def _listener_expired(self, profile: str, listener: LoopbackListener) -> None:
         with self._listeners_lock:

@@ -27,13 +27,14 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.process_memory import resident_kib
 from ticktick_signon.records import Profile, Token
 from ticktick_signon.server import serve
 from ticktick_signon.signon_service import SignonService
 from ticktick_signon.token_store import TokenStore
 
 from ..rpc import HelperProcess
-from .support import FrameReader, check_reply_shape, frame, resident_kib, raw_frame, scaled, split_frames
+from .support import FrameReader, check_reply_shape, frame, raw_frame, scaled, split_frames
 
 # No generated request can start a real sign-on: the env has no client secret and
 # "clientSecret" is never a generated key, and the redirect fallback is not
