@@ -127,14 +127,28 @@ def _flaky(real, failures: list[int]):
     def call(*args: object) -> object:
         if failures:
             error = PermissionError(13, "Access is denied")
-            error.winerror = failures.pop(0)  # what Windows sets; POSIX has no such attribute
+            winerror = failures.pop(0)
+            if winerror is not None:
+                error.winerror = winerror  # what Windows sets; POSIX has no such attribute
             raise error
         return real(*args)
 
     return call
 
 
+@pytest.mark.posix_only("POSIX's own answer to a denied replace")
+def test_a_permission_error_on_posix_is_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "cache"
+    write_private(path, b"old")
+    failures = [None]
+    monkeypatch.setattr(os, "replace", _flaky(os.replace, failures))
+    with pytest.raises(PermissionError):
+        write_private(path, b"new")
+    assert path.read_bytes() == b"old"
+
+
 def test_sharing_violations_are_retried_and_other_errors_are_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(private_files, "WINDOWS", True)  # the retry logic, on any platform
     path = tmp_path / "cache"
     write_private(path, b"old")
     failures = [32, 5, 33]  # sharing violation, access denied (pending delete), lock violation
@@ -153,13 +167,15 @@ def test_sharing_violations_are_retried_and_other_errors_are_not(tmp_path: Path,
 def test_a_read_during_a_sharing_violation_is_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "cache"
     write_private(path, b"whole")
-    failures = [32, 32]
+    monkeypatch.setattr(private_files, "WINDOWS", True)
+    failures = [32, None]  # os.open on Windows gives EACCES without a winerror
     monkeypatch.setattr(private_files, "open_no_follow", _flaky(open_no_follow, failures))
     assert read_private(path)[0] == b"whole" and failures == []
 
 
 def test_sharing_retries_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(private_files, "SHARING_RETRY_SECONDS", 0.3)
+    monkeypatch.setattr(private_files, "WINDOWS", True)
     path = tmp_path / "cache"
     write_private(path, b"old")
     monkeypatch.setattr(os, "replace", _flaky(os.replace, [32] * 10_000))

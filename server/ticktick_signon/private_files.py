@@ -131,15 +131,18 @@ def write_private(path: Path, data: bytes) -> None:
 
 def _patiently(action: Callable[[], T]) -> T:
     """Run ``action``, retrying Windows sharing errors (see ``SHARING_RETRY_SECONDS``); others raise at once."""
-    deadline, delay = time.monotonic() + SHARING_RETRY_SECONDS, 0.01
+    deadline, delay = time.monotonic() + SHARING_RETRY_SECONDS, 0.001
     while True:
         try:
             return action()
         except PermissionError as exc:
-            if getattr(exc, "winerror", None) not in _SHARING_ERRORS or time.monotonic() >= deadline:
+            # os.open reports only EACCES (no winerror) on Windows, for a sharing violation as for a real denial.
+            winerror = getattr(exc, "winerror", None)
+            if not WINDOWS or winerror not in (None, *_SHARING_ERRORS) or time.monotonic() >= deadline:
                 raise
+        # Short waits: readers that keep reopening the file leave brief gaps, and a long sleep misses them.
         time.sleep(delay)
-        delay = min(delay * 2, 0.1)
+        delay = min(delay * 2, 0.02)
 
 
 def _fsync_dir(path: Path) -> None:

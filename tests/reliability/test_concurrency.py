@@ -174,7 +174,8 @@ def test_a_lock_left_by_a_killed_process_does_not_block_the_helper(config_dir: P
         waiter.join(10)
         assert replies and replies[0]["result"] == {"signedOut": True}, replies
         assert time.monotonic() - killed_at < 3.0  # promptly, not after LOCK_TIMEOUT_SECONDS (15 s)
-        assert (config_dir / "config.json.lock").exists()  # the dead holder's lock file is still there, and harmless
+        if os.name != "nt":  # Windows' filelock removes its lock file on release, so the helper's write took it away
+            assert (config_dir / "config.json.lock").exists()  # the dead holder's lock file is still there, and harmless
         assert helper.request("getStatus")["signedIn"] is False
     finally:
         assert helper.close() == 0
