@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -50,6 +51,8 @@ class HelperProcess:
         self._replies: dict[Any, queue.Queue[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self.notifications: queue.Queue[dict[str, Any]] = queue.Queue()
+        #: Notifications taken off the queue while waiting for another method, oldest first.
+        self.skipped: list[dict[str, Any]] = []
         self.unmatched: queue.Queue[dict[str, Any]] = queue.Queue()
         self.raw_output: list[bytes] = []
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
@@ -131,10 +134,37 @@ class HelperProcess:
         return self.unmatched.get(timeout=timeout)
 
     def notification(self, method: str, timeout: float = 30) -> dict[str, Any]:
-        """Wait for the next notification (which must be ``method``) and return its params."""
-        message = self.notifications.get(timeout=timeout)
-        assert message["method"] == method, message
-        return message["params"]
+        """Wait for the next ``method`` notification and return its params (others are kept in ``skipped``)."""
+        return self.next_notification(method, timeout)["params"]
+
+    def next_notification(self, method: str, timeout: float = 30) -> dict[str, Any]:
+        """Wait for the next ``method`` notification and return the whole message.
+
+        Notifications of other methods that arrive first are kept, in order, in
+        ``skipped``; a later wait for their method finds them there.
+        """
+        for index, message in enumerate(self.skipped):
+            if message["method"] == method:
+                return self.skipped.pop(index)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                message = self.notifications.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no {method} within {timeout}s; other notifications: {self.skipped}") from None
+            if message["method"] == method:
+                return message
+            self.skipped.append(message)
+
+    def drain_notifications(self, wait: float = 0.0) -> list[dict[str, Any]]:
+        """Every notification not taken yet (after waiting ``wait`` seconds for stragglers), oldest first."""
+        time.sleep(wait)
+        messages, self.skipped = self.skipped, []
+        while True:
+            try:
+                messages.append(self.notifications.get_nowait())
+            except queue.Empty:
+                return messages
 
     def stderr(self) -> str:
         self._stderr_file.seek(0)

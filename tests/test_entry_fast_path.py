@@ -1,7 +1,9 @@
-"""The entry point's fast path for `token`: same output as the click CLI, same idea of a valid cache, no click.
+"""The entry point's fast path for `token` and the cache's one reader it shares with the token store.
 
 The fast path may only ever answer a case the click path answers identically;
 everything else must fall through to click, which owns messages and exit codes.
+Both read the cache through `cache_file`, so there is no second parser to keep in
+step: the reader's own behaviour is tested here.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ticktick_signon import entry, messages
+from ticktick_signon import cache_file, entry, messages
 from ticktick_signon.records import Cache, Profile, Token
 from ticktick_signon.token_store import TokenStore
 
@@ -69,12 +71,13 @@ def test_python_dash_m_goes_through_the_entry_point(config_dir: Path) -> None:
     assert (done.returncode, done.stdout) == (0, TOKEN + "\n")
 
 
-def test_fast_path_loads_neither_click_logging_dataclasses_pygls_nor_httpx(config_dir: Path) -> None:
+def test_fast_path_loads_neither_click_nor_the_token_store_nor_filelock(config_dir: Path) -> None:
     store_token(config_dir)
     code = (
         "import sys; from ticktick_signon.entry import main\n"
         "main(['token'], standalone_mode=False)\n"
-        "heavy = ('click', 'logging', 'dataclasses', 'pygls', 'httpx', 'ticktick_signon.cli')\n"
+        "heavy = ('click', 'logging', 'dataclasses', 'typing', 'pathlib', 'pygls', 'httpx', 'filelock',\n"
+        "         'ticktick_signon.cli', 'ticktick_signon.token_store', 'ticktick_signon.records')\n"
         "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -104,6 +107,17 @@ def _other_profile_broken(config_dir: Path) -> None:
     path.write_text(json.dumps(doc))
 
 
+def _empty_token(config_dir: Path) -> None:
+    path = config_dir / "config.json"
+    doc = json.loads(path.read_text())
+    doc["profiles"]["default"]["token"]["accessToken"] = ""
+    path.write_text(json.dumps(doc))
+
+
+def _loose_folder(config_dir: Path) -> None:
+    config_dir.chmod(0o755)  # the CLI tightens it and says so
+
+
 @pytest.mark.parametrize(
     ("args", "damage", "expires_at"),
     [
@@ -123,6 +137,8 @@ def _other_profile_broken(config_dir: Path) -> None:
         ([], _symlink, FAR),
         pytest.param([], _junction, FAR, marks=pytest.mark.windows_only("junctions are Windows' own folder links")),
         ([], _other_profile_broken, FAR),
+        ([], _empty_token, FAR),
+        pytest.param([], _loose_folder, FAR, marks=pytest.mark.posix_only("mode bits")),
     ],
 )
 def test_fast_path_declines_whatever_the_click_cli_must_handle(
@@ -148,26 +164,29 @@ def test_profile_pattern_is_the_protocol_one() -> None:
     assert entry.PROFILE_PATTERN == messages._PROFILE_RE.pattern
 
 
+SECRETS = ("SECRET-b7f1", "TOKEN-9c2e", "STATE-41aa")
+
+
 def _valid_doc() -> dict[str, Any]:
     return {
         "version": 1,
         "profiles": {
-            "default": {"clientId": "id", "clientSecret": "s", "redirectUrl": "http://127.0.0.1:8080/",
+            "default": {"clientId": "id", "clientSecret": "SECRET-b7f1", "redirectUrl": "http://127.0.0.1:8080/",
                         "region": "ticktick",
-                        "token": {"accessToken": "t", "tokenType": "bearer", "scope": "x", "expiresAt": 5}},
+                        "token": {"accessToken": "TOKEN-9c2e", "tokenType": "bearer", "scope": "x", "expiresAt": 5}},
             "bare": {},
         },
         "pendingSignons": {
-            "st": {"state": "st", "profile": "default", "clientId": "id", "clientSecret": "s",
-                   "redirectUrl": "http://127.0.0.1:8080/", "region": "ticktick", "authBase": "https://x",
-                   "expiresAt": 9},
+            "STATE-41aa": {"state": "STATE-41aa", "profile": "default", "clientId": "id", "clientSecret": "SECRET-b7f1",
+                           "redirectUrl": "http://127.0.0.1:8080/", "region": "ticktick", "authBase": "https://x",
+                           "expiresAt": 9},
         },
     }
 
 
 def _mutations() -> list[Any]:
     """The valid document with every value, in turn, removed or swapped for each JSON type."""
-    replacements = [None, True, 0, 1, 1.5, "", "s", [], {}]
+    replacements = [None, True, 0, 1, 1.5, "", " ", "s\n", [], {}]
     found: list[Any] = [_valid_doc(), {}, [], "x", None]
 
     def walk(path: tuple[Any, ...], node: Any) -> None:
@@ -193,16 +212,80 @@ def _mutations() -> list[Any]:
     return found
 
 
-def test_cache_shape_check_agrees_with_records_on_every_mutation() -> None:
+def _write(config_dir: Path, content: bytes, mode: int = 0o600) -> Path:
+    config_dir.mkdir(mode=0o700, exist_ok=True)
+    path = config_dir / "config.json"
+    path.write_bytes(content)
+    path.chmod(mode)
+    return path
+
+
+def test_the_reader_answers_every_mutated_document_with_records_or_a_reason_that_leaks_nothing(config_dir: Path) -> None:
     docs = _mutations()
-    assert len(docs) > 200
+    assert len(docs) > 250
+    refused = 0
     for doc in docs:
+        _write(config_dir, json.dumps(doc).encode())
         try:
-            Cache.from_json(doc)
-            accepted = True
-        except ValueError:
-            accepted = False
-        assert entry.cache_shape_ok(doc) is accepted, doc
+            checked, _ = cache_file.read(str(config_dir), tighten=False)
+        except cache_file.Unusable as exc:
+            refused += 1
+            assert exc.reason.startswith("not a valid cache: "), (doc, exc.reason)
+            assert not any(secret in exc.reason for secret in SECRETS), exc.reason
+            continue
+        # What the reader accepts, the token store builds into records, and they write back the same.
+        cache, _ = cache_file.read(str(config_dir), tighten=False, parse=Cache.from_json)
+        assert cache == Cache.from_json(checked) == Cache.from_json(cache.to_json())
+    assert 0 < refused < len(docs)
+
+
+def test_the_reader_names_the_member_that_is_wrong(config_dir: Path) -> None:
+    doc = _valid_doc()
+    doc["profiles"]["default"]["token"]["expiresAt"] = 2**63
+    _write(config_dir, json.dumps(doc).encode())
+    with pytest.raises(cache_file.Unusable) as caught:
+        cache_file.read(str(config_dir), tighten=False)
+    assert "profiles.default.token.expiresAt must be a time between 1970 and the year 3000" in caught.value.reason
+
+
+def test_an_odd_profile_name_is_not_echoed_into_the_reason(config_dir: Path) -> None:
+    doc = _valid_doc()
+    doc["profiles"]["\x1b]0;pwned\x07" + "x" * 100] = {"token": {"accessToken": ""}}
+    _write(config_dir, json.dumps(doc).encode())
+    with pytest.raises(cache_file.Unusable) as caught:
+        cache_file.read(str(config_dir), tighten=False)
+    assert caught.value.reason == "not a valid cache: profiles.(a profile with an odd name).token.accessToken must be printable ASCII and not blank"
+
+
+@pytest.mark.posix_only("mode bits")
+def test_without_tightening_the_reader_refuses_a_loose_folder_or_file_and_changes_nothing(config_dir: Path) -> None:
+    store_token(config_dir)
+    for target, loose in ((config_dir, 0o755), (config_dir / "config.json", 0o640)):
+        target.chmod(loose)
+        with pytest.raises(cache_file.Unusable):
+            cache_file.read(str(config_dir), tighten=False)
+        assert target.stat().st_mode & 0o777 == loose
+        assert cache_file.read(str(config_dir), tighten=True)[0]["profiles"]["default"]["token"]["accessToken"] == TOKEN
+        assert target.stat().st_mode & 0o777 in (0o700, 0o600)
+
+
+@pytest.mark.posix_only("FIFOs")
+def test_a_fifo_where_the_file_should_be_does_not_hang_the_reader(config_dir: Path) -> None:
+    config_dir.mkdir(mode=0o700)
+    os.mkfifo(config_dir / "config.json", 0o600)
+    with pytest.raises(cache_file.Unusable) as caught:
+        cache_file.read(str(config_dir), tighten=True)
+    assert caught.value.reason == "it is not a regular file"
+    done = run("entry", "token")
+    assert done.returncode == 5 and "not a regular file" in done.stderr
+
+
+def test_no_folder_or_no_file_is_file_not_found(config_dir: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        cache_file.read(str(config_dir), tighten=False)
+    config_dir.mkdir(mode=0o700)
+    with pytest.raises(FileNotFoundError):
+        cache_file.read(str(config_dir), tighten=False)
 
 
 def test_serve_starts_without_click_and_answers(config_dir: Path) -> None:

@@ -73,6 +73,23 @@ def test_auth_base_by_region_and_override(region: str, override: str | None, exp
     assert oauth.auth_base(region, override) == expected
 
 
+@pytest.mark.parametrize(
+    "override",
+    ["http://127.0.0.1:9999", "http://127.8.0.1", "http://localhost:1", "http://[::1]:9", "https://proxy.example/tt"],
+)
+def test_auth_url_override_may_be_https_or_loopback_http(override: str) -> None:
+    assert oauth.auth_base("ticktick", override) == override
+
+
+@pytest.mark.parametrize("override", ["http://example.com", "HTTP://ticktick.com/", "http://10.0.0.8:8765", "http://[::2]:1"])
+def test_auth_url_override_with_plain_http_to_another_host_is_refused(override: str) -> None:
+    """Issue 12 item 1: the secret must not cross the network unencrypted."""
+    with pytest.raises(InvalidParams) as caught:
+        oauth.auth_base("ticktick", override)
+    assert caught.value.data["field"] == "TICKTICK_SIGNON_AUTH_URL"
+    assert "https://" in caught.value.message and "unencrypted" in caught.value.message
+
+
 def test_unknown_region_is_invalid_params() -> None:
     with pytest.raises(InvalidParams) as caught:
         oauth.auth_base("mars")
@@ -211,6 +228,10 @@ class TestParseTokenResponse:
             [],
             {"token_type": "bearer", "expires_in": 5},
             {"access_token": "", "expires_in": 5},
+            {"access_token": "   ", "expires_in": 5},
+            {"access_token": "tok\r\nX-Injected: 1", "expires_in": 5},
+            {"access_token": "t\u00f6k", "expires_in": 5},
+            {"access_token": 42, "expires_in": 5},
             {"access_token": "t"},
             {"access_token": "t", "expires_in": -5},
             {"access_token": "t", "expires_in": 0},
@@ -265,7 +286,7 @@ class TestCheckToken:
     ("url", "expected"),
     [
         ("http://127.0.0.1:8080/", ("127.0.0.1", 8080, "/")),
-        ("http://localhost:9000/cb", ("127.0.0.1", 9000, "/cb")),
+        ("http://localhost:9000/cb", ("localhost", 9000, "/cb")),
         ("http://[::1]:9000", ("::1", 9000, "/")),
         ("http://127.0.0.1/", None),  # no explicit port
         ("https://127.0.0.1:8080/", None),  # TLS cannot be served on loopback
@@ -275,3 +296,28 @@ class TestCheckToken:
 )
 def test_loopback_address(url: str, expected: object) -> None:
     assert oauth.loopback_address(url) == expected
+
+
+class TestSandboxMark:
+    """A profile signed in to a provider on loopback is marked as a sandbox one (issue 13, item 11)."""
+
+    @pytest.mark.parametrize(
+        ("base", "local"),
+        [
+            ("http://127.0.0.1:8765", True),
+            ("http://[::1]:8765", True),
+            ("http://localhost:9", True),
+            ("https://ticktick.com", False),
+            ("https://dida365.com", False),
+            ("https://proxy.example", False),
+        ],
+    )
+    def test_a_provider_on_loopback_is_local(self, base: str, local: bool) -> None:
+        assert oauth.is_local_provider(base) is local
+
+    def test_the_mark_round_trips_and_is_left_out_when_false(self) -> None:
+        marked = Profile(client_id="c", sandbox=True)
+        assert marked.to_json() == {"clientId": "c", "sandbox": True}
+        assert Profile.from_json(marked.to_json()) == marked
+        assert "sandbox" not in Profile(client_id="c").to_json()
+        assert Profile.from_json({"clientId": "c", "sandbox": "yes"}).sandbox is False

@@ -86,8 +86,7 @@ def fails(helper: HelperProcess, method: str, params: Any, kind: str) -> dict[st
 
 
 def notification(helper: HelperProcess, method: str, timeout: float = 30) -> dict[str, Any]:
-    message = helper.notifications.get(timeout=timeout)
-    assert message["method"] == method, message
+    message = helper.next_notification(method, timeout)
     assert_valid(None, message)
     assert_valid(f"{method}.params", message["params"])
     return message["params"]
@@ -352,6 +351,15 @@ def _network_error(helper: HelperProcess, sandbox: SandboxProvider, **_: Any) ->
     return helper.call("completeSignon", [follow_authorize(started["authorizeUrl"])])
 
 
+def _provider_error(helper: HelperProcess, sandbox: SandboxProvider, **_: Any) -> dict[str, Any]:
+    sign_in(helper)
+    assert ok(helper, "verifyToken")["valid"] is True
+    sandbox.api_status = 500  # TickTick's "access_forbidden" to a working token
+    reply = helper.call("verifyToken")
+    assert reply["error"]["data"]["status"] == 500
+    return reply
+
+
 def _config_unreadable(helper: HelperProcess, config_dir: Path, **_: Any) -> dict[str, Any]:
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "config.json").write_text("{ not a cache")
@@ -395,6 +403,7 @@ PROVOKE: dict[str, Callable[..., dict[str, Any]]] = {
     "authorizationDenied": _authorization_denied,
     "tokenExchangeFailed": _token_exchange_failed,
     "networkError": _network_error,
+    "providerError": _provider_error,
     "configUnreadable": _config_unreadable,
     "internalError": _internal_error,
 }

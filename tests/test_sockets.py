@@ -172,6 +172,59 @@ class TestLoopbackListener:
         assert "<script>x" not in page and "&lt;script&gt;" in page and "a &amp; &lt;b&gt;" in page
 
 
+class TestListenerAnswersBeforeTelling:
+    """Whoever waits on a loopback sign-on (the CLI, the helper) hears of it only once the browser has its page.
+
+    A CLI that exits as soon as it hears would otherwise cut the page off: the browser
+    showed a connection error after Deny, and sometimes after a sign-in that worked.
+    """
+
+    @pytest.mark.parametrize(("decision", "title"), [("allow", "Signed in"), ("deny", "Sign-in failed")])
+    def test_the_page_is_whole_when_the_waiter_hears(self, sandbox: SandboxProvider, config_dir, decision: str, title: str) -> None:
+        from ticktick_signon.messages import StartParams
+        from ticktick_signon.signon_service import SignonService
+        from ticktick_signon.token_store import TokenStore
+
+        browser = socket.socket()
+        seen_by_waiter: list[bytes] = []
+        heard = threading.Event()
+
+        class Waiter:
+            def _hear(self) -> None:
+                browser.setblocking(False)
+                data = b""
+                try:
+                    while chunk := browser.recv(65536):
+                        data += chunk
+                except BlockingIOError:
+                    data += b"<no end of page yet>"
+                seen_by_waiter.append(data)
+                heard.set()
+
+            def completed(self, profile: str, expires_at: int) -> None:
+                self._hear()
+
+            def failed(self, profile: str, error: object) -> None:
+                self._hear()
+
+        environ = {"TICKTICK_SIGNON_AUTH_URL": sandbox.base_url}
+        service = SignonService(TokenStore(config_dir), environ=environ, events=Waiter())
+        redirect = f"http://127.0.0.1:{free_port()}/cb"
+        try:
+            started = service.start(StartParams("default", "sandbox-client", "sandbox-secret", redirect, None, listen=True))
+            assert started["listening"]
+            location = urlsplit(follow_authorize(started["authorizeUrl"], decision))
+            with browser:
+                browser.connect((location.hostname, location.port))
+                browser.sendall(f"GET {location.path}?{location.query} HTTP/1.1\r\nHost: {location.netloc}\r\n\r\n".encode())
+                assert heard.wait(10)
+        finally:
+            service.close()
+        page = seen_by_waiter[0].decode()
+        assert page.startswith("HTTP/1.") and f"<h1 style='color:" in page and title in page
+        assert page.endswith("</html>")  # the whole page, and the connection closed after it
+
+
 def _complete_request(data: bytes) -> bool:
     head, sep, body = data.partition(b"\r\n\r\n")
     if not sep:

@@ -4,17 +4,17 @@ Editors spawn ``ticktick-signon serve`` on every start and scripts run
 ``ticktick-signon token`` once per use, so start-up is what both pay, and click
 alone costs a large share of it (benchmarks/README.md). ``serve`` with no
 options starts the helper without click. ``token`` answers only the plain
-success case with os/json; anything it is not sure of (another command, an
-unusual option, no token, an expired token, a loose or odd file, a cache of the
-wrong shape) goes to ``cli.main``, which owns every message, error and exit
-status. tests/test_entry_fast_path.py holds the two paths to the same output
-and the same idea of a valid cache.
+success case, reading the cache through its one reader (``cache_file``, which
+needs neither the token store nor a lock); anything it is not sure of (another
+command, an unusual option, no token, an expired token, a cache the reader
+refuses or would tighten) goes to ``cli.main``, which owns every message, error
+and exit status. tests/test_entry_fast_path.py holds the two paths to the same
+output.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 import time
@@ -24,9 +24,6 @@ from collections.abc import Mapping
 PROFILE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 _OPTIONS = {"--profile": "profile", "--format": "format", "--min-valid": "min_valid"}
 _FORMATS = ("plain", "json", "pyticktick-env")
-_STRING_FIELDS = ("clientId", "clientSecret", "redirectUrl", "region")
-_TOKEN_FIELDS = ("accessToken", "tokenType", "scope")
-_PENDING_FIELDS = ("state", "profile", "clientId", "clientSecret", "redirectUrl", "region", "authBase")
 
 
 def main(args: list[str] | None = None, prog_name: str | None = None, **extra: object) -> object:
@@ -61,8 +58,8 @@ def _serve() -> None:
     try:
         run_stdio(default_service())
     except KeyboardInterrupt:
-        sys.stderr.write("\nAborted!\n")  # as click says it
-        sys.exit(1)
+        sys.stderr.write(("\n" if sys.stderr.isatty() else "") + "Cancelled.\n")  # as console.cancelled says it
+        sys.exit(130)
     sys.exit(0)
 
 
@@ -80,16 +77,21 @@ def fast_token(argv: list[str], environ: Mapping[str, str], now: float) -> str |
     min_valid = options.get("min_valid", "0")
     if fmt not in _FORMATS or not (min_valid.isascii() and min_valid.isdigit()):
         return None
-    doc = _read_cache(environ)
-    if doc is None or not cache_shape_ok(doc):
+    from . import cache_file
+
+    try:  # without tightening: a loose folder or file is the CLI's to fix and report
+        doc, _ = cache_file.read(cache_file.config_dir(environ), tighten=False)
+    except (OSError, cache_file.Unusable):
         return None
-    saved = doc.get("profiles", {}).get(profile) or {}
+    saved = doc["profiles"].get(profile) or {}  # type: ignore[index]
     token = saved.get("token")
     if token is None or now >= token["expiresAt"] - int(min_valid):
         return None  # not signed in, or expired: the CLI's message and exit status
     if fmt == "plain":
         return token["accessToken"] + "\n"
     if fmt == "json":
+        import math  # here, not at the top: an extension module costs `token`'s plain path ~0.1 ms to load
+
         result = {
             "accessToken": token["accessToken"],
             "tokenType": token["tokenType"],
@@ -122,68 +124,3 @@ def _parse(argv: list[str]) -> dict[str, str] | None:
         options[key] = value
         i += 1
     return options
-
-
-def _read_cache(environ: Mapping[str, str]) -> object:
-    """The cache document if it is a private regular file holding JSON, else None."""
-    import stat
-
-    directory = environ.get("TICKTICK_SIGNON_CONFIG_DIR")
-    if directory:
-        directory = os.path.expanduser(directory)
-    else:
-        import platformdirs
-
-        directory = platformdirs.user_config_dir("ticktick-signon", appauthor=False)
-    from .link_guard import WINDOWS, open_no_follow
-
-    try:
-        fd = open_no_follow(os.path.join(directory, "config.json"), os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or (not WINDOWS and stat.S_IMODE(info.st_mode) & 0o077):
-            return None  # the CLI refuses it, or tightens it and says so (Windows has no mode bits)
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-        return json.loads(b"".join(chunks))
-    except (OSError, ValueError, RecursionError):
-        return None
-    finally:
-        os.close(fd)
-
-
-def cache_shape_ok(doc: object) -> bool:
-    """Whether ``records.Cache.from_json`` accepts ``doc`` (a test holds the two to the same answer)."""
-    if not isinstance(doc, dict) or doc.get("version", 1) != 1:
-        return False
-    profiles, pending = doc.get("profiles", {}), doc.get("pendingSignons", {})
-    if not isinstance(profiles, dict) or not isinstance(pending, dict):
-        return False
-    for profile in profiles.values():
-        if not isinstance(profile, dict) or not all(_optional_str(profile, key) for key in _STRING_FIELDS):
-            return False
-        token = profile.get("token")
-        if token is not None and not (
-            isinstance(token, dict) and all(_str(token, key) for key in _TOKEN_FIELDS) and _int(token, "expiresAt")
-        ):
-            return False
-    for entry in pending.values():
-        if not (isinstance(entry, dict) and all(_str(entry, key) for key in _PENDING_FIELDS) and _int(entry, "expiresAt")):
-            return False
-    return True
-
-
-def _str(obj: dict[str, object], key: str) -> bool:
-    return isinstance(obj.get(key), str)
-
-
-def _optional_str(obj: dict[str, object], key: str) -> bool:
-    return obj.get(key) is None or isinstance(obj.get(key), str)
-
-
-def _int(obj: dict[str, object], key: str) -> bool:
-    value = obj.get(key)
-    return isinstance(value, int) and not isinstance(value, bool)

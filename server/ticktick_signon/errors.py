@@ -16,9 +16,10 @@ Clients branch on ``code`` (or ``data.kind``), never on the message text::
     │   ├── NoPendingSignon          -32003 noPendingSignon
     │   ├── StateMismatch            -32004 stateMismatch
     │   └── AuthorizationDenied      -32005 authorizationDenied
-    ├── ProviderError
+    ├── UpstreamError
     │   ├── TokenExchangeFailed      -32006 tokenExchangeFailed
-    │   └── NetworkError             -32007 networkError
+    │   ├── NetworkError             -32007 networkError
+    │   └── ProviderError            -32009 providerError
     ├── ConfigUnreadable             -32008 configUnreadable
     └── InternalError                -32603 internalError
 
@@ -106,18 +107,24 @@ class AuthorizationDenied(RedirectError):
     code, kind = -32005, "authorizationDenied"
 
 
-class ProviderError(SignonError):
-    """TickTick's token endpoint could not be used."""
+class UpstreamError(SignonError):
+    """TickTick (its token endpoint or its API) could not be used."""
 
     exit_code = 7
 
 
-class TokenExchangeFailed(ProviderError):
+class TokenExchangeFailed(UpstreamError):
     code, kind = -32006, "tokenExchangeFailed"
 
 
-class NetworkError(ProviderError):
+class NetworkError(UpstreamError):
     code, kind, exit_code = -32007, "networkError", 8
+
+
+class ProviderError(UpstreamError):
+    """TickTick's API answered in a way that says nothing about the token (e.g. HTTP 403 or 500)."""
+
+    code, kind = -32009, "providerError"
 
 
 class ConfigUnreadable(SignonError):
@@ -142,6 +149,7 @@ LEAVES: tuple[type[SignonError], ...] = (
     AuthorizationDenied,
     TokenExchangeFailed,
     NetworkError,
+    ProviderError,
     ConfigUnreadable,
     InternalError,
 )

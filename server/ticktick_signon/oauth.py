@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from .cache_format import access_token_problem, unix_time_problem
 from .errors import (
     AuthorizationDenied,
     InvalidParams,
     NoPendingSignon,
     NotSignedIn,
+    ProviderError,
     StateMismatch,
     TokenExchangeFailed,
     TokenExpired,
@@ -30,6 +32,9 @@ SCOPE = "tasks:read tasks:write"
 DEFAULT_REDIRECT_URL = "http://127.0.0.1:8080/"
 DEFAULT_REGION = "ticktick"
 AUTH_BASES = {"ticktick": "https://ticktick.com", "dida365": "https://dida365.com"}
+API_BASES = {"ticktick": "https://api.ticktick.com", "dida365": "https://api.dida365.com"}
+#: A cheap Open API call that works exactly when the token does.
+VERIFY_PATH = "/open/v1/project"
 #: A state dies this many seconds after ``startSignon`` (and its listener with it).
 STATE_TTL_SECONDS = 600
 #: 256 bits: well above the 128 the spec asks for.
@@ -97,9 +102,60 @@ def auth_base(region: str, override: str | None = None) -> str:
             "Use region 'ticktick' or 'dida365'.", field="region", allowed=sorted(AUTH_BASES)
         )
     if override:
-        check_http_url(override, "TICKTICK_SIGNON_AUTH_URL")
-        return override.rstrip("/")
+        url = check_http_url(override, ENV_AUTH_URL)
+        parts = urlsplit(url)
+        if parts.scheme.lower() == "http" and not is_loopback_host(parts.hostname or ""):
+            raise InvalidParams(
+                f"{ENV_AUTH_URL} is plain http to {parts.hostname}, so your client secret and the "
+                "authorization code would cross the network unencrypted; use https:// (only a loopback "
+                "host such as 127.0.0.1 may use http).",
+                field=ENV_AUTH_URL,
+            )
+        return url.rstrip("/")
     return AUTH_BASES[region]
+
+
+def api_base(region: str, override: str | None = None) -> str:
+    """Return the Open API's base URL for a region.
+
+    ``TICKTICK_SIGNON_AUTH_URL`` moves the API too: a stand-in provider (the
+    sandbox) serves ``/oauth/...`` and ``/open/v1/...`` from one base.
+
+    Raises:
+        InvalidParams: the region is unknown or the override is not an http(s) URL.
+    """
+    if override:
+        return auth_base(region, override)
+    auth_base(region)  # checks the region
+    return API_BASES[region]
+
+
+def verdict(status: int) -> bool:
+    """Read the answer to ``GET /open/v1/project``: True for 200, False for 401 (the token is refused).
+
+    Raises:
+        ProviderError: any other status says nothing about the token (TickTick
+            has answered 500 ``access_forbidden`` to working tokens).
+    """
+    if status == 200:
+        return True
+    if status == 401:
+        return False
+    raise ProviderError(
+        f"TickTick's API answered HTTP {status}, which says nothing about the token; try again later.",
+        status=status,
+    )
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a URL's hostname) is ``localhost`` or a loopback IP address."""
+    host = host.lower().strip("[]")
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def check_http_url(url: Any, field: str) -> str:
@@ -371,12 +427,19 @@ def parse_token_response(status: int, body: Any, now: float) -> Token:
     if not isinstance(body, dict):
         raise invalid("not a JSON object")
     access_token = body.get("access_token")
-    if not isinstance(access_token, str) or not access_token.strip():
+    if access_token is None:
         raise invalid("no access_token")
+    # The cache's own rules (cache_format): a token is refused alike here and when read back.
+    problem = access_token_problem(access_token)
+    if problem:
+        raise invalid(f"access_token {problem}")
     expires_in = body.get("expires_in")
     if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)):
         raise invalid("expires_in is missing or not a number")
     if not math.isfinite(expires_in) or not 0 < expires_in <= MAX_EXPIRES_IN:
+        raise invalid("expires_in is out of range")
+    expires_at = int(now) + int(expires_in)
+    if unix_time_problem(expires_at):
         raise invalid("expires_in is out of range")
     token_type = body.get("token_type")
     scope = body.get("scope")
@@ -384,7 +447,7 @@ def parse_token_response(status: int, body: Any, now: float) -> Token:
         access_token=access_token,
         token_type=token_type if isinstance(token_type, str) else "bearer",
         scope=scope if isinstance(scope, str) else SCOPE,
-        expires_at=int(now) + int(expires_in),
+        expires_at=expires_at,
     )
 
 
@@ -426,7 +489,8 @@ def loopback_address(redirect_url: str) -> tuple[str, int, str] | None:
     """Return ``(host, port, path)`` to listen on for this redirect, or None.
 
     Only plain http to a loopback host with an explicit port qualifies
-    (RFC 8252 section 7.3); ``localhost`` is served on 127.0.0.1.
+    (RFC 8252 section 7.3); ``localhost`` stays a name, for the listener to
+    bind every loopback address it resolves to.
     """
     parts = urlsplit(redirect_url)
     try:
@@ -437,7 +501,7 @@ def loopback_address(redirect_url: str) -> tuple[str, int, str] | None:
     if parts.scheme.lower() != "http" or port is None or port == 0:
         return None
     if host in _LOOPBACK_NAMES:
-        return "127.0.0.1", port, parts.path or "/"
+        return host, port, parts.path or "/"
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -445,3 +509,14 @@ def loopback_address(redirect_url: str) -> tuple[str, int, str] | None:
     if not address.is_loopback:
         return None
     return str(address), port, parts.path or "/"
+
+
+def is_local_provider(auth_base: str) -> bool:
+    """Whether the provider at ``auth_base`` runs on this machine (a sandbox), so it cannot be TickTick."""
+    host = (urlsplit(auth_base).hostname or "").lower()
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,7 +1,8 @@
 """Typed records of the cache file (profiles, tokens, pending sign-ons) and their JSON form.
 
-Pure: no I/O. ``Cache.from_json`` raises ``ValueError`` on a document of the
-wrong shape; the token store turns that into ``ConfigUnreadable``.
+Pure: no I/O. ``Cache.from_json`` checks a document with ``cache_format`` (the
+one set of rules; it raises ``ValueError``) and builds the records from it; the
+token store turns that error into ``ConfigUnreadable``.
 """
 
 from __future__ import annotations
@@ -10,23 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
-
-
-def _str(obj: dict[str, Any], key: str, *, optional: bool = False) -> str | None:
-    value = obj.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"{key} must be a string")
-    return value
-
-
-def _int(obj: dict[str, Any], key: str) -> int:
-    value = obj.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"{key} must be an integer")
-    return value
+from .cache_format import SCHEMA_VERSION, check_document
 
 
 @dataclass(frozen=True)
@@ -47,26 +32,29 @@ class Token:
         }
 
     @classmethod
-    def from_json(cls, obj: Any) -> Token:
-        if not isinstance(obj, dict):
-            raise ValueError("token must be an object")
+    def from_json(cls, obj: dict[str, Any]) -> Token:
+        """Build from a token that ``check_document`` accepted."""
         return cls(
-            access_token=_str(obj, "accessToken"),  # type: ignore[arg-type]
-            token_type=_str(obj, "tokenType"),  # type: ignore[arg-type]
-            scope=_str(obj, "scope"),  # type: ignore[arg-type]
-            expires_at=_int(obj, "expiresAt"),
+            access_token=obj["accessToken"],
+            token_type=obj["tokenType"],
+            scope=obj["scope"],
+            expires_at=obj["expiresAt"],
         )
 
 
 @dataclass(frozen=True)
 class Profile:
-    """What a profile remembers: the app's credentials (saved on success) and its token."""
+    """What a profile remembers: the app's credentials (saved on success) and its token.
+
+    ``sandbox`` marks a sign-on against a local stand-in provider, not TickTick.
+    """
 
     client_id: str | None = None
     client_secret: str | None = None
     redirect_url: str | None = None
     region: str | None = None
     token: Token | None = None
+    sandbox: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -75,20 +63,21 @@ class Profile:
             "redirectUrl": self.redirect_url,
             "region": self.region,
             "token": self.token.to_json() if self.token else None,
+            "sandbox": True if self.sandbox else None,
         }
         return {key: value for key, value in out.items() if value is not None}
 
     @classmethod
-    def from_json(cls, obj: Any) -> Profile:
-        if not isinstance(obj, dict):
-            raise ValueError("profile must be an object")
+    def from_json(cls, obj: dict[str, Any]) -> Profile:
+        """Build from a profile that ``check_document`` accepted."""
         token = obj.get("token")
         return cls(
-            client_id=_str(obj, "clientId", optional=True),
-            client_secret=_str(obj, "clientSecret", optional=True),
-            redirect_url=_str(obj, "redirectUrl", optional=True),
-            region=_str(obj, "region", optional=True),
+            client_id=obj.get("clientId"),
+            client_secret=obj.get("clientSecret"),
+            redirect_url=obj.get("redirectUrl"),
+            region=obj.get("region"),
             token=Token.from_json(token) if token is not None else None,
+            sandbox=obj.get("sandbox") is True,  # anything else (absent, odd) is a real TickTick profile
         )
 
     def is_empty(self) -> bool:
@@ -121,18 +110,17 @@ class PendingSignon:
         }
 
     @classmethod
-    def from_json(cls, obj: Any) -> PendingSignon:
-        if not isinstance(obj, dict):
-            raise ValueError("pending sign-on must be an object")
+    def from_json(cls, obj: dict[str, Any]) -> PendingSignon:
+        """Build from a pending sign-on that ``check_document`` accepted."""
         return cls(
-            state=_str(obj, "state"),  # type: ignore[arg-type]
-            profile=_str(obj, "profile"),  # type: ignore[arg-type]
-            client_id=_str(obj, "clientId"),  # type: ignore[arg-type]
-            client_secret=_str(obj, "clientSecret"),  # type: ignore[arg-type]
-            redirect_url=_str(obj, "redirectUrl"),  # type: ignore[arg-type]
-            region=_str(obj, "region"),  # type: ignore[arg-type]
-            auth_base=_str(obj, "authBase"),  # type: ignore[arg-type]
-            expires_at=_int(obj, "expiresAt"),
+            state=obj["state"],
+            profile=obj["profile"],
+            client_id=obj["clientId"],
+            client_secret=obj["clientSecret"],
+            redirect_url=obj["redirectUrl"],
+            region=obj["region"],
+            auth_base=obj["authBase"],
+            expires_at=obj["expiresAt"],
         )
 
 
@@ -166,16 +154,13 @@ class Cache:
 
     @classmethod
     def from_json(cls, obj: Any) -> Cache:
-        if not isinstance(obj, dict):
-            raise ValueError("the cache must be a JSON object")
-        version = obj.get("version", SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"unsupported cache version {version!r}")
-        profiles = obj.get("profiles", {})
-        pending = obj.get("pendingSignons", {})
-        if not isinstance(profiles, dict) or not isinstance(pending, dict):
-            raise ValueError("profiles and pendingSignons must be objects")
+        """Check a decoded cache document and build its records.
+
+        Raises:
+            ValueError: ``cache_format.check_document`` refused it (the message says why).
+        """
+        doc = check_document(obj)
         return cls(
-            profiles={str(k): Profile.from_json(v) for k, v in profiles.items()},
-            pending={str(k): PendingSignon.from_json(v) for k, v in pending.items()},
+            profiles={str(k): Profile.from_json(v) for k, v in doc["profiles"].items()},
+            pending={str(k): PendingSignon.from_json(v) for k, v in doc["pendingSignons"].items()},
         )

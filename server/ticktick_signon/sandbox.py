@@ -13,6 +13,7 @@ import binascii
 import html
 import json
 import logging
+import os
 import secrets
 import socket
 import struct
@@ -24,7 +25,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from .loopback import LoopbackHTTPServer
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,18 @@ class _Stats:
     last_token_request: dict = field(default_factory=dict)
 
 
+class _SandboxServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # As the loopback listener's: Windows' SO_REUSEADDR would let two sockets share
+    # one port (a busy --port would look free), so there the port is claimed exclusively.
+    allow_reuse_address = os.name != "nt"
+
+    def server_bind(self) -> None:
+        if os.name == "nt":
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined]
+        super().server_bind()
+
+
 class SandboxProvider:
     """Runs the sandbox in a background thread.
 
@@ -111,6 +123,8 @@ class SandboxProvider:
         self.auto_approve = auto_approve
         self.expires_in = expires_in
         self.token_fault: str | None = None
+        #: When set, ``GET /open/v1/project`` answers this status whatever the token.
+        self.api_status: int | None = None
         self.slow_seconds = 5.0
         #: Where the "redirect" fault points the client (a test can watch it stays untouched).
         self.redirect_target = "http://127.0.0.1:9/steal"
@@ -129,7 +143,7 @@ class SandboxProvider:
         """Bind and serve in a background thread; returns self."""
         handler = type("_BoundHandler", (_SandboxHandler,), {"provider": self})
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        server_cls = type("_SandboxServer", (LoopbackHTTPServer,), {"address_family": family})
+        server_cls = type("_BoundSandboxServer", (_SandboxServer,), {"address_family": family})
         self._server = server_cls((self._host, self._port), handler)
         threading.Thread(target=self._server.serve_forever, daemon=True, name="sandbox").start()
         log.info("Sandbox provider serving on %s", self.base_url)
@@ -154,6 +168,13 @@ class SandboxProvider:
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     # -- the OAuth logic ---------------------------------------------------------
+
+    def issue_token(self, expires_in: int | None = None) -> str:
+        """Mint a token as if an earlier sign-on had got it (a token a user brings to import)."""
+        access_token = str(uuid.uuid4())
+        with self._lock:
+            self._tokens[access_token] = self._clock() + (self.expires_in if expires_in is None else expires_in)
+        return access_token
 
     def token_is_valid(self, token: str) -> bool:
         with self._lock:
@@ -329,7 +350,9 @@ class _SandboxHandler(BaseHTTPRequestHandler):
             self._send(*self.provider.authorize(query))
         elif parts.path == "/open/v1/project":
             scheme, _, token = self.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() == "bearer" and self.provider.token_is_valid(token):
+            if self.provider.api_status is not None:
+                self._send(self.provider.api_status, {"Content-Type": "application/json"}, b'{"error": "access_forbidden"}')
+            elif scheme.lower() == "bearer" and self.provider.token_is_valid(token):
                 self._send(200, {"Content-Type": "application/json"}, b'[{"id": "inbox", "name": "Inbox"}]')
             else:
                 self._send(401, {"Content-Type": "application/json"}, b'{"error": "invalid_token"}')

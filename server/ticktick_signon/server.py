@@ -12,9 +12,11 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import os
 import sys
 import threading
 import types
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, BinaryIO
 
@@ -26,28 +28,44 @@ from pygls.server import JsonRPCServer
 from . import messages
 from .errors import InternalError, InvalidRequest, MethodNotFound, ParseError, RequestCancelled, SignonError
 from .framing import BadFrame, read_frame, skip_body
+from .protocol_docs import protocol_doc
 from .signon_service import SignonService
+from .token_watcher import TokenWatcher
 
 log = logging.getLogger(__name__)
 
 #: Threaded requests (completeSignon) accepted but not yet answered; past this the reader waits.
 MAX_THREADED_IN_FLIGHT = 16
 
-METHODS = ("startSignon", "completeSignon", "getToken", "getStatus", "signOut")
-NOTIFICATIONS = ("signonCompleted", "signonFailed")
+METHODS = ("startSignon", "completeSignon", "getToken", "getStatus", "signOut", "verifyToken")
+NOTIFICATIONS = ("signonCompleted", "signonFailed", "tokenChanged", "tokenExpiring")
 
 
 class _LockedWriter:
-    """stdout for pygls: whole frames, one writer at a time (handlers run in threads too)."""
+    """stdout for pygls: whole frames, one writer at a time (handlers run in threads too).
 
-    def __init__(self, stream: BinaryIO) -> None:
+    Once stdout is gone (the client closed it), writes are dropped and ``on_lost`` is
+    called once, so the thread that wrote (a browser's page, a token being saved)
+    carries on.
+    """
+
+    def __init__(self, stream: BinaryIO, on_lost: Callable[[], None] = lambda: None) -> None:
         self._stream = stream
         self._lock = threading.Lock()
+        self._on_lost = on_lost
+        self._lost = False
 
     def write(self, data: bytes) -> None:
         with self._lock:
-            self._stream.write(data)
-            self._stream.flush()
+            if self._lost:
+                return
+            try:
+                self._stream.write(data)
+                self._stream.flush()
+                return
+            except (OSError, ValueError):  # a broken pipe; ValueError: the stream was closed
+                self._lost = True
+        self._on_lost()
 
     def close(self) -> None:
         self._stream.close()
@@ -77,7 +95,8 @@ class HelperProtocol(JsonRPCProtocol):
         elif envelope.is_request:
             handler = self.fm.features.get(envelope.method)
             if handler is None:
-                self.send_error(envelope.id, MethodNotFound(f"There is no method {envelope.method!r}; see docs/protocol.md."))
+                error = MethodNotFound(f"There is no method {envelope.method!r}; the methods are in {protocol_doc()}.")
+                self.send_error(envelope.id, error)
                 return
             if is_thread_function(handler):
                 self._take_slot(envelope.id)
@@ -149,7 +168,7 @@ class LoopbackNotifier:
 
 
 def create_server(service: SignonService) -> JsonRPCServer:
-    """Build the helper: a pygls ``JsonRPCServer`` with the five methods of docs/protocol.md."""
+    """Build the helper: a pygls ``JsonRPCServer`` with the methods of docs/protocol.md."""
     server = JsonRPCServer(HelperProtocol, default_converter, max_workers=4)
 
     @server.feature("startSignon")
@@ -176,21 +195,45 @@ def create_server(service: SignonService) -> JsonRPCServer:
         request = messages.parse_sign_out(params)
         return service.sign_out(request.profile, request.forget)
 
+    @server.feature("verifyToken")
+    @server.thread()  # a call to TickTick's API
+    def verify_token(params: Any) -> dict[str, Any]:
+        return service.verify(messages.parse_profile(params, "verifyToken").profile)
+
     return server
 
 
-def serve(service: SignonService, stdin: BinaryIO, stdout: BinaryIO) -> None:
+def serve(
+    service: SignonService, stdin: BinaryIO, stdout: BinaryIO, exit_process: Callable[[int], object] = os._exit
+) -> None:
     """Answer frames from ``stdin`` on ``stdout`` until stdin closes, then stop cleanly.
+
+    When stdout breaks first, nothing more can be answered: the helper closes its
+    listeners, lets requests in progress finish, and ends with ``exit_process(0)``
+    (stdin may never close, and a blocked read cannot be woken portably).
 
     Args:
         service: the sign-on service; the helper tells it about loopback events.
         stdin: the binary input stream.
         stdout: the binary output stream; nothing else may write to it.
+        exit_process: ends the process once stdout is lost.
     """
     server = create_server(service)
     protocol: HelperProtocol = server.protocol  # type: ignore[assignment]
-    protocol.set_writer(_LockedWriter(stdout))
+
+    def stop_after_losing_stdout() -> None:
+        log.info("The client closed stdout; stopping")
+        service.close()
+        server.thread_pool.shutdown(wait=True)
+        sys.stderr.flush()
+        exit_process(0)
+
+    protocol.set_writer(
+        _LockedWriter(stdout, lambda: threading.Thread(target=stop_after_losing_stdout, name="stdout-lost").start())
+    )
     service.set_events(LoopbackNotifier(protocol))
+    watcher = TokenWatcher(service.store, protocol.notify)
+    watcher.start()
     log.info("Helper ready on stdio")
     try:
         while (frame := read_frame(stdin)) is not None:
@@ -201,14 +244,11 @@ def serve(service: SignonService, stdin: BinaryIO, stdout: BinaryIO) -> None:
                 continue
             try:
                 protocol.receive(frame.body)
-            except BrokenPipeError:
-                raise
             except Exception:  # the helper must outlive any one message
                 log.exception("Unexpected error while handling a message")
-    except BrokenPipeError:
-        log.info("The client closed stdout; stopping")
     finally:
         log.info("stdin closed; stopping")
+        watcher.stop()
         service.close()
         server.thread_pool.shutdown(wait=True)
 

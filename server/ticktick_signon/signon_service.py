@@ -1,4 +1,4 @@
-"""The sign-on use cases (start, complete, token, status, sign out) over the store, network and listener.
+"""The sign-on use cases (start, complete, token, verify, status, sign out) over the store, network and listener.
 
 Both the JSON-RPC helper and the CLI drive this one class. The OAuth rules live
 in ``oauth``; here they meet the cache, the token endpoint and the loopback
@@ -7,15 +7,17 @@ listener, all injected so tests can swap the clock and randomness.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import oauth
-from .errors import AuthorizationDenied, NoPendingSignon, SignonError, StateMismatch
+from .errors import AuthorizationDenied, InvalidParams, NoPendingSignon, SignonError, StateMismatch
 from .messages import StartParams
 from .records import Cache, PendingSignon, Profile, Token
 from .token_store import TokenStore
@@ -36,10 +38,42 @@ def _default_exchange(request: oauth.TokenRequest, clock: Callable[[], float], t
     return exchange_code(request, clock, timeout)
 
 
+class Verifier(Protocol):
+    def __call__(self, api_base: str, access_token: str, timeout: float) -> int: ...
+
+
+def _default_verifier(api_base: str, access_token: str, timeout: float) -> int:
+    from .api_client import projects_status  # deferred: pulls in httpx
+
+    return projects_status(api_base, access_token, timeout)
+
+
+def _warm_network_imports() -> None:
+    """Import the HTTP stack in the background, so the first token exchange does not wait for it."""
+
+    def load() -> None:
+        try:
+            from . import token_exchange  # noqa: F401  (pulls in httpx on its first exchange)
+            import httpx  # noqa: F401
+        except Exception:  # the exchange itself will report whatever is wrong
+            log.debug("Warming the HTTP imports failed", exc_info=True)
+
+    threading.Thread(target=load, name="warm-httpx", daemon=True).start()
+
+
 def _state_bytes(count: int) -> bytes:
     import secrets  # deferred: it loads hashlib and OpenSSL, which getToken never needs
 
     return secrets.token_bytes(count)
+
+
+@dataclasses.dataclass(frozen=True)
+class SignOutReport:
+    """What a sign-out changed."""
+
+    token_removed: bool
+    settings_forgotten: bool
+    signon_cancelled: bool
 
 
 class LoopbackEvents(Protocol):
@@ -59,6 +93,7 @@ class SignonService:
         random_bytes: source of state randomness (``secrets.token_bytes``).
         environ: where pyticktick's credential names and overrides are read.
         exchange: performs the token request (``token_exchange.exchange_code``).
+        verifier: asks the API whether a token works (``api_client.projects_status``).
         http_timeout: seconds for each token-endpoint call.
         events: told about sign-ons the loopback listener finishes.
     """
@@ -71,6 +106,7 @@ class SignonService:
         random_bytes: Callable[[int], bytes] = _state_bytes,
         environ: Mapping[str, str] = os.environ,
         exchange: Exchange = _default_exchange,
+        verifier: Verifier = _default_verifier,
         http_timeout: float = 20.0,
         events: LoopbackEvents | None = None,
     ) -> None:
@@ -79,10 +115,16 @@ class SignonService:
         self._random_bytes = random_bytes
         self._environ = environ
         self._exchange = exchange
+        self._verifier = verifier
         self._http_timeout = http_timeout
         self._events = events
         self._listeners: dict[str, LoopbackListener] = {}
         self._listeners_lock = threading.Lock()
+        self._warmed = False
+        # Held while this helper ends a sign-on itself (start, complete, signOut), so a
+        # listener does not take that for a sign-on ended by another process.
+        self._ending = threading.Lock()
+        self._started: weakref.WeakSet[LoopbackListener] = weakref.WeakSet()
 
     def set_events(self, events: LoopbackEvents | None) -> None:
         """Choose who hears about sign-ons the loopback listener finishes."""
@@ -113,8 +155,13 @@ class SignonService:
             kept[pending.state] = pending
             return cache.with_pending(kept), None
 
-        self.store.update(remember)
-        self._close_listener(params.profile)
+        with self._ending:
+            self.store.update(remember)
+            self._close_listener(params.profile)
+        if not self._warmed:
+            # httpx takes about half a second to import; the user is in the browser meanwhile.
+            self._warmed = True
+            _warm_network_imports()
         listening = params.listen and self._listen(pending)
         log.info("Sign-on started for profile %r (listening: %s)", params.profile, listening)
         return {
@@ -142,35 +189,97 @@ class SignonService:
             redirect_base="/".join(parts[:3]),
             on_redirect=lambda url: self._finish_from_listener(pending.profile, url),
             ttl=max(0.0, pending.expires_at - self._clock()),
+            check=lambda state: self._check_listener(pending, listener, state),
         )
         listener.on_expire = lambda: self._listener_expired(pending.profile, listener)
         if not listener.start():
             return False
         with self._listeners_lock:
             self._listeners[pending.profile] = listener
+            self._started.add(listener)
         return True
 
     def _finish_from_listener(self, profile: str, url: str) -> Outcome:
+        """Finish a sign-on from the listener; whoever waits hears of it once the browser has its page."""
         from .loopback import Outcome
 
+        events = self._events
         try:
             result = self.complete(url, None)
         except (NoPendingSignon, StateMismatch):
-            # Someone pasted the redirect first: that sign-on already finished.
-            return Outcome(False, "Already handled", "This sign-in was already finished elsewhere.")
+            # Its state went a moment ago: pasted, replaced or signed out by another process.
+            return Outcome(False, "Sign-in already ended", "This sign-in was finished, replaced or cancelled elsewhere.")
+        except InvalidParams:
+            # A malformed or oversized URL: the sign-on is untouched, so keep waiting for the real one.
+            return Outcome(
+                False,
+                "Not a usable sign-in redirect",
+                "This address cannot finish the sign-in; the sign-in is still waiting for the real redirect.",
+                final=False,
+            )
         except SignonError as error:
-            # Events go out once the page is sent (Outcome.then): a CLI that hears one exits.
-            return Outcome(False, "Sign-in failed", error.message, then=self._tell("failed", profile, error))
-        return Outcome(
-            True,
-            "Signed in to TickTick",
-            "ticktick-signon has your token.",
-            then=self._tell("completed", profile, result["expiresAt"]),
-        )
+            failure = error  # ``error`` itself is unbound once the except block ends
+            tell_failed = (lambda: events.failed(profile, failure)) if events else None
+            return Outcome(False, "Sign-in failed", failure.message, after_page=tell_failed)
+        expires_at = result["expiresAt"]
+        tell_completed = (lambda: events.completed(profile, expires_at)) if events else None
+        return Outcome(True, "Signed in to TickTick", "ticktick-signon has your token.", after_page=tell_completed)
 
-    def _tell(self, event: str, *args: Any) -> Callable[[], None]:
-        """A call of ``event`` on the events sink (if any), to make later."""
-        return lambda: None if self._events is None else getattr(self._events, event)(*args)
+    def _check_listener(self, pending: PendingSignon, listener: LoopbackListener, state: str | None) -> Outcome | None:
+        """None while the listener's sign-on still waits in the shared cache; else tell its client, and the page.
+
+        Another process may replace the sign-on (a ``startSignon`` for the same
+        profile) or end it (a pasted redirect, ``signOut``) while this listener
+        holds the port.
+        """
+        from .loopback import Outcome
+
+        if not self._ending.acquire(blocking=False):
+            return None  # this helper is ending it itself, and closes the listener
+        try:
+            now = self._clock()
+            if now >= pending.expires_at:
+                return None  # expired: the listener's timer says so
+            try:
+                live = oauth.prune_expired(self.store.read().pending, now)
+            except SignonError:
+                return None  # finishing will report the unreadable cache
+            if pending.state in live:
+                return None
+            with self._listeners_lock:
+                if self._listeners.get(pending.profile) is not listener:
+                    return None
+                del self._listeners[pending.profile]
+        finally:
+            self._ending.release()
+        newer = next((p for p in live.values() if p.profile == pending.profile), None)
+        if newer is None:
+            error = NoPendingSignon(
+                "This sign-in was finished or cancelled by another program; call getToken, or start signing in again.",
+                reason="endedElsewhere",
+            )
+            page = Outcome(False, "Sign-in already ended", "This sign-in was finished or cancelled by another program.")
+        else:
+            error = NoPendingSignon(
+                f"Another program started a new sign-in for profile '{pending.profile}', which replaced this one; "
+                "finish it there, or start signing in again.",
+                reason="replaced",
+            )
+            page = (
+                Outcome(
+                    False,
+                    "Paste this address to finish",
+                    "This sign-in was started by another program, which could not listen on this port. Copy this "
+                    "page's address from the address bar and paste it where that program asks for the redirect URL.",
+                )
+                if state == newer.state
+                else Outcome(
+                    False, "Sign-in link replaced", "A newer sign-in was started for this profile; use its link."
+                )
+            )
+        log.info("Sign-on for profile %r ended elsewhere (%s); closing its listener", pending.profile, error.data["reason"])
+        events = self._events
+        return dataclasses.replace(page, after_page=(lambda: events.failed(pending.profile, error)) if events else None)
 
     def _listener_expired(self, profile: str, listener: LoopbackListener) -> None:
         with self._listeners_lock:
@@ -216,8 +325,9 @@ class SignonService:
                 code = denied  # a refusal ends the sign-on too: consume its state
             return cache.with_pending(rest), (pending, code)
 
-        pending, code = self.store.update(claim)
-        self._close_listener(pending.profile)
+        with self._ending:
+            pending, code = self.store.update(claim)
+            self._close_listener(pending.profile)
         if isinstance(code, AuthorizationDenied):
             log.info("Sign-on for profile %r was denied by the provider", pending.profile)
             raise code
@@ -230,6 +340,7 @@ class SignonService:
                 redirect_url=pending.redirect_url,
                 region=pending.region,
                 token=token,
+                sandbox=oauth.is_local_provider(pending.auth_base),
             )
             return cache.with_profile(pending.profile, settings), None
 
@@ -248,6 +359,26 @@ class SignonService:
         now = self._clock()
         token = oauth.check_token(self.store.read().profile(profile).token, now, min_valid_seconds)
         return oauth.token_result(token, profile, now)
+
+    def verify(self, profile: str) -> dict[str, Any]:
+        """Ask TickTick whether the profile's token still works (``GET /open/v1/project``).
+
+        A refused token is kept: whether to sign in again is the user's call.
+
+        Returns:
+            ``{profile, valid, checkedAt}``.
+
+        Raises:
+            NotSignedIn, TokenExpired, ProviderError (an answer other than 200
+            or 401), NetworkError, InvalidParams (a bad TICKTICK_SIGNON_AUTH_URL),
+            ConfigUnreadable.
+        """
+        saved = self.store.read().profile(profile)
+        token = oauth.check_token(saved.token, self._clock(), 0)
+        base = oauth.api_base(saved.region or oauth.DEFAULT_REGION, self._environ.get(oauth.ENV_AUTH_URL))
+        valid = oauth.verdict(self._verifier(base, token.access_token, self._http_timeout))
+        log.info("TickTick %s the token of profile %r", "accepts" if valid else "refuses", profile)
+        return {"profile": profile, "valid": valid, "checkedAt": int(self._clock())}
 
     def status(self, profile: str) -> dict[str, Any]:
         """Return what is known of a profile; never its secret or token.
@@ -268,6 +399,7 @@ class SignonService:
             "pendingSignon": any(p.profile == profile for p in live.values()),
             "region": saved.region,
             "clientId": saved.client_id,
+            "sandbox": saved.sandbox,
             "configPath": str(self.store.path),
         }
 
@@ -280,26 +412,60 @@ class SignonService:
         Raises:
             ConfigUnreadable: the cache file cannot be used.
         """
-        self._close_listener(profile)
+        return {"signedOut": self.sign_out_and_report(profile, forget).token_removed}
+
+    def sign_out_and_report(self, profile: str, forget: bool = False) -> SignOutReport:
+        """``sign_out``, saying everything that changed (for the CLI's ``logout``).
+
+        Raises:
+            ConfigUnreadable: the cache file cannot be used.
+        """
+
+        def drop(cache: Cache) -> tuple[Cache, SignOutReport]:
+            saved = cache.profile(profile)
+            kept = Profile() if forget else dataclasses.replace(saved, token=None)
+            pending = {s: p for s, p in cache.pending.items() if p.profile != profile}
+            report = SignOutReport(
+                token_removed=saved.token is not None,
+                settings_forgotten=forget and not dataclasses.replace(saved, token=None).is_empty(),
+                signon_cancelled=len(pending) < len(cache.pending),
+            )
+            return cache.with_profile(profile, kept).with_pending(pending), report
+
+        with self._ending:
+            self._close_listener(profile)
+            report = self.store.update(drop)
+        log.info("Signed out profile %r (%s, forget: %s)", profile, report, forget)
+        return report
+
+    def cancel_signon(self, state: str) -> bool:
+        """Abandon one started sign-on: forget its pending state and stop its listener; tokens stay.
+
+        Returns:
+            Whether the sign-on was still pending.
+
+        Raises:
+            ConfigUnreadable: the cache file cannot be used.
+        """
+        with self._listeners_lock:
+            profiles = [name for name, listener in self._listeners.items() if listener.state == state]
+        for profile in profiles:
+            self._close_listener(profile)
 
         def drop(cache: Cache) -> tuple[Cache, bool]:
-            saved = cache.profile(profile)
-            kept = Profile() if forget else Profile(
-                client_id=saved.client_id,
-                client_secret=saved.client_secret,
-                redirect_url=saved.redirect_url,
-                region=saved.region,
-            )
-            pending = {s: p for s, p in cache.pending.items() if p.profile != profile}
-            return cache.with_profile(profile, kept).with_pending(pending), saved.token is not None
+            rest = {s: p for s, p in cache.pending.items() if s != state}
+            return cache.with_pending(rest), len(rest) < len(cache.pending)
 
-        removed = self.store.update(drop)
-        log.info("Signed out profile %r (token removed: %s, forget: %s)", profile, removed, forget)
-        return {"signedOut": removed}
+        cancelled = self.store.update(drop)
+        log.info("Sign-on cancelled (it was %s)", "pending" if cancelled else "no longer pending")
+        return cancelled
 
     def close(self) -> None:
-        """Stop every loopback listener (the helper is exiting)."""
+        """Stop every loopback listener and let the pages being answered go out (the helper is exiting)."""
         with self._listeners_lock:
-            listeners, self._listeners = list(self._listeners.values()), {}
+            listeners, self._listeners = list(self._started), {}
         for listener in listeners:
             listener.close()
+        for listener in listeners:
+            # A redirect being answered may still be exchanging its code (up to the HTTP timeout).
+            listener.wait_answered(self._http_timeout + 5)

@@ -1,6 +1,9 @@
 """The network edge of the flow: POSTs the authorization code to the token endpoint with httpx.
 
-httpx is imported on the first exchange only, so reading a cached token never pays for it.
+httpx and truststore are imported on the first exchange only, so reading a cached
+token never pays for them. Certificates are checked against the OS trust store
+(truststore, as pip does), with certifi's bundle as the fallback; a loopback
+endpoint is never reached through a proxy.
 """
 
 from __future__ import annotations
@@ -8,10 +11,18 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from .errors import NetworkError, TokenExchangeFailed
-from .oauth import TokenRequest, parse_token_response
+from .oauth import TokenRequest, is_loopback_host, parse_token_response
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
 from .records import Token
 
 log = logging.getLogger(__name__)
@@ -53,7 +64,7 @@ def exchange_code(request: TokenRequest, clock: Callable[[], float], timeout: fl
     import httpx
 
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        with open_client(request.url, timeout) as client:
             with client.stream(
                 "POST",
                 request.url,
@@ -66,19 +77,8 @@ def exchange_code(request: TokenRequest, clock: Callable[[], float], timeout: fl
                     raw += chunk
                     if len(raw) > MAX_BODY_BYTES:
                         break
-    except httpx.TimeoutException:
-        log.warning("Token endpoint timed out after %.0fs", timeout)
-        raise NetworkError(
-            "TickTick did not answer in time; check your connection and sign in again.",
-            reason="timeout",
-        ) from None
     except httpx.HTTPError as exc:
-        # The exception text names the host only; the request body is never in it.
-        log.warning("Token endpoint unreachable: %s", type(exc).__name__)
-        raise NetworkError(
-            "Could not reach TickTick; check your connection and sign in again.",
-            reason=type(exc).__name__,
-        ) from None
+        raise network_error(exc, request.url, timeout, "sign in again") from None
     status = response.status_code
     log.info("Token endpoint answered HTTP %d", status)
     if 300 <= status < 400:
@@ -93,3 +93,92 @@ def exchange_code(request: TokenRequest, clock: Callable[[], float], timeout: fl
     except ValueError:
         body = None
     return parse_token_response(status, body, clock())
+
+
+def open_client(url: str, timeout: float) -> httpx.Client:
+    """An httpx client for calls to TickTick at ``url``, with the project's transport rules.
+
+    A timeout on every phase; redirects never followed, so a secret or a token
+    cannot travel to another address; the OS trust store (``trust_context``);
+    proxies from the environment (``trust_env`` reads HTTP(S)_PROXY, ALL_PROXY
+    and NO_PROXY), except for a loopback host, which is never reached through one.
+    """
+    import httpx
+
+    proxied = not is_loopback_host(urlsplit(url).hostname or "")
+    return httpx.Client(timeout=timeout, follow_redirects=False, verify=trust_context(), trust_env=proxied)
+
+
+def network_error(exc: Exception, url: str, timeout: float, then: str) -> NetworkError:
+    """The ``NetworkError`` for an httpx failure calling ``url``; ``then`` says what to do after fixing it.
+
+    Its message and log name the host only: the exception text never carries
+    a request body or header.
+    """
+    import httpx
+
+    host = urlsplit(url).hostname or ""
+    if isinstance(exc, httpx.TimeoutException):
+        log.warning("%s timed out after %.0fs", host, timeout)
+        return NetworkError(f"TickTick did not answer in time; check your connection and {then}.", reason="timeout")
+    untrusted = _certificate_error(exc)
+    if untrusted is not None:
+        log.warning("The certificate of %s was not trusted: %s", host, untrusted)
+        return NetworkError(
+            f"The certificate of {host} could not be verified ({untrusted}), so nothing was sent. "
+            "If your network inspects TLS (a company proxy, an antivirus), add its CA to the "
+            f"system's trust store or point SSL_CERT_FILE at it, then {then}.",
+            reason="certificate",
+        )
+    log.warning("%s unreachable: %s", host, type(exc).__name__)
+    return NetworkError(f"Could not reach TickTick; check your connection and {then}.", reason=type(exc).__name__)
+
+
+def trust_context() -> ssl.SSLContext:
+    """The CAs a token request trusts: the OS trust store, else certifi's bundle.
+
+    truststore (as pip uses it) asks the OS: Keychain on macOS, CryptoAPI on
+    Windows, OpenSSL's system files on Linux, which honour ``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR`` themselves. It loads them at the handshake, so a plain-http
+    request builds no CA store. Where truststore cannot run, or a Linux system
+    has no CA files, certifi's bundle is used.
+    """
+    import ssl
+
+    try:
+        import truststore
+    except ImportError:  # a platform truststore does not support
+        import certifi
+
+        context = ssl.create_default_context(cafile=certifi.where())
+    else:
+        context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if sys.platform.startswith("linux") or "bsd" in sys.platform:
+            defaults = ssl.get_default_verify_paths()
+            if not (defaults.cafile or defaults.capath):
+                import certifi
+
+                context.load_verify_locations(cafile=certifi.where())
+            return context
+    # macOS and Windows verify with the OS; the variables name extra CAs there.
+    cafile, capath = os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None
+    if cafile or capath:
+        try:
+            context.load_verify_locations(cafile=cafile, capath=capath)
+        except (OSError, ssl.SSLError) as exc:
+            log.warning("SSL_CERT_FILE / SSL_CERT_DIR could not be loaded (%s); using the system's CAs", exc)
+    return context
+
+
+def _certificate_error(exc: BaseException) -> str | None:
+    """The verifier's reason if a certificate check caused ``exc``, else None."""
+    import ssl
+
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return str(cause.verify_message or cause.reason or "certificate verify failed")
+        cause = cause.__cause__ or cause.__context__
+    return None

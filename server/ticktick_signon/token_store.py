@@ -1,16 +1,14 @@
-"""The token cache: the only code that reads or writes the shared cache file.
+"""The token cache: the only code that writes the shared cache file, and its in-memory copy.
 
 One JSON file (``config.json``) in a 0700 folder, 0600 itself; every write
 happens under a filelock and lands with ``os.replace``, so readers in other
-processes never see a torn file. Reads are cached in memory and revalidated
+processes never see a torn file and need no lock. Reads go through
+``cache_file.read_file``, the cache's one reader, which ``ticktick-signon
+token``'s fast path uses too; the folder rule (``cache_file.check_folder``)
+runs on every read and write. Parsed reads are kept in memory and revalidated
 with one ``stat``; a file changed within the last seconds is re-read anyway,
 because two writes in one filesystem-timestamp tick can look identical to
 ``stat`` (git's "racy clean" problem).
-
-One documented exception reads the file elsewhere: ``entry.fast_token``, the
-read-only fast path of ``ticktick-signon token``, which opens it the same way
-(no symlinks, owner-only) and declines anything this module would not accept;
-tests/test_entry_fast_path.py holds the two to the same answer.
 """
 
 from __future__ import annotations
@@ -24,15 +22,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
+from . import cache_file
+from .cache_file import CACHE_NAME
 from .errors import ConfigUnreadable
-from .private_files import UnsafePathError, check_not_symlink, ensure_private_dir, read_private, write_private
+from .private_files import UnsafePathError, ensure_private_dir, write_private
 from .records import Cache
 
 log = logging.getLogger(__name__)
-
-ENV_CONFIG_DIR = "TICKTICK_SIGNON_CONFIG_DIR"
-CACHE_NAME = "config.json"
-APP_NAME = "ticktick-signon"
 #: A lock held longer than this is reported instead of waited on forever.
 LOCK_TIMEOUT_SECONDS = 15.0
 #: Files modified more recently than this are always re-read (see module docstring).
@@ -44,12 +40,7 @@ _StatKey = tuple[int, int, int, int]
 
 def default_config_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """Return the cache folder: ``$TICKTICK_SIGNON_CONFIG_DIR``, else platformdirs' user config dir."""
-    override = environ.get(ENV_CONFIG_DIR)
-    if override:
-        return Path(override).expanduser()
-    import platformdirs  # deferred: the common case of an override needs none of it
-
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    return Path(cache_file.config_dir(environ))
 
 
 def _key(info: os.stat_result) -> _StatKey:
@@ -74,19 +65,13 @@ class TokenStore:
         )
 
     def _load(self) -> Cache:
+        """Read and parse the file (its folder already checked); an unusable file is left as it is."""
         try:
-            raw, info = read_private(self.path)
+            cache, info = cache_file.read_file(str(self.path), tighten=True, parse=Cache.from_json)
         except FileNotFoundError:
             return Cache()
-        except UnsafePathError:
-            raise self._unreadable("it is a symlink or not a regular file") from None
-        except OSError as exc:  # permission denied, a file where a folder should be, a name too long...
-            raise self._unreadable(exc.strerror or type(exc).__name__) from None
-        try:
-            cache = Cache.from_json(json.loads(raw))
-        except (ValueError, UnicodeDecodeError) as exc:
-            # The file is left as it is: it may hold the only copy of a user's settings.
-            raise self._unreadable(f"not a valid cache: {type(exc).__name__}") from None
+        except cache_file.Unusable as exc:
+            raise self._unreadable(exc.reason) from None
         with self._mutex:
             self._cached = (_key(info), cache)
         return cache
@@ -95,8 +80,15 @@ class TokenStore:
         """Return the current cache document (empty if there is no file).
 
         Raises:
-            ConfigUnreadable: the file exists but cannot be read or parsed.
+            ConfigUnreadable: the file or its folder cannot be used, or it is not a valid cache.
         """
+        try:
+            # On every read, the cached one too: a folder loosened since is tightened now.
+            cache_file.check_folder(str(self.directory), tighten=True)
+        except FileNotFoundError:
+            return Cache()
+        except cache_file.Unusable as exc:
+            raise self._unreadable(exc.reason) from None
         with self._mutex:
             cached = self._cached
         if cached is not None:
@@ -113,6 +105,16 @@ class TokenStore:
             ):
                 return cached[1]
         return self._load()
+
+    def _prepare_folder(self) -> None:
+        """Create the folder 0700 if it is missing; hold an existing one to the folder rule."""
+        try:
+            cache_file.check_folder(str(self.directory), tighten=True)
+        except FileNotFoundError:
+            try:
+                ensure_private_dir(self.directory)
+            except UnsafePathError:  # something else appeared there meanwhile: judge it by the rule
+                cache_file.check_folder(str(self.directory), tighten=True)
 
     def _sweep_temp_files(self) -> None:
         # Temp files are only ever written under the lock we hold, so any left
@@ -143,10 +145,10 @@ class TokenStore:
         from filelock import FileLock, Timeout  # deferred: readers never need it
 
         try:
-            ensure_private_dir(self.directory)
-            check_not_symlink(self.lock_path)
-        except UnsafePathError:
-            raise self._unreadable("its folder or lock file is a symlink") from None
+            self._prepare_folder()
+            cache_file.check_lock(str(self.lock_path))
+        except cache_file.Unusable as exc:
+            raise self._unreadable(exc.reason) from None
         except OSError as exc:
             raise self._unreadable(exc.strerror or type(exc).__name__) from None
         try:

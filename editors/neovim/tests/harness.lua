@@ -224,6 +224,24 @@ function H.use_sandbox_credentials()
   vim.env.PYTICKTICK_V1_CLIENT_SECRET = "sandbox-secret"
 end
 
+--- A `ticktick-signon` in `dir`, as pipx or uv would put there: a script running this suite's helper.
+function H.install_helper(dir)
+  vim.fn.mkdir(dir, "p")
+  local path = dir .. "/ticktick-signon"
+  vim.fn.writefile({ "#!/bin/sh", ("exec %s -m ticktick_signon \"$@\""):format(vim.fn.shellescape(H.python)) }, path)
+  vim.fn.setfperm(path, "rwx------")
+  return path
+end
+
+--- A folder holding only a `python3` that is this suite's Python (so it can import ticktick_signon).
+function H.python3_dir(dir)
+  vim.fn.mkdir(dir, "p")
+  local path = dir .. "/python3"
+  vim.fn.writefile({ "#!/bin/sh", ("exec %s \"$@\""):format(vim.fn.shellescape(H.python)) }, path)
+  vim.fn.setfperm(path, "rwx------")
+  return dir
+end
+
 -- -- prompts ----------------------------------------------------------------------------
 
 H.prompts = {} -- every prompt shown: { kind = "input" | "secret", prompt = ... }
@@ -267,7 +285,8 @@ end
 --- Run a request through the plugin's client and wait for its answer: returns err, result.
 function H.request(method, params)
   local done, err, result = false, nil, nil
-  require("ticktick_signon.client").request(require("ticktick_signon").config().cmd, method, params, function(e, r)
+  local cmd = require("ticktick_signon.client").running_cmd() or assert(require("ticktick_signon").helper()).cmd
+  require("ticktick_signon.client").request(cmd, method, params, function(e, r)
     done, err, result = true, e, r
   end)
   H.wait_for(function()

@@ -11,7 +11,7 @@ end
 H.case("checkhealth: helper found and answering, signed in, days left", function()
   H.sign_in_by_loopback()
   local text = checkhealth()
-  H.contains(text, "helper found: " .. H.python)
+  H.contains(text, "helper found: " .. H.python .. " (set with setup({ cmd }))")
   H.contains(text, "the helper answers; cache file: " .. H.config_dir .. "/config.json")
   H.ok(text:match("OK[^\n]*signed in; the token expires on [^\n]*in 1%d%d days"), "an OK line with the days left:\n" .. text)
   H.not_contains(text, "ERROR")
@@ -29,7 +29,21 @@ H.case("checkhealth: a missing helper is an error with advice", function()
   H.setup({ cmd = { "no-such-ticktick-signon", "serve" } })
   local text = checkhealth()
   H.ok(text:match("ERROR[^\n]*helper `no%-such%-ticktick%-signon` not found"), "an ERROR line:\n" .. text)
-  H.contains(text, "pip install ticktick-signon")
+  H.contains(text, "Fix the path given to require('ticktick_signon').setup({ cmd = {...} })")
+end)
+
+H.case("checkhealth: no helper anywhere names where it looked and how to install it from this clone", function()
+  vim.env.PATH = H.tmp .. "/empty"
+  local text = checkhealth()
+  H.ok(text:match("ERROR[^\n]*helper `ticktick%-signon` not found"), "an ERROR line:\n" .. text)
+  for _, place in ipairs({ "`ticktick-signon` on PATH", vim.env.HOME .. "/.local/bin/ticktick-signon (pipx's tool folder)",
+    "python3 -m ticktick_signon" }) do
+    H.contains(text, place)
+  end
+  -- The plugin runs from this repository, so the advice names it.
+  local root = vim.fn.fnamemodify(H.plugin_dir, ":h:h")
+  H.contains(text, "pipx install " .. vim.fn.shellescape(root))
+  H.not_contains(text, "pip install ticktick-signon", "advice to install a package that is not published")
 end)
 
 H.case("checkhealth: a helper that does not answer is an error", function()

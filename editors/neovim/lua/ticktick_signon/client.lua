@@ -69,8 +69,7 @@ function M.ensure(cmd)
     return nil,
       local_error(
         "helperNotFound",
-        ("The ticktick-signon helper `%s` was not found; install it (pip install ticktick-signon) "
-          .. "or give its path in require('ticktick_signon').setup({ cmd = {...} })."):format(cmd[1])
+        ("The ticktick-signon helper `%s` was not found; see :checkhealth ticktick_signon."):format(cmd[1])
       )
   end
   local instance = { cmd = vim.deepcopy(cmd), pending = {}, stopping = false }

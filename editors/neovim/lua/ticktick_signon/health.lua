@@ -32,18 +32,24 @@ function M.check()
   local config = signon.config()
 
   start("ticktick-signon helper")
-  local program = config.cmd[1]
-  local path = vim.fn.exepath(program)
-  if path == "" then
-    return error_(("helper `%s` not found"):format(program), {
-      "Install it: pip install ticktick-signon (or pipx install ticktick-signon).",
+  local helper_command = require("ticktick_signon.helper_command")
+  local found, tried = helper_command.resolve(config.cmd)
+  if not found then
+    if config.cmd then
+      return error_(("helper `%s` not found"):format(config.cmd[1]), {
+        "Fix the path given to require('ticktick_signon').setup({ cmd = {...} }),",
+        "or leave cmd out to let the plugin find ticktick-signon by itself.",
+      })
+    end
+    return error_("helper `ticktick-signon` not found; looked for " .. table.concat(tried, ", "), {
+      helper_command.install_hint():gsub("^%l", string.upper) .. ".",
       "Or give its path: require('ticktick_signon').setup({ cmd = { '/path/to/ticktick-signon', 'serve' } }).",
     })
   end
-  ok(("helper found: %s"):format(path))
-  info("command: " .. table.concat(config.cmd, " "))
+  ok(("helper found: %s (%s)"):format(found.path, found.how))
+  info("command: " .. table.concat(found.cmd, " "))
 
-  local err, status = ask(config.cmd, "getStatus", { profile = config.profile }, 15000)
+  local err, status = ask(found.cmd, "getStatus", { profile = config.profile }, 15000)
   if err then
     return error_("the helper does not answer: " .. report.describe(err, config.profile), {
       "Run the command above in a terminal to see why it fails.",

@@ -2,15 +2,16 @@
 -- All the OAuth work happens in the ticktick-signon helper; this only asks it and tells the user.
 
 local client = require("ticktick_signon.client")
+local helper_command = require("ticktick_signon.helper_command")
 local report = require("ticktick_signon.report")
+local token_state = require("ticktick_signon.token_state")
 
 local M = {}
 
 local WARN, ERROR = vim.log.levels.WARN, vim.log.levels.ERROR
 
 local defaults = {
-  -- The helper's info logs would land in Neovim's LSP log, which records the helper's stderr.
-  cmd = { "ticktick-signon", "--log-level", "warning", "serve" },
+  cmd = nil, -- nil: found on PATH, in pipx's or uv's tool folder, or as python3 -m (helper_command.lua)
   profile = "default",
   region = nil, -- "ticktick" or "dida365"; nil: the saved one, else ticktick
   client_id = nil, -- nil: the saved one, else $PYTICKTICK_V1_CLIENT_ID, else asked
@@ -61,14 +62,42 @@ function M.config()
   return vim.deepcopy(config)
 end
 
+--- The helper command to run: { cmd, path, how }, or nil and an error saying where it was looked for.
+function M.helper()
+  local found, tried = helper_command.resolve(config.cmd)
+  if found then
+    return found
+  end
+  local message
+  if config.cmd then
+    message = ("The ticktick-signon helper `%s` (set with setup({ cmd })) was not found; fix that path, "
+      .. "or leave cmd out to let the plugin find it."):format(config.cmd[1])
+  else
+    message = ("The ticktick-signon helper was not found (looked for %s); %s."):format(
+      table.concat(tried, ", "),
+      helper_command.install_hint()
+    )
+  end
+  return nil, client.local_error("helperNotFound", message)
+end
+
 local function request(method, params, callback)
-  client.request(config.cmd, method, params, callback)
+  local cmd = client.running_cmd()
+  if not cmd then
+    local found, err = M.helper()
+    if not found then
+      return callback(err)
+    end
+    cmd = found.cmd
+  end
+  client.request(cmd, method, params, callback)
 end
 
 local waiting = {} -- profile -> true while a loopback sign-on is expected to finish by itself
 
 local function signed_in(profile, expires_at, expires_in)
   waiting[profile] = nil
+  token_state.update(profile, true, expires_at)
   report.notify(("signed in (profile %s); the token expires %s."):format(profile, report.expiry(expires_at, expires_in)))
 end
 
@@ -79,6 +108,12 @@ end)
 client.on_notification("signonFailed", function(params)
   waiting[params.profile] = nil
   report.error(type(params.error) == "table" and params.error or {}, params.profile)
+end)
+
+client.on_notification("tokenChanged", token_state.token_changed)
+
+client.on_notification("tokenExpiring", function(params)
+  token_state.token_expiring(params, config.profile)
 end)
 
 client.on_exit(function(_, _, expected)
@@ -280,6 +315,7 @@ function M.get_token(callback, opts)
     if err then
       return callback(err, nil, nil)
     end
+    token_state.update(result.profile, true, result.expiresAt)
     callback(nil, result.accessToken, result)
   end)
 end
@@ -313,6 +349,7 @@ function M.status()
     if err then
       return report.error(err, config.profile)
     end
+    token_state.update(status.profile, status.signedIn, status.expiresAt)
     report.notify(report.status(status))
   end)
 end
@@ -323,6 +360,7 @@ function M.signout(forget)
       return report.error(err, config.profile)
     end
     waiting[config.profile] = nil
+    token_state.update(config.profile, false, nil)
     local what = result.signedOut and ("signed out of profile %s; its token was removed."):format(config.profile)
       or ("profile %s had no token to remove."):format(config.profile)
     if forget then
@@ -330,6 +368,27 @@ function M.signout(forget)
     end
     report.notify(what)
   end)
+end
+
+-- -- statusline ----------------------------------------------------------------
+
+local asked = {} -- profile -> true once statusline() asked the helper
+
+--- A short text for 'statusline' or a statusline plugin: "TickTick 179d" (days left), "TickTick 5h",
+--- "TickTick expired", "TickTick signed out", or "" until known. Cheap: it reads what the plugin
+--- knows; the first call starts the helper (once), whose tokenChanged keeps it current after that.
+function M.statusline()
+  local profile = config.profile
+  if not token_state.get(profile) and not asked[profile] then
+    asked[profile] = true
+    request("getStatus", { profile = profile }, function(err, status)
+      if not err then
+        token_state.update(status.profile, status.signedIn, status.expiresAt)
+        vim.cmd("redrawstatus!")
+      end
+    end)
+  end
+  return token_state.statusline(profile, os.time())
 end
 
 -- -- :TickTick -------------------------------------------------------------------
