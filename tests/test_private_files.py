@@ -6,13 +6,14 @@ import os
 import stat
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from ticktick_signon import private_files
-from ticktick_signon.link_guard import UnsafePathError, is_link, open_no_follow
+from ticktick_signon import link_guard
+from ticktick_signon.link_guard import UnsafePathError, is_link, open_no_follow, patiently
 from ticktick_signon.private_files import ensure_private_dir, read_private, write_private
 
 from .portability import assert_owner_only, plant_junction, plant_symlink
@@ -108,7 +109,7 @@ def test_a_replace_while_another_handle_is_open_still_lands(tmp_path: Path) -> N
 def test_a_handle_that_never_closes_fails_the_write_in_bounded_time_and_keeps_the_old_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(private_files, "SHARING_RETRY_SECONDS", 0.5)
+    monkeypatch.setattr(link_guard, "SHARING_RETRY_SECONDS", 0.5)
     path = tmp_path / "cache"
     write_private(path, b"old")
     with open(path, "rb") as reader:
@@ -121,66 +122,48 @@ def test_a_handle_that_never_closes_fails_the_write_in_bounded_time_and_keeps_th
     assert [p.name for p in tmp_path.iterdir()] == ["cache"]  # the temp file went too
 
 
-def _flaky(real, failures: list[int]):
-    """``real``, but first raising PermissionError with each Windows error code in ``failures``."""
+def refusals(*winerrors: int | None) -> Callable[[], str]:
+    """An action that raises PermissionError with each Windows error code given (None: os.open's bare EACCES), then succeeds."""
+    left = list(winerrors)
 
-    def call(*args: object) -> object:
-        if failures:
+    def action() -> str:
+        if left:
             error = PermissionError(13, "Access is denied")
-            winerror = failures.pop(0)
+            winerror = left.pop(0)
             if winerror is not None:
                 error.winerror = winerror  # what Windows sets; POSIX has no such attribute
             raise error
-        return real(*args)
+        return "done"
 
-    return call
-
-
-@pytest.mark.posix_only("POSIX's own answer to a denied replace")
-def test_a_permission_error_on_posix_is_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "cache"
-    write_private(path, b"old")
-    failures = [None]
-    monkeypatch.setattr(os, "replace", _flaky(os.replace, failures))
-    with pytest.raises(PermissionError):
-        write_private(path, b"new")
-    assert path.read_bytes() == b"old"
+    return action
 
 
-def test_sharing_violations_are_retried_and_other_errors_are_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(private_files, "WINDOWS", True)  # the retry logic, on any platform
-    path = tmp_path / "cache"
-    write_private(path, b"old")
-    failures = [32, 5, 33]  # sharing violation, access denied (pending delete), lock violation
-    monkeypatch.setattr(os, "replace", _flaky(os.replace, failures))
-    write_private(path, b"new")
-    assert failures == [] and path.read_bytes() == b"new"
+@pytest.fixture
+def on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``patiently``'s Windows rules, on any platform (it does no I/O of its own)."""
+    monkeypatch.setattr(link_guard, "WINDOWS", True)
 
-    failures.append(1314)  # not a sharing error: raised at once, old file kept, temp file removed
+
+@pytest.mark.usefixtures("on_windows")
+def test_sharing_refusals_are_retried_and_other_errors_are_not() -> None:
+    # A sharing violation, access denied (a file pending deletion), a lock violation, os.open's bare EACCES.
+    assert patiently(refusals(32, 5, 33, None)) == "done"
     started = time.monotonic()
     with pytest.raises(PermissionError):
-        write_private(path, b"newer")
+        patiently(refusals(1314))  # not a sharing error: raised at once
     assert time.monotonic() - started < 1
-    assert path.read_bytes() == b"new" and [p.name for p in tmp_path.iterdir()] == ["cache"]
 
 
-def test_a_read_during_a_sharing_violation_is_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "cache"
-    write_private(path, b"whole")
-    monkeypatch.setattr(private_files, "WINDOWS", True)
-    failures = [32, None]  # os.open on Windows gives EACCES without a winerror
-    monkeypatch.setattr(private_files, "open_no_follow", _flaky(open_no_follow, failures))
-    assert read_private(path)[0] == b"whole" and failures == []
-
-
-def test_sharing_retries_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(private_files, "SHARING_RETRY_SECONDS", 0.3)
-    monkeypatch.setattr(private_files, "WINDOWS", True)
-    path = tmp_path / "cache"
-    write_private(path, b"old")
-    monkeypatch.setattr(os, "replace", _flaky(os.replace, [32] * 10_000))
+@pytest.mark.usefixtures("on_windows")
+def test_sharing_retries_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(link_guard, "SHARING_RETRY_SECONDS", 0.3)
     started = time.monotonic()
     with pytest.raises(PermissionError):
-        write_private(path, b"new")
+        patiently(refusals(*[32] * 100_000))
     assert 0.3 <= time.monotonic() - started < 3
-    assert path.read_bytes() == b"old"
+
+
+def test_a_permission_error_on_posix_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(link_guard, "WINDOWS", False)
+    with pytest.raises(PermissionError):
+        patiently(refusals(None))

@@ -1,6 +1,8 @@
-"""Opening a path never through a link at its last component: O_NOFOLLOW on POSIX, reparse-point checks on Windows.
+"""Opening files safely on POSIX and Windows: never through a link, and patient with Windows' sharing refusals.
 
-Imports nothing beyond os, errno and stat: the fast ``token`` path in entry.py uses it.
+The last component of a path is never followed if it is a link: O_NOFOLLOW on
+POSIX, reparse-point checks on Windows. Imports nothing beyond os, errno, stat
+and time: the cache's reader, on the fast ``token`` path, uses it.
 """
 
 from __future__ import annotations
@@ -8,12 +10,25 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
+
+TYPE_CHECKING = False  # typing itself is not imported: `token` pays for every import
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 #: Windows has no O_NOFOLLOW, no fchmod before Python 3.13, and no meaning for mode bits.
 WINDOWS = os.name == "nt"
 #: Set in a Windows reparse tag for "name surrogates": symlinks and junctions (mount points), not
 #: e.g. OneDrive placeholders, which are reparse points that stand for the file itself.
 _NAME_SURROGATE = 0x20000000
+#: Windows refuses to open or replace a file that another process holds open without delete sharing
+#: (a reader, a virus scanner, an indexer). These errors are retried for this long before they count:
+#: ERROR_ACCESS_DENIED (also what a file pending deletion gives), ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION.
+SHARING_RETRY_SECONDS = 2.0
+_SHARING_ERRORS = (5, 32, 33)
 
 
 class UnsafePathError(OSError):
@@ -75,3 +90,27 @@ def open_no_follow(path: str | os.PathLike[str], flags: int, mode: int = 0o777) 
         os.close(fd)
         raise
     return fd
+
+
+def patiently(action: Callable[[], T]) -> T:
+    """Run ``action``, retrying Windows sharing refusals for up to ``SHARING_RETRY_SECONDS``.
+
+    Returns:
+        What ``action`` returned.
+
+    Raises:
+        PermissionError: still refused at the deadline, or refused on POSIX (never retried there).
+        OSError: anything else ``action`` raised, at once.
+    """
+    deadline, delay = time.monotonic() + SHARING_RETRY_SECONDS, 0.001
+    while True:
+        try:
+            return action()
+        except PermissionError as exc:
+            # os.open reports only EACCES (no winerror) on Windows, for a sharing violation as for a real denial.
+            winerror = getattr(exc, "winerror", None)
+            if not WINDOWS or winerror not in (None, *_SHARING_ERRORS) or time.monotonic() >= deadline:
+                raise
+        # Short waits: readers that keep reopening the file leave brief gaps, and a long sleep misses them.
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)

@@ -11,24 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
-from .link_guard import WINDOWS, UnsafePathError, is_link, open_no_follow, refused
+from .link_guard import WINDOWS, UnsafePathError, is_link, open_no_follow, patiently, refused
 
 log = logging.getLogger(__name__)
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
-#: Windows refuses to open or replace a file that another process holds open without delete sharing
-#: (a reader, a virus scanner, an indexer). These errors are retried for this long before they count:
-#: ERROR_ACCESS_DENIED (also what a file pending deletion gives), ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION.
-SHARING_RETRY_SECONDS = 2.0
-_SHARING_ERRORS = (5, 32, 33)
-
-T = TypeVar("T")
 
 
 def ensure_private_dir(path: Path) -> None:
@@ -81,7 +71,7 @@ def read_private(path: Path) -> tuple[bytes, os.stat_result]:
         FileNotFoundError: there is no file.
         UnsafePathError: the path is a symlink, a junction or not a regular file.
     """
-    fd = _patiently(lambda: open_no_follow(path, os.O_RDONLY))
+    fd = patiently(lambda: open_no_follow(path, os.O_RDONLY))
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -101,7 +91,7 @@ def write_private(path: Path, data: bytes) -> None:
 
     A reader sees the old file or the new one, never a mix; a crash leaves the old
     one and at most a stray temp file beside it. On Windows the replace is retried
-    for up to ``SHARING_RETRY_SECONDS`` while another process holds ``path`` open.
+    for a while (``link_guard.SHARING_RETRY_SECONDS``) while another process holds ``path`` open.
 
     Raises:
         UnsafePathError: ``path`` is a symlink, a junction or not a regular file.
@@ -122,27 +112,11 @@ def write_private(path: Path, data: bytes) -> None:
         raise
     os.close(fd)
     try:
-        _patiently(lambda: os.replace(tmp, path))
+        patiently(lambda: os.replace(tmp, path))
     except BaseException:
         os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
-
-
-def _patiently(action: Callable[[], T]) -> T:
-    """Run ``action``, retrying Windows sharing errors (see ``SHARING_RETRY_SECONDS``); others raise at once."""
-    deadline, delay = time.monotonic() + SHARING_RETRY_SECONDS, 0.001
-    while True:
-        try:
-            return action()
-        except PermissionError as exc:
-            # os.open reports only EACCES (no winerror) on Windows, for a sharing violation as for a real denial.
-            winerror = getattr(exc, "winerror", None)
-            if not WINDOWS or winerror not in (None, *_SHARING_ERRORS) or time.monotonic() >= deadline:
-                raise
-        # Short waits: readers that keep reopening the file leave brief gaps, and a long sleep misses them.
-        time.sleep(delay)
-        delay = min(delay * 2, 0.02)
 
 
 def _fsync_dir(path: Path) -> None:
