@@ -53,8 +53,10 @@ def _warm_network_imports() -> None:
 
     def load() -> None:
         try:
-            from . import token_exchange  # noqa: F401  (pulls in httpx on its first exchange)
             import httpx  # noqa: F401
+            import truststore  # noqa: F401  (the exchange's trust store)
+
+            from . import token_exchange  # noqa: F401
         except Exception:  # the exchange itself will report whatever is wrong
             log.debug("Warming the HTTP imports failed", exc_info=True)
 
