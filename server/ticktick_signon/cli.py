@@ -1,4 +1,4 @@
-"""The ``ticktick-signon`` command line: login, token, status, logout, serve, sandbox.
+"""The ``ticktick-signon`` command line: login, token, status, import, logout, serve, sandbox.
 
 This module wires the commands; ``login``'s conversation with the person
 lives in signin_conversation.py. Logging is set up in ``runtime``. Conversation with the person goes to
@@ -9,6 +9,7 @@ that need them: ``token`` never loads pygls or httpx.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__
-from .errors import SignonError
+from .errors import InvalidParams, SignonError
 from .protocol_docs import protocol_doc
 from .runtime import configure_logging
 from .runtime import default_service as _service
@@ -145,7 +146,8 @@ def _describe(status: dict[str, Any]) -> str:
     if status["signedIn"]:
         days = status["expiresIn"] // 86400
         when = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(status["expiresAt"]))
-        state = f"signed in; the token expires {when} ({days} days left)"
+        estimated = " (estimated: it was imported from a file without an expiry)" if status["expiresAtEstimated"] else ""
+        state = f"signed in; the token expires {when}{estimated} ({days} days left)"
     elif status["expiresAt"] is not None:
         state = "the token has expired; run `ticktick-signon login`"
     else:
@@ -194,6 +196,64 @@ def status(profile: str, as_json: bool, verify: bool) -> None:
             err=True,
         )
         sys.exit(1)
+
+
+@main.command("import")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--profile", default="default", show_default=True, callback=_named_profile, help="Profile to import into.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "pyticktick", "ticktick-py", "ticktick-mcp"]),
+    default="auto",
+    show_default=True,
+    help="pyticktick: its .env (either form); ticktick-py: its .token-oauth; ticktick-mcp: its .env.",
+)
+@click.option("--from-env", is_flag=True, help="Read pyticktick's PYTICKTICK_V1_* variables from the environment instead.")
+@click.option("--force", is_flag=True, help="Replace a valid token the profile has, without asking.")
+def import_(path: Path | None, profile: str, fmt: str, from_env: bool, force: bool) -> None:
+    """Import a token that pyticktick, ticktick-py or ticktick-mcp already has, instead of signing in.
+
+    The client id and secret found beside it are saved to the profile too. A
+    file without an expiry (ticktick-mcp) is checked with TickTick first and
+    given an estimated 180 days. Replacing a valid token asks first (or needs
+    --force without a terminal).
+    """
+    if (path is None) == (not from_env):
+        raise click.UsageError("give the token file's PATH, or --from-env (not both)")
+    from .messages import parse_profile
+    from .token_formats import read_pyticktick_settings
+
+    importer = _service().importer
+
+    def run(replace: bool) -> dict[str, Any]:
+        if path is None:
+            found = read_pyticktick_settings(dict(os.environ), "the environment")
+            return importer.import_found(found, "the environment", name, replace)
+        return importer.import_file(path, name, fmt, replace)
+
+    try:
+        name = parse_profile({"profile": profile}).profile
+        try:
+            result = run(force)
+        except InvalidParams as error:
+            if error.data.get("field") != "force" or not sys.stdin.isatty():
+                raise
+            click.echo(error.message.split(";")[0] + ".", err=True)
+            if not click.confirm("Replace it?", default=False, err=True):
+                click.echo("Nothing was imported.", err=True)
+                sys.exit(1)
+            result = run(True)
+    except SignonError as error:
+        _fail(error)
+    when = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(result["expiresAt"]))
+    click.echo(f"Imported the {result['format']} token into profile '{name}'; it expires {when}.", err=True)
+    if result["expiresAtEstimated"]:
+        click.echo(
+            "TickTick accepts it. Its file keeps no expiry, so that date is an estimate: "
+            "TickTick's usual 180 days from now.",
+            err=True,
+        )
 
 
 @main.command()
