@@ -54,6 +54,7 @@ class TestSignOnPaths:
             "signedIn": True,
             "expiresAt": result["expiresAt"],
             "expiresIn": status["expiresIn"],
+            "expiresAtEstimated": False,
             "pendingSignon": False,
             "region": "ticktick",
             "clientId": "sandbox-client",
