@@ -54,6 +54,8 @@ def _warm_network_imports() -> None:
 
     def load() -> None:
         try:
+            import certifi  # noqa: F401  (the trust store's fallback)
+            import httpcore  # noqa: F401  (httpx loads its transport only when the first client is made)
             import httpx  # noqa: F401
             import truststore  # noqa: F401  (the exchange's trust store)
 
