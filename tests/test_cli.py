@@ -1,26 +1,22 @@
-"""The CLI through its real entry points: login (sandbox, paste, loopback, prompts), token, status, logout."""
+"""The CLI's commands through their real entry points: token, status, logout, help, and the exit statuses.
+
+login has its own file, test_login.py.
+"""
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ticktick_signon.records import Profile, Token
-from ticktick_signon.sandbox import SandboxProvider
 from ticktick_signon.token_store import TokenStore
-
-from .rpc import follow_authorize, free_port
-
-SCRIPT = Path(sys.executable).with_name("ticktick-signon")
 
 
 def cli(*args: str, stdin: str | None = "", env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -38,50 +34,6 @@ def store_token(config_dir: Path, value: str = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d
     expires = expires_at if expires_at is not None else int(time.time()) + 3600
     profile = Profile("my-id", "my-secret", "http://127.0.0.1:8080/", "ticktick", Token(value, "bearer", "tasks:read tasks:write", expires))
     TokenStore(config_dir).update(lambda c: (c.with_profile("default", profile), None))
-
-
-class TestSandboxLogin:
-    def test_login_sandbox_runs_the_whole_flow_unattended(self, config_dir: Path) -> None:
-        done = cli("login", "--sandbox", stdin=None)
-        assert done.returncode == 0, done.stderr
-        assert done.stdout == ""  # nothing secret on stdout unless asked
-        assert "The token works" in done.stderr and "profile 'sandbox'" in done.stderr
-        token = cli("token", "--profile", "sandbox")
-        assert token.returncode == 0 and len(token.stdout.strip()) == 36
-        assert token.stdout.strip() not in done.stderr
-        status = json.loads(cli("status", "--profile", "sandbox", "--json").stdout)
-        assert status["signedIn"] is True and status["clientId"] == "sandbox-client"
-        assert cli("token").returncode == 3  # the default profile was not touched
-
-    def test_debug_logs_hold_no_secret_code_or_token(self, config_dir: Path, tmp_path: Path) -> None:
-        log_file = tmp_path / "cli.log"
-        done = cli("--log-level", "debug", "--log-file", str(log_file), "login", "--sandbox", "--print")
-        assert done.returncode == 0, done.stderr
-        cache = json.loads((config_dir / "config.json").read_text())["profiles"]["sandbox"]
-        logs = done.stderr + log_file.read_text()
-        assert "Sign-on completed" in logs and "Token endpoint answered HTTP 200" in logs
-        for secret in (cache["clientSecret"], cache["token"]["accessToken"], "code="):
-            assert secret not in logs
-        assert cache["token"]["accessToken"] in done.stdout  # only where --print asked for it
-
-    def test_console_script_and_print(self, config_dir: Path) -> None:
-        done = subprocess.run([str(SCRIPT), "login", "--sandbox", "--print"], capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-        lines = done.stdout.splitlines()
-        assert lines[0].startswith("Token: ") and lines[1].startswith("Expiration: ")
-        assert lines[0].removeprefix("Token: ") == cli("token", "--profile", "sandbox").stdout.strip()
-
-    def test_save_writes_a_private_env_file_that_pyticktick_loads(self, config_dir: Path, tmp_path: Path) -> None:
-        env_file = tmp_path / "pyticktick.env"
-        env_file.write_text("# mine\nPYTICKTICK_V1_BASE_URL=https://api.ticktick.com/open/v1/\nPYTICKTICK_V1_TOKEN='stale'\n")
-        done = cli("login", "--sandbox", "--save", str(env_file))
-        assert done.returncode == 0, done.stderr
-        assert env_file.stat().st_mode & 0o777 == 0o600
-        text = env_file.read_text()
-        assert text.startswith("# mine\nPYTICKTICK_V1_BASE_URL=") and "stale" not in text
-        settings = load_pyticktick(env_file)
-        assert str(settings.v1_token.value) == cli("token", "--profile", "sandbox").stdout.strip()
-        assert settings.v1_client_id == "sandbox-client"
 
 
 def load_pyticktick(env_file: Path):
@@ -165,125 +117,139 @@ def test_unwritable_log_file_is_a_usage_error(tmp_path: Path) -> None:
     assert done.returncode == 2 and "--log-file" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_status_and_logout(config_dir: Path) -> None:
-    assert "not signed in" in cli("status").stdout
-    store_token(config_dir)
-    text = cli("status").stdout
-    assert "signed in" in text and "my-id" in text and "my-secret" not in text and "0b6e2a50" not in text
-    assert cli("logout").returncode == 0
-    assert cli("token").returncode == 3
-    assert json.loads(cli("status", "--json").stdout)["clientId"] == "my-id"
-    assert cli("logout", "--forget").returncode == 0
-    assert json.loads(cli("status", "--json").stdout)["clientId"] is None
-
-
-class _LoginProcess:
-    """A running `login` whose stderr is read line by line, as a person would watch it."""
-
-    def __init__(self, *args: str, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ticktick_signon", "login", *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        self.seen: list[str] = []
-
-    def authorize_url(self) -> str:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.seen.append(line)
-            if "/oauth/authorize?" in line:
-                return line.strip()
-        raise AssertionError("".join(self.seen))
-
-    def finish(self, stdin: str = "") -> tuple[int, str, str]:
-        out, err = self.proc.communicate(stdin, timeout=60)
-        return self.proc.returncode, out, "".join(self.seen) + err
-
-
-class TestRealLogin:
-    """login against a sandbox given by TICKTICK_SIGNON_AUTH_URL, as with a real provider."""
-
-    def env(self, auth_url: str) -> dict[str, str]:
-        return {**os.environ, "PYTICKTICK_V1_CLIENT_ID": "sandbox-client", "PYTICKTICK_V1_CLIENT_SECRET": "sandbox-secret"}
-
-    def test_pasted_redirect_when_the_port_is_busy(self, sandbox: SandboxProvider, auth_url: str) -> None:
-        with socket.socket() as taken:
-            taken.bind(("127.0.0.1", 0))
-            taken.listen()
-            redirect = f"http://127.0.0.1:{taken.getsockname()[1]}/"
-            login = _LoginProcess("--redirect-url", redirect, "--no-browser", env=self.env(auth_url))
-            location = follow_authorize(login.authorize_url())
-            code, out, err = login.finish("not a url\n" + location + "\n")
-        assert code == 0, err
-        assert "absolute http(s) URL" in err  # the bad paste was refused, then the good one taken
-        assert "What is the URL you were redirected to?" in err
-        assert "sandbox-secret" not in err + out
-
-    def test_loopback_capture_needs_no_paste(self, sandbox: SandboxProvider, auth_url: str) -> None:
-        redirect = f"http://127.0.0.1:{free_port()}/callback"
-        login = _LoginProcess("--redirect-url", redirect, "--no-browser", "--print", env=self.env(auth_url))
-        page = httpx.get(follow_authorize(login.authorize_url()))
-        assert page.status_code == 200
-        code, out, err = login.finish()
-        assert code == 0, err
-        assert out.startswith("Token: ")
-
-    def test_denied_login_exits_non_zero_and_keeps_the_old_token(self, sandbox: SandboxProvider, auth_url: str, config_dir: Path) -> None:
+class TestStatus:
+    def test_signed_in_or_not_and_its_exit_status(self, config_dir: Path) -> None:
+        """Item 5: exit 1 when not signed in or expired, as `gh auth status`; 0 when signed in."""
+        done = cli("status")
+        assert done.returncode == 1 and "not signed in; run `ticktick-signon login`" in done.stdout
+        assert cli("status", "--json").returncode == 1
         store_token(config_dir)
-        redirect = f"http://127.0.0.1:{free_port()}/callback"
-        # The saved profile's credentials beat the environment's, so name the sandbox app's.
-        login = _LoginProcess(
-            "--client-id", "sandbox-client", "--client-secret", "sandbox-secret", "--redirect-url", redirect, "--no-browser",
-            env=self.env(auth_url),
-        )
-        httpx.get(follow_authorize(login.authorize_url(), "deny"))
-        code, _, err = login.finish()
-        assert code == 6 and "did not allow access" in err
-        assert cli("token").stdout.strip() == "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
-
-    def test_secret_on_the_command_line_is_warned_about(self, sandbox: SandboxProvider, auth_url: str) -> None:
-        env = {k: v for k, v in self.env(auth_url).items() if k != "PYTICKTICK_V1_CLIENT_SECRET"}
-        login = _LoginProcess("--client-secret", "sandbox-secret", "--redirect-url", f"http://127.0.0.1:{free_port()}/", "--no-browser", env=env)
-        httpx.get(follow_authorize(login.authorize_url()))
-        code, _, err = login.finish()
-        assert code == 0 and "visible to other users" in err
-
-    def test_missing_credentials_without_a_terminal(self, auth_url: str) -> None:
-        done = cli("login", "--no-browser", stdin="")
-        assert done.returncode == 2 and "clientId and clientSecret" in done.stderr
+        done = cli("status")
+        assert done.returncode == 0, done.stderr
+        text = done.stdout
+        assert "signed in to TickTick" in text and "my-id" in text and "my-secret" not in text and "0b6e2a50" not in text
+        assert json.loads(cli("status", "--json").stdout)["sandbox"] is False
+        store_token(config_dir, expires_at=1000)
+        done = cli("status", "--profile", "default")
+        assert done.returncode == 1 and "the token expired" in done.stdout
+        assert "\x1b[" not in done.stdout and "✗" not in done.stdout  # piped: no colour, no symbols
 
 
-def test_interactive_login_prompts_and_hides_the_secret(sandbox: SandboxProvider, auth_url: str) -> None:
-    import pexpect  # a declared test dependency: a missing one must fail, not skip
-    redirect = f"http://127.0.0.1:{free_port()}/cb"
-    child = pexpect.spawn(sys.executable, ["-m", "ticktick_signon", "login"], env=dict(os.environ), encoding="utf-8", timeout=30)
-    child.logfile_read = transcript = io.StringIO()
-    child.expect("Enter your client_id: ")
-    child.sendline("sandbox-client")
-    child.expect("Enter your client_secret: ")
-    child.sendline("sandbox-secret")
-    child.expect(r"Enter your OAuth redirect URL \[http://127.0.0.1:8080/\]: ")
-    child.sendline(redirect)
-    child.expect(r"(http://127\.0\.0\.1:\d+/oauth/authorize\?\S+)")
-    url = child.match.group(1)
-    child.expect(r"Open the browser to signon\? \[Y/n\]: ")
-    child.sendline("n")
-    child.expect("paste the URL")
-    location = follow_authorize(url)
-    child.sendline(location)  # paste, although the listener is also waiting
-    child.expect(r"copied to the clipboard\? \[Y/n\]: ")
-    child.sendline("n")
-    child.expect(r"print the token and its expiration\? \[Y/n\]: ")
-    child.sendline("n")
-    child.expect("Enter the file path")
-    child.sendline("")
-    child.expect("Signed in")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
-    assert "sandbox-client" in transcript.getvalue()  # typed input is echoed...
-    assert "sandbox-secret" not in transcript.getvalue()  # ...but never the secret
+class TestTokenWording:
+    def test_not_signed_in_names_the_command_with_the_profile(self, config_dir: Path) -> None:
+        """Item 12."""
+        done = cli("token", "--profile", "work")
+        assert done.returncode == 3
+        assert "Profile 'work' is not signed in; run `ticktick-signon login --profile work` first." in done.stderr
+        assert "run `ticktick-signon login` first." in cli("token").stderr
+
+    def test_expired_names_when_and_the_command(self, config_dir: Path) -> None:
+        store_token(config_dir, expires_at=1000)
+        done = cli("token")
+        assert done.returncode == 4 and "expired" in done.stderr and "run `ticktick-signon login` to sign in again" in done.stderr
+        store_token(config_dir)
+        done = cli("token", "--min-valid", "7200")
+        assert done.returncode == 4 and "within --min-valid" in done.stderr
+
+    def test_a_sandbox_profile_is_signed_in_again_with_the_sandbox(self, config_dir: Path) -> None:
+        assert cli("login", "--sandbox").returncode == 0
+        assert cli("logout", "--profile", "sandbox").returncode == 0
+        assert "run `ticktick-signon login --sandbox` first." in cli("token", "--profile", "sandbox").stderr
+
+
+class TestLogout:
+    def test_says_what_actually_changed(self, config_dir: Path) -> None:
+        """Item 13: --forget twice does not claim twice that it forgot something."""
+        store_token(config_dir)
+        done = cli("logout")
+        assert done.returncode == 0 and "Signed out of profile 'default'. Kept its client id and secret" in done.stderr
+        assert cli("token").returncode == 3
+        assert json.loads(cli("status", "--json").stdout)["clientId"] == "my-id"
+        first = cli("logout", "--forget")
+        assert first.returncode == 0 and "Forgot its saved client id and secret." in first.stderr
+        assert json.loads(cli("status", "--json").stdout)["clientId"] is None
+        second = cli("logout", "--forget")
+        assert second.returncode == 0
+        assert "Forgot" not in second.stderr and "Nothing to do: profile 'default' was not signed in and had nothing saved." in second.stderr
+
+
+COMMANDS = ("login", "token", "status", "logout", "serve", "sandbox", "help")
+
+
+class TestHelp:
+    @pytest.mark.parametrize("command", COMMANDS)
+    def test_help_command_equals_dash_dash_help_and_has_an_example(self, command: str) -> None:
+        """Item 15: `ticktick-signon help COMMAND` as in gh, and an example in every command's help."""
+        via_help = cli("help", command)
+        via_flag = cli(command, "--help")
+        assert via_help.returncode == via_flag.returncode == 0
+        assert via_help.stdout == via_flag.stdout
+        assert "Examples:" in via_flag.stdout and f"ticktick-signon {command}" in via_flag.stdout.split("Examples:")[1]
+
+    def test_help_alone_is_the_main_help_and_an_unknown_command_is_usage(self) -> None:
+        assert cli("help").stdout == cli("--help").stdout
+        unknown = cli("help", "nope")
+        assert unknown.returncode == 2 and "No command 'nope'" in unknown.stderr
+
+    def test_login_help_names_the_environment_it_reads(self) -> None:
+        text = cli("login", "--help").stdout
+        for name in (
+            "PYTICKTICK_V1_CLIENT_ID",
+            "PYTICKTICK_V1_CLIENT_SECRET",
+            "PYTICKTICK_V1_OAUTH_REDIRECT_URL",
+            "TICKTICK_SIGNON_AUTH_URL",
+            "TICKTICK_SIGNON_CONFIG_DIR",
+            "TICKTICK_SIGNON_HTTP_TIMEOUT",
+            "NO_COLOR",
+            "SSH_CONNECTION",
+        ):
+            assert name in text
+
+
+def _help_exit_statuses() -> dict[int, str]:
+    text = cli("--help").stdout.split("Exit status:")[1]
+    rows: dict[int, str] = {}
+    for line in text.splitlines():
+        match = re.match(r"\s+(\d+)\s+(.*)", line)
+        if match:
+            rows[int(match.group(1))] = match.group(2)
+    return rows
+
+
+def _readme_exit_statuses() -> dict[int, str]:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Exit status")[1].split("\n#")[0]
+    rows = {}
+    for line in section.splitlines():
+        match = re.match(r"\|\s*(\d+)\s*\|(.*)\|\s*$", line)
+        if match:
+            rows[int(match.group(1))] = match.group(2).strip()
+    return rows
+
+
+def test_one_exit_status_table_in_the_readme_and_in_help_matching_the_code() -> None:
+    """Every status the CLI can end with is in both tables, and nothing else is."""
+    from ticktick_signon import console, errors
+
+    used = {error.exit_code for error in errors.LEAVES if not issubclass(error, (errors.InternalError,))}
+    used |= {0, console.EXIT_NOT_SIGNED_IN, console.EXIT_USAGE, console.EXIT_NO_REDIRECT, console.EXIT_SAVE_FAILED, console.EXIT_CANCELLED}
+    assert set(_help_exit_statuses()) == used
+    assert set(_readme_exit_statuses()) == used
+
+
+@pytest.mark.parametrize("args", [("serve",), ("--log-level", "info", "serve"), ("sandbox", "--port", "0")])
+def test_ctrl_c_is_cancelled_130_for_every_command(args: tuple[str, ...]) -> None:
+    """Item 6: one message and one status, whether click runs the command or entry.py's fast path does."""
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ticktick_signon", *args], stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "Helper ready" in line or "Sandbox TickTick on" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(30) == 130
+    assert rest.rstrip().endswith("Cancelled.") and "Aborted" not in rest and "Traceback" not in rest

@@ -94,6 +94,21 @@ ERROR is nil on success, else the `ticktick-signon-error' condition
 \(see `ticktick-signon-error-code')."
   :type 'hook)
 
+(defcustom ticktick-signon-token-changed-functions nil
+  "Functions called when a profile's token changes, by whoever changed it.
+Each gets PROFILE, SIGNED-IN (t or nil) and EXPIRES-AT (Unix seconds, nil
+when signed out).  Sent by the running helper when a token is added,
+replaced or removed, or passes its expiry: in this Emacs, another one,
+the CLI.  Never the token itself: call `ticktick-signon-get-token'."
+  :type 'hook)
+
+(defcustom ticktick-signon-token-expiring-functions nil
+  "Functions called when a profile's token is near its end.
+Each gets PROFILE, EXPIRES-AT (Unix seconds) and EXPIRES-IN (seconds
+left).  Run once when fewer than 7 days are left, and once more when
+fewer than 24 hours are left."
+  :type 'hook)
+
 (define-error 'ticktick-signon-error "TickTick sign-on")
 (define-error 'ticktick-signon-helper-missing
   "TickTick sign-on helper missing" 'ticktick-signon-error)
@@ -122,6 +137,9 @@ Nil means the failure happened on Emacs's side (e.g. no helper)."
 
 (defvar ticktick-signon--stopping nil
   "Non-nil while this package stops the helper on purpose.")
+
+(defvar ticktick-signon--states nil
+  "What is known of each profile's token: (PROFILE SIGNED-IN EXPIRES-AT).")
 
 (defconst ticktick-signon--stderr-buffer "*ticktick-signon stderr*"
   "Name jsonrpc.el expects for the helper's stderr buffer.")
@@ -357,8 +375,34 @@ Signal `ticktick-signon-error' with a sentence about PROFILE on failure."
   (setq ticktick-signon--waiting (delete profile ticktick-signon--waiting))
   (run-hook-with-args 'ticktick-signon-sign-in-finished-functions profile error))
 
+(defun ticktick-signon--remember (profile signed-in expires-at)
+  "Record that PROFILE is SIGNED-IN (non-nil) until EXPIRES-AT, or not."
+  (when (stringp profile)
+    (setf (alist-get profile ticktick-signon--states nil nil #'equal)
+          (list (and signed-in (not (eq signed-in :json-false)))
+                (and (numberp expires-at) expires-at)))
+    (force-mode-line-update t)))
+
+(defun ticktick-signon--token-changed (params)
+  "Handle the helper's tokenChanged notification PARAMS."
+  (let ((profile (plist-get params :profile)))
+    (ticktick-signon--remember profile (plist-get params :signedIn) (plist-get params :expiresAt))
+    (apply #'run-hook-with-args 'ticktick-signon-token-changed-functions profile
+           (alist-get profile ticktick-signon--states nil nil #'equal))))
+
+(defun ticktick-signon--token-expiring (params)
+  "Handle the helper's tokenExpiring notification PARAMS."
+  (let ((profile (plist-get params :profile))
+        (expires-at (plist-get params :expiresAt))
+        (expires-in (plist-get params :expiresIn)))
+    (when (equal profile ticktick-signon-profile)
+      (message "The TickTick token of profile \"%s\" expires on %s (%s); run M-x ticktick-signon-sign-in to renew it"
+               profile (ticktick-signon--date expires-at) (ticktick-signon--time-left expires-in)))
+    (run-hook-with-args 'ticktick-signon-token-expiring-functions profile expires-at expires-in)))
+
 (defun ticktick-signon--signed-in (profile expires-at)
   "Tell the user PROFILE is signed in until EXPIRES-AT."
+  (ticktick-signon--remember profile t expires-at)
   (message "Signed in to TickTick (profile \"%s\"); the token is valid until %s. M-x ticktick-signon-copy-token copies it"
            profile (ticktick-signon--date expires-at))
   (ticktick-signon--finished profile nil))
@@ -368,6 +412,8 @@ Signal `ticktick-signon-error' with a sentence about PROFILE on failure."
   ;; An error here would surface as a confusing "error in process filter".
   (with-demoted-errors "ticktick-signon: %S"
     (pcase method
+      ('tokenChanged (ticktick-signon--token-changed params))
+      ('tokenExpiring (ticktick-signon--token-expiring params))
       ('signonCompleted
        (ticktick-signon--signed-in (plist-get params :profile) (plist-get params :expiresAt)))
       ('signonFailed
@@ -543,11 +589,13 @@ signed in, -32002 expired, nil when the helper is missing)."
 
 (defun ticktick-signon--token-result (profile min-valid-seconds)
   "Return the helper's getToken result for PROFILE and MIN-VALID-SECONDS."
-  (ticktick-signon--request
-   'getToken
-   (apply #'ticktick-signon--params profile
-          (and min-valid-seconds (list :minValidSeconds min-valid-seconds)))
-   profile))
+  (let ((result (ticktick-signon--request
+                 'getToken
+                 (apply #'ticktick-signon--params profile
+                        (and min-valid-seconds (list :minValidSeconds min-valid-seconds)))
+                 profile)))
+    (ticktick-signon--remember (plist-get result :profile) t (plist-get result :expiresAt))
+    result))
 
 ;;;###autoload
 (defun ticktick-signon-get-token-async (callback &optional profile min-valid-seconds)
@@ -619,6 +667,8 @@ With a prefix argument, ask for PROFILE (default
   (interactive (list (ticktick-signon--read-profile)))
   (ticktick-signon--user-errors
     (let ((status (ticktick-signon--request 'getStatus (ticktick-signon--params profile) profile)))
+      (ticktick-signon--remember (plist-get status :profile) (plist-get status :signedIn)
+                                 (plist-get status :expiresAt))
       (message "%s" (ticktick-signon--status-sentence status))
       status)))
 
@@ -637,6 +687,7 @@ Return non-nil if a token was removed."
            (removed (eq (plist-get result :signedOut) t)))
       ;; The helper closed that profile's listener.
       (setq ticktick-signon--waiting (delete profile ticktick-signon--waiting))
+      (ticktick-signon--remember profile nil nil)
       (message "%s%s"
                (if removed
                    (format "Signed out of TickTick (profile \"%s\")" profile)
@@ -644,8 +695,55 @@ Return non-nil if a token was removed."
                (if forget "; its client id and secret are forgotten" ""))
       removed)))
 
+;;;; Mode line
+
+(defun ticktick-signon-mode-line-text (&optional profile)
+  "Return a short text on PROFILE's token for the mode line.
+\"TickTick:179d\" (days left), \"TickTick:5h\", \"TickTick:expired\",
+\"TickTick:signed-out\", or \"\" while unknown.  PROFILE defaults to
+`ticktick-signon-profile'.  It only reads what the package knows."
+  (let* ((state (alist-get (or profile ticktick-signon-profile) ticktick-signon--states nil nil #'equal))
+         (left (and (cadr state) (- (cadr state) (float-time)))))
+    (cond ((null state) "")
+          ((null left) "TickTick:signed-out")
+          ((or (not (car state)) (<= left 0)) "TickTick:expired")
+          ((>= left 86400) (format "TickTick:%dd" (/ left 86400)))
+          ((>= left 3600) (format "TickTick:%dh" (/ left 3600)))
+          (t (format "TickTick:%dm" (max 1 (/ left 60)))))))
+
+(defvar ticktick-signon--mode-line-entry
+  '(:eval (let ((text (ticktick-signon-mode-line-text)))
+            (if (string-empty-p text) "" (concat " " text))))
+  "The `global-mode-string' entry of `ticktick-signon-mode-line-mode'.")
+(put 'ticktick-signon--mode-line-entry 'risky-local-variable t)
+
+;;;###autoload
+(define-minor-mode ticktick-signon-mode-line-mode
+  "Show the TickTick token's days left in the mode line.
+Starts the helper, whose notifications keep the text current when the
+token changes anywhere (this Emacs, another one, the CLI)."
+  :global t
+  :group 'ticktick-signon
+  (setq global-mode-string (delq 'ticktick-signon--mode-line-entry
+                                 (if (listp global-mode-string) global-mode-string
+                                   (list global-mode-string))))
+  (when ticktick-signon-mode-line-mode
+    (setq global-mode-string (append global-mode-string '(ticktick-signon--mode-line-entry)))
+    (condition-case nil
+        (jsonrpc-async-request
+         (ticktick-signon--connection) 'getStatus (ticktick-signon--params nil)
+         :success-fn (lambda (status)
+                       (ticktick-signon--remember (plist-get status :profile) (plist-get status :signedIn)
+                                                  (plist-get status :expiresAt)))
+         :error-fn #'ignore
+         :timeout-fn #'ignore)
+      ;; No helper: the text stays empty; the commands say why.
+      (ticktick-signon-error nil)))
+  (force-mode-line-update t))
+
 (defun ticktick-signon-unload-function ()
   "Stop the helper when this package is unloaded."
+  (ticktick-signon-mode-line-mode -1)
   (ticktick-signon-shutdown)
   (remove-hook 'kill-emacs-hook #'ticktick-signon-shutdown)
   nil)

@@ -61,7 +61,7 @@ def check_document(doc: object) -> dict:
     _require(isinstance(profiles, dict), "profiles", "must be an object")
     _require(isinstance(pending, dict), "pendingSignons", "must be an object")
     for name, profile in profiles.items():
-        where = f"profiles.{name}"
+        where = f"profiles.{_shown(name)}"
         _require(isinstance(profile, dict), where, "must be an object")
         for key in _STRING_FIELDS:
             _require(profile.get(key) is None or isinstance(profile[key], str), f"{where}.{key}", "must be a string")
@@ -84,6 +84,11 @@ def _check_token(token: object, where: str) -> None:
     for key in ("tokenType", "scope"):
         _require(isinstance(token.get(key), str), f"{where}.{key}", "must be a string")
     _check(unix_time_problem(token.get("expiresAt")), f"{where}.expiresAt")
+
+
+def _shown(name: str) -> str:
+    # A hand-edited name could carry terminal escapes or a megabyte of text into the error.
+    return name if name.isascii() and name.isprintable() and len(name) <= 64 else "(a profile with an odd name)"
 
 
 def _require(ok: bool, where: str, problem: str) -> None:

@@ -1,15 +1,17 @@
-"""The ``ticktick-signon`` command line: login, token, status, import, logout, serve, sandbox.
+"""The ``ticktick-signon`` command line: login, token, status, import, logout, serve, sandbox, help.
 
 This module wires the commands; ``login``'s conversation with the person
-lives in signin_conversation.py. Logging is set up in ``runtime``. Conversation with the person goes to
-stderr; stdout carries only what a command was asked to print (a token, a
-status in JSON), so it can be piped. Heavy imports happen inside the commands
-that need them: ``token`` never loads pygls or httpx.
+lives in signin_conversation.py, and how lines look (colour, symbols) and the
+CLI's own exit statuses in console.py. Logging is set up in ``runtime``.
+Conversation goes to stderr; stdout carries only what a command was asked to
+print (a token, a status, help), so it can be piped. Heavy imports happen
+inside the commands that need them: ``token`` never loads pygls or httpx.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -17,20 +19,87 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__
+from . import __version__, console
 from .errors import InvalidParams, SignonError
 from .protocol_docs import protocol_doc
 from .runtime import configure_logging
 from .runtime import default_service as _service
 from .runtime import default_store as _store
 
+#: Protocol names in the service's messages, and what the command line calls them.
+_FLAGS = {
+    "clientId": "--client-id",
+    "clientSecret": "--client-secret",
+    "redirectUrl": "--redirect-url",
+    "profile": "--profile",
+    "region": "--region",
+    "minValidSeconds": "--min-valid",
+}
+
+EXIT_STATUSES = """\b
+Exit status:
+  0    done (status: signed in)
+  1    status: not signed in, the token has expired, or (--verify)
+       TickTick rejected it; sandbox: cannot listen on its port; import:
+       you chose not to replace the token
+  2    bad usage: an unknown option or a bad value, or login without a
+       terminal and without a client id or secret; import: a file that
+       cannot be read or holds no usable token, or a valid token in the
+       way without --force
+  3    token: not signed in
+  4    token: the token has expired (or expires within --min-valid);
+       import: the file's token has expired
+  5    the cache file cannot be read or written
+  6    login: the sign-in was refused (Deny), or the redirect was not this
+       sign-in's
+  7    login: TickTick refused the token request; status --verify,
+       import: TickTick's answer says nothing about the token
+  8    login, status --verify, import: TickTick could not be reached
+  9    login: no redirect came back (nothing was pasted, or the sign-in
+       link expired after 10 minutes)
+  10   login: signed in, but --save could not write its file
+  130  cancelled (Ctrl-C)"""
+
+
+def _in_cli_words(error: SignonError) -> str:
+    """The service's message with each protocol name (``clientSecret``) as its flag (``--client-secret``)."""
+    message = error.message
+    if isinstance(error, InvalidParams):
+        for name in [*error.data.get("missing", []), error.data.get("field")]:
+            if name in _FLAGS:
+                message = re.sub(rf"\b{name}\b", _FLAGS[name], message)
+    return message
+
 
 def _fail(error: SignonError) -> NoReturn:
-    click.echo(f"Error: {error.message}", err=True)
-    sys.exit(error.exit_code)
+    console.fail(_in_cli_words(error), error.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _named_profile(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse ``--profile ""``: a script's unset variable must not mean 'default' (think ``logout --forget``)."""
+    if value == "":
+        raise click.BadParameter("is empty; give a profile name, or leave --profile out for 'default'.")
+    return value
+
+
+def _trimmed(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Strip pasted whitespace; a blank value counts as not given, like an empty one."""
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+class _Commands(click.Group):
+    """The command group; Ctrl-C anywhere ends with one message and status 130."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (KeyboardInterrupt, click.Abort):  # click turns Ctrl-C at a prompt into Abort
+            console.cancelled()
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_STATUSES)
 @click.version_option(__version__, prog_name="ticktick-signon")
 @click.option(
     "--log-level",
@@ -45,7 +114,8 @@ def main(ctx: click.Context, log_level: str | None, log_file: Path | None) -> No
 
     The token lives in a private file under your config folder
     (TICKTICK_SIGNON_CONFIG_DIR overrides it). Try it without an account:
-    `ticktick-signon login --sandbox`.
+    `ticktick-signon login --sandbox`. `ticktick-signon help COMMAND` (or
+    COMMAND --help) shows a command's options and examples.
     """
     default = "info" if ctx.invoked_subcommand == "serve" else "warning"
     try:
@@ -54,25 +124,53 @@ def main(ctx: click.Context, log_level: str | None, log_file: Path | None) -> No
         raise click.BadParameter(f"cannot write to {log_file} ({exc.strerror or exc})", param_hint="--log-file") from None
 
 
-def _named_profile(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Refuse ``--profile ""``: a script's unset variable must not mean 'default' (think ``logout --forget``)."""
-    if value == "":
-        raise click.BadParameter("is empty; give a profile name, or leave --profile out for 'default'.")
-    return value
-
-
 # -- login -------------------------------------------------------------------
 
 
-@main.command()
-@click.option("--client-id", help="Your app's client id (else the saved one, else $PYTICKTICK_V1_CLIENT_ID, else asked).")
+@main.command(
+    epilog="""\b
+Examples:
+  ticktick-signon login                   asks for what it does not know yet
+  ticktick-signon login --profile work --region dida365
+  ticktick-signon login --save .env       pyticktick's .env, ready to load
+  ticktick-signon login --sandbox --print try it without an account
+
+\b
+Environment:
+  PYTICKTICK_V1_CLIENT_ID, PYTICKTICK_V1_CLIENT_SECRET,
+  PYTICKTICK_V1_OAUTH_REDIRECT_URL
+                  the app's credentials, when neither a flag nor the
+                  profile's saved ones give them (pyticktick's names)
+  TICKTICK_SIGNON_AUTH_URL
+                  sign in at this provider instead of ticktick.com or
+                  dida365.com (a sandbox)
+  TICKTICK_SIGNON_CONFIG_DIR
+                  the folder of the token cache
+  TICKTICK_SIGNON_HTTP_TIMEOUT
+                  seconds to wait for the token request (default 20)
+  BROWSER         the browser to open (Python's webbrowser module)
+  SSH_CONNECTION, SSH_TTY
+                  when set, no browser is offered: open the URL on your
+                  own computer and paste the address it lands on
+  NO_COLOR        no colour or symbols""",
+)
+@click.option(
+    "--client-id",
+    callback=_trimmed,
+    help="Your app's client id (else the saved one, else $PYTICKTICK_V1_CLIENT_ID, else asked).",
+)
 @click.option(
     "--client-secret",
+    callback=_trimmed,
     help="Your app's client secret. Visible to other users in the process list: prefer "
     "$PYTICKTICK_V1_CLIENT_SECRET or the hidden prompt.",
 )
-@click.option("--redirect-url", help="Your app's OAuth redirect URL [default: http://127.0.0.1:8080/].")
-@click.option("--profile", default=None, callback=_named_profile, help="Profile to sign in [default: default; 'sandbox' with --sandbox].")
+@click.option(
+    "--redirect-url", callback=_trimmed, help="Your app's OAuth redirect URL [default: http://127.0.0.1:8080/]."
+)
+@click.option(
+    "--profile", default=None, callback=_named_profile, help="Profile to sign in [default: default; 'sandbox' with --sandbox]."
+)
 @click.option("--region", type=click.Choice(["ticktick", "dida365"]), help="ticktick.com or dida365.com [default: ticktick].")
 @click.option("--no-browser", is_flag=True, help="Do not offer to open a browser; just print the URL.")
 @click.option("--print", "want_print", is_flag=True, help="Print the token and its expiration on stdout.")
@@ -83,17 +181,17 @@ def login(**given: Any) -> None:
     """Sign in through the browser and cache the token.
 
     Prints the sign-in URL, offers to open it, then waits for the browser to
-    come back to the loopback redirect URL, or for you to paste the URL it was
-    sent to, whichever comes first.
+    come back to the loopback redirect URL, or for you to paste the address
+    it was sent to, whichever comes first. Without a terminal it asks nothing:
+    give what it needs with flags or the environment.
     """
     from .signin_conversation import LoginOptions, sign_in
 
     ctx = click.get_current_context()
     if ctx.get_parameter_source("client_secret") == click.core.ParameterSource.COMMANDLINE:
-        click.echo(
-            "Warning: a secret on the command line is visible to other users (ps); "
-            "use $PYTICKTICK_V1_CLIENT_SECRET or the prompt instead.",
-            err=True,
+        console.warning(
+            "A secret on the command line is visible to other users (ps); "
+            "use $PYTICKTICK_V1_CLIENT_SECRET or the prompt instead."
         )
     try:
         sign_in(LoginOptions(**given))
@@ -104,7 +202,15 @@ def login(**given: Any) -> None:
 # -- token / status / logout ---------------------------------------------------
 
 
-@main.command()
+@main.command(
+    epilog="""\b
+Examples:
+  ticktick-signon token
+  ticktick-signon token --profile work --min-valid 3600
+  ticktick-signon token --format pyticktick-env > .env
+  curl -H "Authorization: Bearer $(ticktick-signon token)" \\
+       https://api.ticktick.com/open/v1/project""",
+)
 @click.option("--profile", default="default", show_default=True, callback=_named_profile, help="Profile to read.")
 @click.option(
     "--format",
@@ -123,13 +229,27 @@ def token(profile: str, fmt: str, min_valid: int) -> None:
     """
     import json
 
+    from .errors import NotSignedIn, TokenExpired
     from .messages import parse_profile
     from .oauth import check_token, token_result
+    from .signin_conversation import login_command
 
     try:
         profile = parse_profile({"profile": profile}).profile
         saved = _store().read().profile(profile)
         tok = check_token(saved.token, time.time(), min_valid)
+    except NotSignedIn as error:
+        again = login_command(profile, saved.sandbox)
+        named = "Not signed in" if profile == "default" else f"Profile '{profile}' is not signed in"
+        console.fail(f"{named}; run `{again}` first.", error.exit_code)
+    except TokenExpired as error:
+        again = login_command(profile, saved.sandbox)
+        expires_at = saved.token.expires_at  # type: ignore[union-attr]
+        if time.time() >= expires_at:
+            said = f"The token of profile '{profile}' expired {console.when(expires_at)}"
+        else:
+            said = f"The token of profile '{profile}' expires {console.when(expires_at)}, within --min-valid"
+        console.fail(f"{said}; run `{again}` to sign in again.", error.exit_code)
     except SignonError as error:
         _fail(error)
     if fmt == "plain":
@@ -143,32 +263,49 @@ def token(profile: str, fmt: str, min_valid: int) -> None:
 
 
 def _describe(status: dict[str, Any]) -> str:
+    """``status``'s words for a profile, with ✓/✗ on a terminal."""
+    from .signin_conversation import login_command
+
+    where = "the local sandbox (not TickTick)" if status["sandbox"] else "TickTick"
+    again = login_command(status["profile"], status["sandbox"])
     if status["signedIn"]:
         days = status["expiresIn"] // 86400
-        when = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(status["expiresAt"]))
+        mark = console.badge("success", err=False)
         estimated = " (estimated: it was imported from a file without an expiry)" if status["expiresAtEstimated"] else ""
-        state = f"signed in; the token expires {when}{estimated} ({days} days left)"
+        state = (
+            f"signed in to {where}; the token expires {console.when(status['expiresAt'])}{estimated}"
+            f" ({days} days left)"
+        )
     elif status["expiresAt"] is not None:
-        state = "the token has expired; run `ticktick-signon login`"
+        mark = console.badge("failure", err=False)
+        state = f"the token expired {console.when(status['expiresAt'])}; run `{again}` to sign in again"
     else:
-        state = "not signed in; run `ticktick-signon login`"
-    lines = [f"Profile '{status['profile']}': {state}."]
+        mark = console.badge("failure", err=False)
+        state = f"not signed in; run `{again}`"
+    lines = [f"{mark}Profile '{status['profile']}': {state}."]
     if status["clientId"]:
         lines.append(f"App client id: {status['clientId']} (region {status['region'] or 'ticktick'}).")
     if status["pendingSignon"]:
-        lines.append("A sign-on is waiting for its redirect.")
+        lines.append("A sign-in is waiting for its browser redirect.")
     lines.append(f"Cache: {status['configPath']}")
     return "\n".join(lines)
 
 
-@main.command()
+@main.command(
+    epilog="""\b
+Examples:
+  ticktick-signon status
+  ticktick-signon status --profile work --json
+  ticktick-signon status >/dev/null || ticktick-signon login""",
+)
 @click.option("--profile", default="default", show_default=True, callback=_named_profile, help="Profile to describe.")
 @click.option("--json", "as_json", is_flag=True, help="Print getStatus's result as JSON (with --verify, its answer too).")
 @click.option("--verify", is_flag=True, help="Also ask TickTick whether the token still works (one API call).")
 def status(profile: str, as_json: bool, verify: bool) -> None:
     """Say whether you are signed in and when the token expires (never the token itself).
 
-    With --verify, exit status 1 means TickTick rejected the token: sign in again.
+    Exits 0 when the profile is signed in, 1 when it is not, its token has
+    expired, or (with --verify) TickTick rejected the token: sign in again.
     """
     import json
 
@@ -180,25 +317,34 @@ def status(profile: str, as_json: bool, verify: bool) -> None:
         result = service.status(name)
         if not as_json:
             click.echo(_describe(result))
-        if verify:
+        if verify and result["signedIn"]:
             checked = service.verify(name)
             result["verified"] = {"valid": checked["valid"], "checkedAt": checked["checkedAt"]}
     except SignonError as error:
         _fail(error)
     if as_json:
         click.echo(json.dumps(result))
-    elif verify and result["verified"]["valid"]:
-        click.echo("TickTick accepts the token (checked just now).")
-    if verify and not result["verified"]["valid"]:
-        click.echo(
-            f"Error: TickTick rejected the token of profile '{name}'; sign in again with "
-            f"`ticktick-signon login{'' if name == 'default' else f' --profile {name}'}`.",
-            err=True,
-        )
-        sys.exit(1)
+    if not result["signedIn"]:
+        sys.exit(console.EXIT_NOT_SIGNED_IN)
+    if not verify:
+        return
+    if not result["verified"]["valid"]:
+        from .signin_conversation import login_command
+
+        again = login_command(name, result["sandbox"])
+        console.fail(f"TickTick rejected the token of profile '{name}'; sign in again with `{again}`.", 1)
+    if not as_json:
+        click.echo(f"{console.badge('success', err=False)}TickTick accepts the token (checked just now).")
 
 
-@main.command("import")
+@main.command(
+    "import",
+    epilog="""\b
+Examples:
+  ticktick-signon import ~/projects/tasks/.env
+  ticktick-signon import ~/.token-oauth --profile work
+  ticktick-signon import --from-env --force""",
+)
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--profile", default="default", show_default=True, callback=_named_profile, help="Profile to import into.")
 @click.option(
@@ -239,43 +385,63 @@ def import_(path: Path | None, profile: str, fmt: str, from_env: bool, force: bo
         except InvalidParams as error:
             if error.data.get("field") != "force" or not sys.stdin.isatty():
                 raise
-            click.echo(error.message.split(";")[0] + ".", err=True)
+            console.warning(error.message.split(";")[0] + ".")
             if not click.confirm("Replace it?", default=False, err=True):
-                click.echo("Nothing was imported.", err=True)
+                console.say("Nothing was imported.")
                 sys.exit(1)
             result = run(True)
     except SignonError as error:
         _fail(error)
-    when = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(result["expiresAt"]))
-    click.echo(f"Imported the {result['format']} token into profile '{name}'; it expires {when}.", err=True)
+    console.success(
+        f"Imported the {result['format']} token into profile '{name}'; it expires {console.when(result['expiresAt'])}."
+    )
     if result["expiresAtEstimated"]:
-        click.echo(
-            "TickTick accepts it. Its file keeps no expiry, so that date is an estimate: "
-            "TickTick's usual 180 days from now.",
-            err=True,
-        )
+        console.say("TickTick accepts it. Its file keeps no expiry, so that date is an estimate: 180 days from now.")
 
 
-@main.command()
+@main.command(
+    epilog="""\b
+Examples:
+  ticktick-signon logout
+  ticktick-signon logout --profile sandbox --forget""",
+)
 @click.option("--profile", default="default", show_default=True, callback=_named_profile, help="Profile to sign out.")
-@click.option("--forget", is_flag=True, help="Also forget the saved client id and secret.")
+@click.option("--forget", is_flag=True, help="Also forget the saved client id, secret, redirect URL and region.")
 def logout(profile: str, forget: bool) -> None:
     """Remove the cached token (and with --forget the app's saved credentials)."""
     from .messages import parse_sign_out
 
     try:
         request = parse_sign_out({"profile": profile, "forget": forget})
-        result = _service().sign_out(request.profile, request.forget)
+        report = _service().sign_out_and_report(request.profile, request.forget)
     except SignonError as error:
         _fail(error)
-    what = "Signed out" if result["signedOut"] else "Was not signed in"
-    click.echo(f"{what} (profile '{request.profile}'){'; saved credentials forgotten' if forget else ''}.", err=True)
+    name = f"profile '{request.profile}'"
+    if report.token_removed:
+        said = [f"Signed out of {name}."]
+    elif report.settings_forgotten or report.signon_cancelled:
+        said = [f"The {name} was not signed in."]
+    else:
+        console.say(f"Nothing to do: {name} was not signed in{' and had nothing saved' if forget else ''}.")
+        return
+    if report.signon_cancelled:
+        said.append("Cancelled the sign-in it was waiting for.")
+    if report.settings_forgotten:
+        said.append("Forgot its saved client id and secret.")
+    elif report.token_removed and not forget:
+        said.append("Kept its client id and secret for the next login (--forget drops them).")
+    console.success(" ".join(said))
 
 
 # -- serve / sandbox -----------------------------------------------------------------
 
 
-@main.command()
+@main.command(
+    epilog="""\b
+Examples:
+  ticktick-signon serve
+  ticktick-signon --log-level debug --log-file /tmp/ticktick-signon.log serve""",
+)
 def serve() -> None:
     """Run the JSON-RPC helper on stdin/stdout (for editors and other programs).
 
@@ -295,7 +461,14 @@ if serve.help:  # None under python -OO
     serve.help = serve.help.replace("PROTOCOL_DOC", protocol_doc())
 
 
-@main.command()
+@main.command(
+    epilog="""\b
+Examples:
+  ticktick-signon sandbox
+  ticktick-signon sandbox --port 0 --auto-approve
+  TICKTICK_SIGNON_AUTH_URL=http://127.0.0.1:8765 ticktick-signon login \\
+      --client-id sandbox-client --client-secret sandbox-secret""",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0 picks a free one).")
 @click.option("--auto-approve", is_flag=True, help="Approve at once instead of showing Allow / Deny.")
@@ -303,7 +476,11 @@ if serve.help:  # None under python -OO
 @click.option("--client-secret", default="sandbox-secret", show_default=True, help="The app's client secret.")
 @click.option("--expires-in", type=click.IntRange(min=1), default=15_552_000, show_default=True, help="Lifetime of issued tokens, in seconds.")
 def sandbox(host: str, port: int, auto_approve: bool, client_id: str, client_secret: str, expires_in: int) -> None:
-    """Run a local stand-in for TickTick's OAuth server, to try the flow without an account."""
+    """Run a local stand-in for TickTick's OAuth server, to try the flow without an account.
+
+    Its approval page and --auto-approve are described for test authors in
+    the protocol document (see `ticktick-signon help serve`). Ctrl-C stops it.
+    """
     import ipaddress
 
     from .sandbox import SandboxClient, SandboxProvider
@@ -319,19 +496,42 @@ def sandbox(host: str, port: int, auto_approve: bool, client_id: str, client_sec
     try:
         provider.start()
     except OSError as exc:
-        click.echo(f"Error: cannot listen on {host} port {port} ({exc.strerror}); try another --port.", err=True)
-        sys.exit(1)
-    click.echo(
+        console.fail(f"Cannot listen on {host} port {port} ({exc.strerror}); try another --port.", 1)
+    console.say(
         f"Sandbox TickTick on {provider.base_url}\n"
         f"  export TICKTICK_SIGNON_AUTH_URL={provider.base_url}\n"
         f"  client id: {client_id}   client secret: {client_secret}\n"
-        "  any http://127.0.0.1:PORT/ redirect URL is accepted. Ctrl-C stops it.",
-        err=True,
+        "  any http://127.0.0.1:PORT/ redirect URL is accepted. Ctrl-C stops it."
     )
     try:
         while True:
             time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
     finally:
         provider.close()
+
+
+# -- help ------------------------------------------------------------------------------
+
+
+@main.command(
+    "help",
+    epilog="""\b
+Examples:
+  ticktick-signon help
+  ticktick-signon help login""",
+)
+@click.argument("command", required=False)
+@click.pass_context
+def help_command(ctx: click.Context, command: str | None) -> None:
+    """Show the help of ticktick-signon, or of one of its commands."""
+    parent = ctx.parent
+    assert parent is not None
+    if command is None:
+        click.echo(parent.get_help())
+        return
+    found = main.get_command(parent, command)
+    if found is None:
+        raise click.UsageError(
+            f"No command {command!r}; the commands are {', '.join(main.list_commands(parent))}.", ctx
+        )
+    click.echo(found.get_help(click.Context(found, info_name=command, parent=parent)))

@@ -12,13 +12,16 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
+from . import console
 from .errors import SignonError
+from .records import Profile
 from .runtime import default_service as _service
 from .runtime import default_store as _store
 
@@ -66,103 +69,270 @@ class LoopbackResult:
         self.done.set()
 
 
+class NoRedirect(Exception):
+    """No redirect came back: input ended with nothing pasted, or the sign-in link expired."""
+
+
+PASTE_PROMPT = "Paste the address your browser was sent to: "
+NOT_AN_ADDRESS = "That is not a web address: copy the whole address from the browser's address bar (it starts with http)."
+
+
+def login_command(profile: str, sandbox: bool = False) -> str:
+    """The command that signs ``profile`` in (again), as the person would type it."""
+    words = ["ticktick-signon", "login"]
+    if sandbox:
+        words.append("--sandbox")
+    if profile != ("sandbox" if sandbox else "default"):
+        words += ["--profile", profile]
+    return " ".join(words)
+
+
+def _profile_flag(profile: str) -> str:
+    return "" if profile == "default" else f" --profile {profile}"
+
+
 def sign_in(options: LoginOptions) -> None:
     """Hold the whole sign-in conversation, from the prompts to the delivered token.
+
+    A sign-on that does not finish (Ctrl-C, nothing pasted, an error) leaves no
+    pending state behind in the cache; the token the profile had stays.
 
     Args:
         options: what the command line gave.
 
     Raises:
         SignonError: the sign-on failed; the caller reports it and exits with its status.
+        KeyboardInterrupt, click.Abort: the person cancelled; the caller says so.
     """
     import threading
 
     from .messages import StartParams, parse_start
+    from .oauth import ENV_AUTH_URL
 
-    client_id, client_secret, redirect_url = options.client_id, options.client_secret, options.redirect_url
-    environ = dict(os.environ)
-    provider = None
-    profile = options.profile
-    if options.sandbox:
-        provider, client_id, client_secret, redirect_url = start_sandbox()
-        environ["TICKTICK_SIGNON_AUTH_URL"] = provider.base_url
-        profile = profile or "sandbox"
-        click.echo(f"Sandbox provider running at {provider.base_url} (no TickTick account involved).", err=True)
-    profile = profile or "default"
+    profile = options.profile or ("sandbox" if options.sandbox else "default")
     interactive = sys.stdin.isatty() and not options.sandbox
-    service = None
+    params = parse_start({"profile": profile, "region": options.region})
+    if interactive and not _may_replace_token(params.profile):
+        return
+    environ = _without_blanks(os.environ)
+    provider = service = started = None
+    finished = False
     try:
-        params = parse_start({"profile": profile, "region": options.region})
-        client_id, client_secret, redirect_url = resolve_credentials(
-            profile, client_id, client_secret, redirect_url, interactive
-        )
+        if options.sandbox:
+            provider, client_id, client_secret, redirect_url = start_sandbox()
+            environ[ENV_AUTH_URL] = provider.base_url
+            console.say(f"Sandbox provider running at {provider.base_url} (no TickTick account involved).")
+        else:
+            client_id, client_secret, redirect_url = resolve_credentials(params.profile, options, environ, interactive)
         loopback = LoopbackResult()
         service = _service(environ, events=loopback)
         started = service.start(
             StartParams(params.profile, client_id, client_secret, redirect_url, params.region, listen=True)
         )
-        click.echo(f"Request URL:\n\n {started['authorizeUrl']}\n", err=True)
         if options.sandbox:
+            console.say(f"Sign-in URL (opened by the sandbox's own stand-in browser):\n\n  {started['authorizeUrl']}\n")
             threading.Thread(target=play_browser, args=(started["authorizeUrl"],), daemon=True).start()
-        elif interactive and not options.no_browser:
-            if click.confirm("Open the browser to signon?", default=True, err=True):
-                import webbrowser
-
-                webbrowser.open(started["authorizeUrl"])
-        if started["listening"]:
-            click.echo(f"Waiting for the browser to come back to {started['redirectUrl']}", err=True)
-            if interactive:
-                click.echo("(or paste the URL you were redirected to and press Enter): ", err=True, nl=False)
         else:
-            click.echo("What is the URL you were redirected to?: ", err=True, nl=False)
+            offer_browser(started["authorizeUrl"], interactive and not options.no_browser)
+        explain_wait(started, interactive)
         result = wait_for_redirect(service, params.profile, started, loopback)
-        if interactive:
-            click.echo("", err=True)
+        finished = True
+        if interactive and started["listening"]:
+            console.say()  # the browser came back while the paste prompt was showing
+        saved = _store().read().profile(params.profile)
+        where = "the sandbox" if saved.sandbox else "TickTick"
+        console.success(
+            f"Signed in to {where} (profile '{params.profile}'); the token expires {console.when(result['expiresAt'])}."
+        )
         if provider is not None:
             check_sandbox_token(provider, result["accessToken"])
-        deliver(result, params.profile, options.want_print, options.want_copy, options.save, interactive)
-    except KeyboardInterrupt:
-        click.echo("\nCancelled; nothing was changed.", err=True)
-        sys.exit(130)
+        deliver(result, saved, options, interactive)
+    except NoRedirect as stop:
+        console.fail(str(stop), console.EXIT_NO_REDIRECT)
     finally:
         if service is not None:
+            if started is not None and not finished:
+                _abandon(service, started["state"])
             service.close()
         if provider is not None:
             provider.close()
 
 
+def _abandon(service: Any, state: str) -> None:
+    """Drop an unfinished sign-on's pending state (client secret included) from the cache."""
+    try:
+        service.cancel_signon(state)
+    except SignonError as error:  # the cache went bad meanwhile: the state dies in 10 minutes anyway
+        log.warning("Could not remove the unfinished sign-on from the cache: %s", error.message)
+
+
+def _without_blanks(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment with pyticktick's credential names and the provider override trimmed; blank ones dropped."""
+    from .oauth import ENV_AUTH_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIRECT_URL
+
+    cleaned = dict(environ)
+    for name in (ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIRECT_URL, ENV_AUTH_URL):
+        value = cleaned.pop(name, "").strip()
+        if value:
+            cleaned[name] = value
+    return cleaned
+
+
+def _may_replace_token(profile: str) -> bool:
+    """Ask before replacing a token that still works (as ``gh auth login`` does); True to go on."""
+    saved = _store().read().profile(profile)
+    if saved.token is None or time.time() >= saved.token.expires_at:
+        return True
+    where = "the sandbox" if saved.sandbox else "TickTick"
+    console.say(f"Profile '{profile}' is signed in to {where} until {console.when(saved.token.expires_at)}.")
+    if click.confirm("Sign in again and replace its token?", default=False, err=True):
+        return True
+    console.say(f"Kept the current token (`ticktick-signon token{_profile_flag(profile)}` prints it).")
+    return False
+
+
 def resolve_credentials(
-    profile: str, client_id: str | None, client_secret: str | None, redirect_url: str | None, interactive: bool
+    profile: str, options: LoginOptions, environ: Mapping[str, str], interactive: bool
 ) -> tuple[str | None, str | None, str | None]:
-    """Fill in what neither flags, the saved profile nor pyticktick's env names give, by asking."""
-    from .oauth import DEFAULT_REDIRECT_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIRECT_URL
+    """Each credential from its flag, else the saved profile, else pyticktick's env names, else a prompt.
+
+    Returns:
+        client id, secret and redirect URL; None where nothing gave one and
+        nobody can be asked (the service then names what is missing).
+
+    Raises:
+        InvalidParams: a redirect URL from a flag or the environment is not an http(s) URL.
+        ConfigUnreadable: the cache file cannot be used.
+    """
+    from .oauth import DEFAULT_REDIRECT_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIRECT_URL, check_http_url
 
     saved = _store().read().profile(profile)
-    if not interactive:
-        return client_id, client_secret, redirect_url
-    if not (client_id or saved.client_id or os.environ.get(ENV_CLIENT_ID)):
-        client_id = click.prompt("Enter your client_id", err=True)
-    if not (client_secret or saved.client_secret or os.environ.get(ENV_CLIENT_SECRET)):
-        client_secret = click.prompt("Enter your client_secret", hide_input=True, err=True)
-    if not (redirect_url or saved.redirect_url or os.environ.get(ENV_REDIRECT_URL)):
-        redirect_url = click.prompt("Enter your OAuth redirect URL", default=DEFAULT_REDIRECT_URL, err=True)
+    client_id = options.client_id or saved.client_id or environ.get(ENV_CLIENT_ID)
+    client_secret = options.client_secret or saved.client_secret or environ.get(ENV_CLIENT_SECRET)
+    redirect_url = options.redirect_url or saved.redirect_url or environ.get(ENV_REDIRECT_URL)
+    if options.redirect_url:
+        check_http_url(options.redirect_url, "--redirect-url")
+    elif redirect_url and not saved.redirect_url:
+        check_http_url(redirect_url, ENV_REDIRECT_URL)
+    if interactive and not (client_id and client_secret and redirect_url):
+        console.say("Your app's client id, secret and redirect URL are at https://developer.ticktick.com/manage.")
+        if not client_id:
+            client_id = _ask("Client id")
+        if not client_secret:
+            client_secret = _ask("Client secret", hint="typing is hidden", hide_input=True)
+        if not redirect_url:
+            redirect_url = _ask("OAuth redirect URL", default=DEFAULT_REDIRECT_URL, web_address=True)
     return client_id, client_secret, redirect_url
 
 
+def _ask(
+    label: str, *, hint: str = "", hide_input: bool = False, default: str | None = None, web_address: bool = False
+) -> str:
+    """Ask for ``label`` until the answer is not blank (and, if asked for, is an http(s) URL); trimmed."""
+    from .errors import InvalidParams
+    from .oauth import check_http_url
+
+    question = f"{label} ({hint})" if hint else label
+    while True:
+        answer = click.prompt(
+            question, default=default or "", show_default=default is not None, hide_input=hide_input, err=True
+        ).strip()
+        if not answer:
+            console.failure(f"{label} cannot be blank.")
+            continue
+        if web_address:
+            try:
+                check_http_url(answer, "redirectUrl")
+            except InvalidParams:
+                console.failure("Give an absolute http(s) URL, such as http://127.0.0.1:8080/.")
+                continue
+        return answer
+
+
+def _over_ssh() -> bool:
+    return bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"))
+
+
+def offer_browser(authorize_url: str, may_offer: bool) -> None:
+    """Show the sign-in URL and, on a terminal that is not an SSH session, offer to open it."""
+    console.say(f"Open this address in a browser to sign in:\n\n  {authorize_url}\n")
+    if _over_ssh():
+        console.say(
+            "You are connected over SSH, so no browser is opened here: open the address above in a browser "
+            "on your own computer."
+        )
+        return
+    if not may_offer or not click.confirm("Open it in your browser now?", default=True, err=True):
+        return
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(authorize_url)
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        console.warning("No browser could be opened here; open the address above by hand.")
+
+
+def explain_wait(started: dict[str, Any], interactive: bool) -> None:
+    """Say what the sign-in now waits for: the browser's return, a pasted address, or both."""
+    from .oauth import loopback_address
+
+    redirect_url = started["redirectUrl"]
+    address = loopback_address(redirect_url)
+    if started["listening"]:
+        console.say(f"Waiting for the browser to come back to {redirect_url}")
+        if _over_ssh() and address is not None:
+            port = address[1]
+            console.say(
+                f"Over SSH the browser reaches this machine only if you forward the port (ssh -L {port}:127.0.0.1:{port}); "
+                "otherwise it lands on a page that does not load: copy that page's address and paste it here."
+            )
+        if interactive:
+            console.say(PASTE_PROMPT, nl=False)
+        return
+    if address is not None:
+        console.warning(
+            f"Port {address[1]} on {address[0]} is in use, so the browser's return cannot be caught here. "
+            "After you allow access the browser lands on a page that does not load: paste that page's address instead."
+        )
+    else:
+        console.warning(
+            f"The redirect URL {redirect_url} is not a loopback address (http://127.0.0.1:PORT/), so the browser's "
+            "return cannot be caught here. After you allow access, paste the address the browser lands on."
+        )
+    console.say(PASTE_PROMPT, nl=False)
+
+
 def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopback: LoopbackResult) -> dict[str, Any]:
-    """Wait for whichever comes first: the loopback capture or a redirect URL typed on stdin."""
+    """Wait for whichever comes first: the loopback capture or a redirect URL typed on stdin.
+
+    Raises:
+        NoRedirect: input ended with nothing pasted and nothing listening, or the link expired.
+        SignonError: the sign-on failed (refused, the exchange failed, ...).
+    """
     import select
 
     from .errors import InvalidParams, NoPendingSignon, StateMismatch
+    from .oauth import check_http_url
 
+    expired = NoRedirect(f"The sign-in link expired after 10 minutes; run `{login_command(profile)}` again.")
     stdin_open = not sys.stdin.closed
     while True:
         if loopback.done.is_set():
-            if loopback.error is not None:
-                raise loopback.error
-            return service.get_token(profile)
+            if loopback.error is None:
+                return service.get_token(profile)
+            reason = loopback.error.data.get("reason") if isinstance(loopback.error, NoPendingSignon) else "failed"
+            if reason is None:  # the listener's time ran out
+                raise expired
+            if reason == "endedElsewhere":
+                raise NoPendingSignon(
+                    "Another program finished or cancelled this sign-in; "
+                    f"`ticktick-signon status{_profile_flag(profile)}` says whether you are signed in."
+                )
+            raise loopback.error  # refused, the exchange failed, or replaced by a newer sign-in
         if time.time() >= started["stateExpiresAt"]:
-            raise NoPendingSignon("The sign-in link expired after 10 minutes; run login again.")
+            raise expired
         if not stdin_open:
             loopback.done.wait(0.2)
             continue
@@ -174,18 +344,33 @@ def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopb
         if not readable:
             continue
         line = sys.stdin.readline()
+        if line and not sys.stdin.isatty():
+            console.say()  # end the prompt's line, as a terminal's echo would
         if not line:
             stdin_open = False
             if not started["listening"]:
-                raise NoPendingSignon("No redirect URL was given and nothing is listening; run login again.")
+                raise NoRedirect(
+                    "No address was pasted (the input ended) and nothing is listening for the browser; "
+                    f"run `{login_command(profile)}` again and paste the address the browser lands on."
+                )
             continue
-        if not line.strip():
+        pasted = line.strip()
+        if not pasted:
+            still = "; still waiting for the browser" if started["listening"] else ""
+            console.say(f"Nothing was pasted{still}.")
+            console.say(PASTE_PROMPT, nl=False)
             continue
         try:
-            return service.complete(line.strip(), profile)
+            check_http_url(pasted, "redirectUrl")
+        except InvalidParams:
+            console.failure(NOT_AN_ADDRESS)
+            console.say(PASTE_PROMPT, nl=False)
+            continue
+        try:
+            return service.complete(pasted, profile)
         except (InvalidParams, StateMismatch) as error:
-            click.echo(f"{error.message}", err=True)
-            click.echo("What is the URL you were redirected to?: ", err=True, nl=False)
+            console.failure(error.message)
+            console.say(PASTE_PROMPT, nl=False)
         except NoPendingSignon:
             if loopback.done.wait(5):  # the browser won the race a moment ago
                 continue
@@ -233,40 +418,54 @@ def save_env(path: Path, lines: list[str]) -> None:
     write_private(path, merge_env(existing, lines).encode("utf-8"))
 
 
-def deliver(
-    result: dict[str, Any], profile: str, want_print: bool, want_copy: bool, save: Path | None, interactive: bool
-) -> None:
-    """Offer the token as pyticktick's script does: clipboard, print, or a .env file."""
+def deliver(result: dict[str, Any], saved: Profile, options: LoginOptions, interactive: bool) -> None:
+    """Hand the token over as pyticktick's script does: clipboard, print, or a .env file.
+
+    Without a terminal, a ``--save`` that fails ends the command with its own
+    status (the sign-in itself worked); on a terminal the person is asked again.
+    """
     from .pyticktick_env import env_lines, token_json
 
-    saved = _store().read().profile(profile)
     access_token, expires_at = result["accessToken"], result["expiresAt"]
-    expires = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(expires_at))
+    want_print, want_copy, save = options.want_print, options.want_copy, options.save
     if interactive and not (want_print or want_copy or save):
-        want_copy = click.confirm("Do you want the token to be copied to the clipboard?", default=True, err=True)
+        want_copy = click.confirm("Copy the token and its expiration to the clipboard?", default=True, err=True)
         if not want_copy:
-            want_print = click.confirm("Do you want to print the token and its expiration?", default=True, err=True)
+            want_print = click.confirm("Print the token and its expiration here?", default=True, err=True)
         if not (want_copy or want_print):
-            answer = click.prompt(
-                "Enter the file path to save the token and expiration (empty to skip)", default="", show_default=False, err=True
-            )
-            save = Path(answer).expanduser() if answer.strip() else None
+            save = _ask_path("Save them to a pyticktick .env file at (Enter to skip)")
     if want_copy:
         if copy_to_clipboard(token_json(access_token, expires_at)):
-            click.echo("Copied the token and its expiration to the clipboard.", err=True)
+            console.success("Copied the token and its expiration to the clipboard.")
         else:
-            click.echo("No clipboard tool found (wl-copy, xclip, xsel, pbcopy); use --print or `ticktick-signon token`.", err=True)
+            console.warning(
+                "No clipboard tool was found (wl-copy, xclip, xsel, pbcopy, clip.exe); "
+                "`ticktick-signon token` prints the token whenever you need it."
+            )
     if want_print:
         click.echo(f"Token: {access_token}")
-        click.echo(f"Expiration: {expires_at}")
-    if save is not None:
+        click.echo(f"Expiration: {expires_at} ({console.when(expires_at)})")
+    while save is not None:
         try:
             save_env(save, env_lines(saved.client_id, saved.client_secret, access_token, expires_at))
         except OSError as exc:
-            click.echo(f"Error: could not save to {save} ({exc.strerror or exc}); the token is still cached.", err=True)
-            sys.exit(1)
-        click.echo(f"Saved the token to {save} (pyticktick .env format, mode 0600).", err=True)
-    click.echo(f"Signed in (profile '{profile}'); the token expires {expires}.", err=True)
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            if not interactive:
+                console.fail(
+                    f"Could not save the token to {save} ({reason}). The sign-in worked and the token is cached: "
+                    "`ticktick-signon token --format pyticktick-env > FILE` writes the file later.",
+                    console.EXIT_SAVE_FAILED,
+                )
+            console.failure(f"Could not save the token to {save} ({reason}).")
+            save = _ask_path("Save it at another path (Enter to skip)")
+            continue
+        console.success(f"Saved the token to {save} (pyticktick .env format, mode 0600).")
+        save = None
+
+
+def _ask_path(question: str) -> Path | None:
+    answer = click.prompt(question, default="", show_default=False, err=True).strip()
+    return Path(answer).expanduser() if answer else None
 
 
 def start_sandbox() -> tuple[Any, str, str, str]:
@@ -296,6 +495,6 @@ def check_sandbox_token(provider: Any, access_token: str) -> None:
         trust_env=False,  # the sandbox is on loopback: the token never goes through a proxy
     )
     if response.status_code == 200:
-        click.echo(f"The token works: the sandbox API listed {len(response.json())} project(s).", err=True)
+        console.success(f"The token works: the sandbox API listed {len(response.json())} project(s).")
     else:
-        click.echo(f"Warning: the sandbox API refused the new token (HTTP {response.status_code}).", err=True)
+        console.warning(f"The sandbox API refused the new token (HTTP {response.status_code}).")

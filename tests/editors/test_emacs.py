@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,20 +68,23 @@ def run_emacs(
 
 
 @pytest.fixture
-def emacs_env(tmp_path: Path, sandbox: SandboxProvider) -> dict[str, str]:
-    """The environment of one Emacs: private HOME and cache, the sandbox, this venv's Python."""
+def emacs_env(tmp_path: Path, sandbox: SandboxProvider) -> Iterator[dict[str, str]]:
+    """The environment of one Emacs: private HOME and cache, the sandbox (and one whose tokens live
+    3 seconds), this venv's Python."""
     home = tmp_path / "home"
     home.mkdir()
     env = dict(os.environ)
-    env.update(
-        HOME=str(home),
-        TICKTICK_SIGNON_AUTH_URL=sandbox.base_url,
-        TICKTICK_SIGNON_TEST_PYTHON=sys.executable,
-        NO_PROXY="*",
-    )
-    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        env.pop(proxy, None)
-    return env
+    with SandboxProvider(expires_in=3) as short_lived:
+        env.update(
+            HOME=str(home),
+            TICKTICK_SIGNON_AUTH_URL=sandbox.base_url,
+            TICKTICK_SIGNON_TEST_SHORT_AUTH_URL=short_lived.base_url,
+            TICKTICK_SIGNON_TEST_PYTHON=sys.executable,
+            NO_PROXY="*",
+        )
+        for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+            env.pop(proxy, None)
+        yield env
 
 
 def test_the_suite_is_found() -> None:

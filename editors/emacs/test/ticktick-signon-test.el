@@ -493,6 +493,79 @@ the helper sends then is handed to the client's dispatcher directly."
     (should (string-search "its client id and secret are forgotten" (ticktick-signon-test--messages)))
     (should-not (plist-get (ticktick-signon-status) :clientId))))
 
+;;;; Live token state (tokenChanged, tokenExpiring)
+
+(defun ticktick-signon-test--cli (&rest args)
+  "Run the CLI outside Emacs with ARGS, on the same cache; fail unless it exits 0."
+  (let ((status (apply #'call-process (ticktick-signon-test--env "TICKTICK_SIGNON_TEST_PYTHON")
+                       nil (get-buffer-create " *ticktick-signon CLI*") nil
+                       "-m" "ticktick_signon" args)))
+    (unless (eql status 0)
+      (ert-fail (list "The CLI failed" args status
+                      (with-current-buffer " *ticktick-signon CLI*" (buffer-string)))))))
+
+(ert-deftest ticktick-signon-test-live-cli-sign-in-reaches-hook-and-mode-line ()
+  "A sign-in and a sign-out made by the CLI, outside Emacs, reach the hook and the lighter."
+  (ticktick-signon-test--with-helper
+    (let* ((ticktick-signon-profile "sandbox")
+           (changes nil)
+           (ticktick-signon-token-changed-functions
+            (list (lambda (&rest args) (setq changes (append changes (list args))))))
+           (global-mode-string nil))
+      (ticktick-signon-mode-line-mode 1)
+      (unwind-protect
+          (progn
+            (should (memq 'ticktick-signon--mode-line-entry global-mode-string))
+            (ticktick-signon-test--wait
+             (lambda () (equal (ticktick-signon-mode-line-text) "TickTick:signed-out"))
+             "the lighter to learn the profile is signed out")
+            (ticktick-signon-test--cli "login" "--sandbox") ; profile sandbox, its own provider
+            (ticktick-signon-test--wait (lambda () changes) "tokenChanged after the CLI's sign-in")
+            (pcase-let ((`(,profile ,signed-in ,expires-at) (car changes)))
+              (should (equal profile "sandbox"))
+              (should (eq signed-in t))
+              (should (> expires-at (+ (float-time) (* 179 86400))))
+              (should (equal (ticktick-signon-mode-line-text)
+                             (format "TickTick:%dd" (/ (- expires-at (float-time)) 86400)))))
+            (push (ticktick-signon-get-token) ticktick-signon-test--secrets)
+            ;; What the mode line shows (`format-mode-line' gives "" in batch Emacs, which has no frame).
+            (should (string-match-p "\\` TickTick:1[78][0-9]d\\'"
+                                    (eval (plist-get ticktick-signon--mode-line-entry :eval) t)))
+            (ticktick-signon-test--cli "logout" "--profile" "sandbox")
+            (ticktick-signon-test--wait (lambda () (= (length changes) 2))
+                                        "tokenChanged after the CLI's sign-out")
+            (should (equal (nth 1 changes) '("sandbox" nil nil)))
+            (should (equal (ticktick-signon-mode-line-text) "TickTick:signed-out")))
+        (ticktick-signon-mode-line-mode -1))
+      (should-not (memq 'ticktick-signon--mode-line-entry global-mode-string)))))
+
+(ert-deftest ticktick-signon-test-live-expiring-token ()
+  "A token near its end runs the expiring hook once and says so; then it shows as expired."
+  (ticktick-signon-test--with-helper
+    (ticktick-signon-test--app-in-environment)
+    ;; A sandbox whose tokens live 3 seconds.
+    (setenv "TICKTICK_SIGNON_AUTH_URL" (ticktick-signon-test--env "TICKTICK_SIGNON_TEST_SHORT_AUTH_URL"))
+    (let* ((expiring nil)
+           (changes nil)
+           (ticktick-signon-token-expiring-functions
+            (list (lambda (&rest args) (push args expiring))))
+           (ticktick-signon-token-changed-functions
+            (list (lambda (&rest args) (push args changes))))
+           (browse-url-browser-function (ticktick-signon-test--fake-browser "allow" "follow")))
+      (ticktick-signon-test--loopback-redirect)
+      (ticktick-signon-sign-in)
+      (ticktick-signon-test--wait (lambda () expiring) "tokenExpiring")
+      (ticktick-signon-test--redirect)
+      (pcase-let ((`(,profile ,expires-at ,expires-in) (car expiring)))
+        (should (equal profile "default"))
+        (should (<= expires-in 3))
+        (should (string-search "The TickTick token of profile \"default\" expires on"
+                               (ticktick-signon-test--messages)))
+        (ticktick-signon-test--wait (lambda () (equal (car changes) (list "default" nil expires-at)))
+                                    "tokenChanged when the token passes its expiry" 15)
+        (should (equal (ticktick-signon-mode-line-text) "TickTick:expired")))
+      (should (= (length expiring) 1)))))
+
 ;;;; The helper process
 
 (ert-deftest ticktick-signon-test-helper-missing ()

@@ -1,13 +1,14 @@
-// The VS Code side of the extension: the five commands, the status-bar item and error messages.
-// Everything here talks to the user; the helper work itself is done by HelperClient.
+// The VS Code side of the extension: the five commands, the status-bar item, expiry warnings and error
+// messages. Everything here talks to the user; the helper work itself is done by HelperClient.
 
 import * as vscode from 'vscode';
 
 import { HelperClient } from './helper/client';
 import { describeError, HelperError, HelperExitedError, HelperUnavailableError, Suggestion } from './helper/errors';
-import { DEFAULT_REDIRECT_URL, ErrorCode, Region, StatusResult } from './helper/protocol';
+import { DEFAULT_REDIRECT_URL, ErrorCode, Region, StartSignonParams, StartSignonResult, StatusResult, TokenExpiringParams } from './helper/protocol';
 import { waitForSignon } from './helper/wait';
-import { daysLeft, describeStatus, formatDate, statusView } from './statusView';
+import { forwardsAsIs, isLoopbackUrl } from './forwarding';
+import { daysLeft, describeStatus, expiringMessage, formatDate, statusView } from './statusView';
 
 export const COMMANDS = {
   signIn: 'ticktick.signIn',
@@ -18,7 +19,6 @@ export const COMMANDS = {
 } as const;
 
 export interface Settings {
-  helperCommand: string;
   profile: string;
   region: Region;
   clientId: string;
@@ -29,7 +29,6 @@ export interface Settings {
 export function readSettings(): Settings {
   const config = vscode.workspace.getConfiguration('ticktick');
   return {
-    helperCommand: config.get<string>('helperCommand', 'ticktick-signon serve').trim() || 'ticktick-signon serve',
     profile: config.get<string>('profile', 'default').trim() || 'default',
     region: config.get<Region>('region', 'ticktick'),
     clientId: config.get<string>('clientId', '').trim(),
@@ -39,14 +38,23 @@ export function readSettings(): Settings {
 }
 
 export const INSTALL_DETAIL = [
-  'The extension runs the ticktick-signon helper, a small Python program.',
-  'Install it from a checkout of the ticktick-signon project with "pipx install ." (or "pip install ." in a virtual environment), so that "ticktick-signon" is on your PATH.',
-  'If it is not on your PATH, set "TickTick: Helper Command" (ticktick.helperCommand) to its full command, for example "/path/to/python -m ticktick_signon serve".',
+  'The extension runs the ticktick-signon helper, a small Python program that comes inside the extension. It needs Python 3.10 or later.',
+  'Install Python from python.org (Windows, macOS) or your system\'s packages (Linux). The extension looks for it in "TickTick: Python Path" (ticktick.pythonPath), then the interpreter chosen in the Python extension, then python3 and python on PATH (on Windows, py -3 first).',
+  '"TickTick: Helper Command" (ticktick.helperCommand), when set, runs another helper instead, for example "ticktick-signon serve" installed with pipx. Clear it to use the bundled one.',
 ].join('\n\n');
+
+export const PYTHON_DOWNLOADS = 'https://www.python.org/downloads/';
+
+/** How a sign-in ended well: the profile and its token's expiry (unix seconds). */
+export interface SignInResult {
+  profile: string;
+  expiresAt: number;
+}
 
 const ACTIONS: Record<Suggestion, string[]> = {
   signIn: ['Sign In'],
   install: ['How to Install', 'Open Settings'],
+  installPython: ['Install Python', 'Set Python Path'],
   showLog: ['Show Log'],
   settings: ['Open Settings'],
   paste: ['Paste Redirect URL'],
@@ -68,6 +76,11 @@ function isHttpUrl(value: string): boolean {
 export class TickTickCommands implements vscode.Disposable {
   private readonly statusItem: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly statusEmitter = new vscode.EventEmitter<StatusResult>();
+  /** A status was read from the helper (the interim cache watcher learns the cache's path from it). */
+  readonly onDidReadStatus = this.statusEmitter.event;
+  /** The "no Python" notification was shown; not again until the settings change. */
+  private noPythonShown = false;
 
   constructor(
     private readonly client: HelperClient,
@@ -78,7 +91,13 @@ export class TickTickCommands implements vscode.Disposable {
     this.statusItem.name = 'TickTick Sign-On';
     this.disposables.push(
       this.statusItem,
-      client.onDidSignIn(() => void this.refreshStatus()),
+      this.statusEmitter,
+      client.onDidChangeToken(({ profile }) => {
+        if (profile === readSettings().profile) {
+          void this.refreshStatus();
+        }
+      }),
+      client.onTokenExpiring((params) => void this.warnExpiring(params)),
       client.onDidExitUnexpectedly(() => this.showView(undefined, 'stopped')),
     );
   }
@@ -109,13 +128,18 @@ export class TickTickCommands implements vscode.Disposable {
 
   // -- commands ---------------------------------------------------------------------
 
-  async signIn(): Promise<void> {
+  /**
+   * Sign in: ask what the helper does not know, open the consent page, and wait for the loopback redirect
+   * or a pasted one. Returns: the new token's profile and expiry, or undefined when the user gave up.
+   * Raises: the helper's errors (HelperError, HelperUnavailableError, HelperExitedError).
+   */
+  async signIn(): Promise<SignInResult | undefined> {
     const settings = readSettings();
     const profile = settings.profile;
     const status = await this.client.getStatus({ profile });
     const clientId = settings.clientId || status.clientId || (await this.askClientId());
     if (!clientId) {
-      return;
+      return undefined;
     }
     // The helper keeps the secret and redirect URL of the app it last signed in with.
     const knownToHelper = status.clientId === clientId;
@@ -123,17 +147,17 @@ export class TickTickCommands implements vscode.Disposable {
     if (!clientSecret && !knownToHelper) {
       clientSecret = await this.askSecret(profile);
       if (!clientSecret) {
-        return;
+        return undefined;
       }
     }
     let redirectUrl: string | undefined = settings.redirectUrl || undefined;
     if (!redirectUrl && !knownToHelper) {
       redirectUrl = await this.askRedirectUrl();
       if (!redirectUrl) {
-        return;
+        return undefined;
       }
     }
-    const params = { clientId, clientSecret, redirectUrl, profile, region: settings.region, listen: !settings.pasteRedirectUrl };
+    const params: StartSignonParams = { clientId, clientSecret, redirectUrl, profile, region: settings.region, listen: !settings.pasteRedirectUrl };
     let started;
     try {
       started = await this.client.startSignon(params);
@@ -144,9 +168,14 @@ export class TickTickCommands implements vscode.Disposable {
       }
       params.clientSecret = await this.askSecret(profile);
       if (!params.clientSecret) {
-        return;
+        return undefined;
       }
       started = await this.client.startSignon(params);
+    }
+    const unreachable = started.listening ? await this.unreachableRedirect(started.redirectUrl) : undefined;
+    if (unreachable) {
+      // The browser would land where the listener cannot hear it: paste instead (a new state, no listener).
+      started = await this.client.startSignon({ ...params, redirectUrl: started.redirectUrl, listen: false });
     }
     this.log.info(`Sign-in started (profile ${started.profile}, listening on loopback: ${started.listening}).`);
 
@@ -156,8 +185,7 @@ export class TickTickCommands implements vscode.Disposable {
       void vscode.window.showWarningMessage('TickTick: the browser could not be opened. Open the sign-in page yourself, then paste the redirect URL.');
     }
     if (!started.listening) {
-      await this.pasteRedirectUrl(started.redirectUrl);
-      return;
+      return this.pasteRedirectUrl(started.redirectUrl, unreachable);
     }
     const outcome = await vscode.window.withProgress(
       {
@@ -173,7 +201,7 @@ export class TickTickCommands implements vscode.Disposable {
           this.log.info('Signed in through the loopback listener.');
           void vscode.window.showInformationMessage(this.signedInMessage(outcome.expiresAt));
         }
-        return;
+        return { profile: started.profile, expiresAt: outcome.expiresAt };
       case 'failed':
         if (outcome.error.code === ErrorCode.tokenExchangeFailed) {
           await this.secrets.delete(secretKey(profile));
@@ -188,25 +216,49 @@ export class TickTickCommands implements vscode.Disposable {
           'TickTick sign-in is no longer waiting for the browser. If the browser ended on a page that did not load, paste its address.',
           'Paste Redirect URL',
         );
-        if (choice === 'Paste Redirect URL') {
-          await this.pasteRedirectUrl(started.redirectUrl);
-        }
-        return;
+        return choice === 'Paste Redirect URL' ? this.pasteRedirectUrl(started.redirectUrl) : undefined;
       }
     }
   }
 
-  async pasteRedirectUrl(redirectUrl?: string): Promise<void> {
+  /**
+   * In a remote or web window, ask VS Code to forward the redirect's port (env.asExternalUri). Returns a
+   * sentence saying why the loopback listener cannot be reached when the forwarded address is not the
+   * registered redirect URL, else undefined.
+   */
+  private async unreachableRedirect(redirectUrl: string): Promise<string | undefined> {
+    if (!isLoopbackUrl(redirectUrl)) {
+      return undefined;
+    }
+    let forwarded: string;
+    try {
+      forwarded = (await vscode.env.asExternalUri(vscode.Uri.parse(redirectUrl, true))).toString(true);
+    } catch (error) {
+      this.log.warn(`VS Code could not forward ${redirectUrl}: ${error instanceof Error ? error.message : String(error)}`);
+      return `VS Code could not forward ${redirectUrl} to your browser's machine.`;
+    }
+    if (forwardsAsIs(redirectUrl, forwarded)) {
+      return undefined;
+    }
+    this.log.info(`The redirect URL ${redirectUrl} is forwarded as ${forwarded}: the sign-in needs the pasted address.`);
+    return `VS Code runs on another machine than your browser, and it can forward ${redirectUrl} only as ${forwarded}, which is not your app's redirect URL.`;
+  }
+
+  /**
+   * Finish a sign-in with the address the browser ended on. `why`: said first, when the paste is needed
+   * because the loopback listener cannot be reached. Returns: the new token, or undefined when the box was closed.
+   */
+  async pasteRedirectUrl(redirectUrl?: string, why?: string): Promise<SignInResult | undefined> {
     const example = `${redirectUrl ?? DEFAULT_REDIRECT_URL}?code=…&state=…`;
     const pasted = await vscode.window.showInputBox({
       title: 'TickTick: Paste Redirect URL',
-      prompt: 'After you allow access, the browser goes to your redirect URL (the page may not load). Paste that whole address.',
+      prompt: `${why ? `${why} ` : ''}After you allow access, the browser goes to your redirect URL (the page may not load). Paste that whole address.`,
       placeHolder: example,
       ignoreFocusOut: true,
       validateInput: (value) => (isHttpUrl(value) ? undefined : 'Paste the whole address, starting with http:// or https://'),
     });
     if (!pasted) {
-      return;
+      return undefined;
     }
     // No profile: the helper finds the sign-on by the URL's state, whichever profile started it.
     let token;
@@ -224,6 +276,7 @@ export class TickTickCommands implements vscode.Disposable {
     }
     this.log.info(`Signed in with a pasted redirect URL (profile ${token.profile}).`);
     void vscode.window.showInformationMessage(this.signedInMessage(token.expiresAt));
+    return { profile: token.profile, expiresAt: token.expiresAt };
   }
 
   async copyToken(): Promise<void> {
@@ -287,12 +340,39 @@ export class TickTickCommands implements vscode.Disposable {
 
   // -- status bar ---------------------------------------------------------------------
 
+  /** Read the configured profile's status and show it; a missing Python is said once, with what was tried. */
   async refreshStatus(): Promise<void> {
+    let status: StatusResult;
     try {
-      this.showView(await this.client.getStatus({ profile: readSettings().profile }));
+      status = await this.client.getStatus({ profile: readSettings().profile });
     } catch (error) {
       this.log.warn(`Could not read the sign-in status: ${describeError(error).message}`);
       this.showView(undefined, error instanceof HelperUnavailableError ? 'unavailable' : 'stopped');
+      if (error instanceof HelperUnavailableError && error.reason === 'noPython' && !this.noPythonShown) {
+        this.noPythonShown = true;
+        await this.report(error, 'status');
+      }
+      return;
+    }
+    this.showView(status);
+    this.statusEmitter.fire(status);
+  }
+
+  /** The settings that choose the helper changed: say a missing Python again if it is still missing. */
+  resetProblems(): void {
+    this.noPythonShown = false;
+  }
+
+  /** `tokenExpiring`: a warning with a Sign In button, for the profile the extension uses. */
+  async warnExpiring(params: TokenExpiringParams): Promise<void> {
+    const profile = readSettings().profile;
+    if (params.profile !== profile) {
+      return;
+    }
+    void this.refreshStatus();
+    const choice = await vscode.window.showWarningMessage(expiringMessage(params), 'Sign In');
+    if (choice === 'Sign In') {
+      await vscode.commands.executeCommand(COMMANDS.signIn);
     }
   }
 
@@ -375,6 +455,12 @@ export class TickTickCommands implements vscode.Disposable {
         break;
       case 'Open Settings':
         await vscode.commands.executeCommand('workbench.action.openSettings', 'ticktick');
+        break;
+      case 'Install Python':
+        await vscode.env.openExternal(vscode.Uri.parse(PYTHON_DOWNLOADS));
+        break;
+      case 'Set Python Path':
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'ticktick.pythonPath');
         break;
       case 'How to Install': {
         const next = await vscode.window.showInformationMessage(

@@ -1,13 +1,20 @@
-// Entry point: wires the helper client, the commands and the status bar into VS Code, and returns
-// the API other extensions use (`getToken`). The helper is stopped when the extension deactivates.
+// Entry point: wires the helper client, the commands, the status bar and the `ticktick` authentication
+// provider into VS Code, and returns the API older extensions use (`getToken`, superseded by
+// vscode.authentication.getSession). The helper is stopped when the extension deactivates.
 
 import * as vscode from 'vscode';
 
-import { TickTickCommands, readSettings } from './commands';
+import { PROVIDER_ID, PROVIDER_LABEL, TickTickAuthProvider } from './authProvider';
+import { CacheWatcher } from './cacheWatcher';
+import { readSettings, TickTickCommands } from './commands';
 import { HelperClient } from './helper/client';
+import { HelperLauncher } from './launcher';
 
 export interface TickTickSignonApi {
-  /** The token of the configured profile; rejects with a readable message (and `code`) when there is none. */
+  /**
+   * The token of the configured profile; rejects with a readable message (and `code`) when there is none.
+   * @deprecated Superseded by `vscode.authentication.getSession('ticktick', ['tasks:read', 'tasks:write'])`.
+   */
   getToken(): Promise<{ accessToken: string; expiresAt: number }>;
 }
 
@@ -18,25 +25,45 @@ let client: HelperClient | undefined;
 export function activate(context: vscode.ExtensionContext): TickTickSignonApi {
   const log = vscode.window.createOutputChannel('TickTick Sign-On', { log: true });
   context.subscriptions.push(log);
-  const helper = new HelperClient({ command: readSettings().helperCommand, log });
+  const launcher = new HelperLauncher(context.extensionPath, log, () => void restart());
+  const helper = new HelperClient({ launch: launcher.launch, log });
   client = helper;
-  context.subscriptions.push(helper);
+  context.subscriptions.push(launcher, helper);
 
   const commands = new TickTickCommands(helper, context.secrets, log);
   context.subscriptions.push(commands, ...commands.register());
+  const sessions = new TickTickAuthProvider(helper, commands, log, context.globalState, () => readSettings().profile);
+  context.subscriptions.push(
+    sessions,
+    vscode.authentication.registerAuthenticationProvider(PROVIDER_ID, PROVIDER_LABEL, sessions, { supportsMultipleAccounts: false }),
+  );
+
+  const cache = new CacheWatcher(() => {
+    void commands.refreshStatus();
+    void sessions.refresh();
+  });
+  context.subscriptions.push(cache, commands.onDidReadStatus((status) => cache.watch(status.configPath)));
+
+  async function restart(): Promise<void> {
+    await helper.stop();
+    commands.resetProblems();
+    await commands.refreshStatus();
+    await sessions.refresh().catch(() => undefined);
+  }
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration(async (event) => {
-      if (event.affectsConfiguration('ticktick.helperCommand')) {
-        log.info('The helper command changed; the next request starts the new one.');
-        await helper.setCommand(readSettings().helperCommand);
-      }
-      if (event.affectsConfiguration('ticktick')) {
+      if (event.affectsConfiguration('ticktick.helperCommand') || event.affectsConfiguration('ticktick.pythonPath')) {
+        log.info('The helper settings changed; the helper restarts with them.');
+        launcher.reset();
+        await restart();
+      } else if (event.affectsConfiguration('ticktick')) {
         await commands.refreshStatus();
+        await sessions.refresh().catch(() => undefined);
       }
     }),
   );
-  // Days left change while VS Code stays open; a token written by the CLI shows up too.
+  // Days left change while VS Code stays open.
   const timer = setInterval(() => void commands.refreshStatus(), STATUS_REFRESH_MS);
   context.subscriptions.push({ dispose: () => clearInterval(timer) });
 
@@ -48,5 +75,5 @@ export function activate(context: vscode.ExtensionContext): TickTickSignonApi {
 export async function deactivate(): Promise<void> {
   const running = client;
   client = undefined;
-  await running?.stop();
+  await running?.close();
 }

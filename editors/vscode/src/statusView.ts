@@ -1,7 +1,7 @@
 // What the status-bar item and "Show Status" say, computed from the helper's getStatus result.
 // Pure functions (no `vscode`), so the wording and the 7-day warning are tested on their own.
 
-import { StatusResult } from './helper/protocol';
+import { StatusResult, TokenExpiringParams } from './helper/protocol';
 
 export const WARN_DAYS = 7;
 const DAY = 86_400;
@@ -96,4 +96,11 @@ export function describeStatus(status: StatusResult): string {
   }
   parts.push(`Cache: ${status.configPath}`);
   return parts.join(' ');
+}
+
+/** The warning `tokenExpiring` brings: how long is left, until when, and what to do. */
+export function expiringMessage(params: TokenExpiringParams): string {
+  return `Your TickTick sign-in (profile "${params.profile}") ends in ${leftText(params.expiresIn).replace(/ left$/, '')}, on ${formatDate(
+    params.expiresAt,
+  )}. Sign in again to keep scripts and extensions working.`;
 }

@@ -4,6 +4,7 @@
 local client = require("ticktick_signon.client")
 local helper_command = require("ticktick_signon.helper_command")
 local report = require("ticktick_signon.report")
+local token_state = require("ticktick_signon.token_state")
 
 local M = {}
 
@@ -96,6 +97,7 @@ local waiting = {} -- profile -> true while a loopback sign-on is expected to fi
 
 local function signed_in(profile, expires_at, expires_in)
   waiting[profile] = nil
+  token_state.update(profile, true, expires_at)
   report.notify(("signed in (profile %s); the token expires %s."):format(profile, report.expiry(expires_at, expires_in)))
 end
 
@@ -106,6 +108,12 @@ end)
 client.on_notification("signonFailed", function(params)
   waiting[params.profile] = nil
   report.error(type(params.error) == "table" and params.error or {}, params.profile)
+end)
+
+client.on_notification("tokenChanged", token_state.token_changed)
+
+client.on_notification("tokenExpiring", function(params)
+  token_state.token_expiring(params, config.profile)
 end)
 
 client.on_exit(function(_, _, expected)
@@ -307,6 +315,7 @@ function M.get_token(callback, opts)
     if err then
       return callback(err, nil, nil)
     end
+    token_state.update(result.profile, true, result.expiresAt)
     callback(nil, result.accessToken, result)
   end)
 end
@@ -340,6 +349,7 @@ function M.status()
     if err then
       return report.error(err, config.profile)
     end
+    token_state.update(status.profile, status.signedIn, status.expiresAt)
     report.notify(report.status(status))
   end)
 end
@@ -350,6 +360,7 @@ function M.signout(forget)
       return report.error(err, config.profile)
     end
     waiting[config.profile] = nil
+    token_state.update(config.profile, false, nil)
     local what = result.signedOut and ("signed out of profile %s; its token was removed."):format(config.profile)
       or ("profile %s had no token to remove."):format(config.profile)
     if forget then
@@ -357,6 +368,27 @@ function M.signout(forget)
     end
     report.notify(what)
   end)
+end
+
+-- -- statusline ----------------------------------------------------------------
+
+local asked = {} -- profile -> true once statusline() asked the helper
+
+--- A short text for 'statusline' or a statusline plugin: "TickTick 179d" (days left), "TickTick 5h",
+--- "TickTick expired", "TickTick signed out", or "" until known. Cheap: it reads what the plugin
+--- knows; the first call starts the helper (once), whose tokenChanged keeps it current after that.
+function M.statusline()
+  local profile = config.profile
+  if not token_state.get(profile) and not asked[profile] then
+    asked[profile] = true
+    request("getStatus", { profile = profile }, function(err, status)
+      if not err then
+        token_state.update(status.profile, status.signedIn, status.expiresAt)
+        vim.cmd("redrawstatus!")
+      end
+    end)
+  end
+  return token_state.statusline(profile, os.time())
 end
 
 -- -- :TickTick -------------------------------------------------------------------

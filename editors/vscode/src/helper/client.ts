@@ -29,6 +29,8 @@ import {
   StartSignonParams,
   StartSignonResult,
   StatusResult,
+  TokenChangedParams,
+  TokenExpiringParams,
   TokenResult,
   WireError,
 } from './protocol';
@@ -43,9 +45,22 @@ export interface Logger {
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
+/** How to start the helper: its argv, and how to name it in messages. */
+export interface HelperLaunch {
+  argv: string[];
+  display: string;
+  /** The helper bundled in the extension (errors then point at the log, not at a setting). */
+  bundled?: boolean;
+}
+
+/** Decides how to start the helper, each time one is started; may throw HelperUnavailableError. */
+export type Launcher = () => Promise<HelperLaunch>;
+
 export interface HelperClientOptions {
   /** The helper command line, e.g. `ticktick-signon serve` or `/path/python -m ticktick_signon serve`. */
-  command: string;
+  command?: string;
+  /** Or a launcher, asked on every start (the extension's bundled helper with the Python it finds). */
+  launch?: Launcher;
   /** Environment of the helper (default: this process's). */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
@@ -66,8 +81,16 @@ export interface SignedIn {
   via: 'loopback' | 'paste';
 }
 
+/** A profile's token may have changed: told by the helper (any process's change) or by our own request. */
+export interface TokenChange {
+  profile: string;
+  source: 'helper' | 'request';
+}
+
 interface Running {
   child: ChildProcess;
+  display: string;
+  bundled: boolean;
   connection: MessageConnection;
   closed: Promise<ExitInfo>;
   exit?: ExitInfo;
@@ -82,6 +105,8 @@ const CONNECTION_CODES = new Set([-32099, -32098, -32097, -32096, -32095]);
 const STDERR_TAIL_LINES = 20;
 
 export class HelperClient implements Disposable {
+  private launcher: Launcher;
+  private commandLaunch: Launcher | undefined;
   private command: string;
   private readonly options: HelperClientOptions;
   private readonly log: Logger;
@@ -89,9 +114,12 @@ export class HelperClient implements Disposable {
   private starting: Promise<Running> | undefined;
   /** Bumped by stop(), so a helper whose start was under way when stop() came is not kept. */
   private generation = 0;
+  private closed = false;
   private readonly signedInEmitter = new Emitter<SignedIn>();
   private readonly failedEmitter = new Emitter<SignonFailedParams>();
   private readonly exitEmitter = new Emitter<ExitInfo>();
+  private readonly tokenEmitter = new Emitter<TokenChange>();
+  private readonly expiringEmitter = new Emitter<TokenExpiringParams>();
 
   /** A sign-on completed (loopback notification or completeSignon). */
   readonly onDidSignIn: Event<SignedIn> = this.signedInEmitter.event;
@@ -99,10 +127,16 @@ export class HelperClient implements Disposable {
   readonly onDidFailSignon: Event<SignonFailedParams> = this.failedEmitter.event;
   /** The helper exited without being asked to; the next request starts a new one. */
   readonly onDidExitUnexpectedly: Event<ExitInfo> = this.exitEmitter.event;
+  /** A token was added, replaced or removed: `tokenChanged` from the helper, or a sign-in or sign-out of ours. */
+  readonly onDidChangeToken: Event<TokenChange> = this.tokenEmitter.event;
+  /** `tokenExpiring`: fewer than 7 days (and again under 24 hours) are left. */
+  readonly onTokenExpiring: Event<TokenExpiringParams> = this.expiringEmitter.event;
 
   constructor(options: HelperClientOptions) {
     this.options = options;
-    this.command = options.command;
+    this.command = options.command ?? '';
+    this.commandLaunch = options.launch ? undefined : commandLauncher(this.command);
+    this.launcher = options.launch ?? this.commandLaunch!;
     this.log = options.log ?? silentLogger;
   }
 
@@ -111,16 +145,24 @@ export class HelperClient implements Disposable {
     return this.running?.child.pid;
   }
 
+  /** How the running (or last) helper was named: its command line. */
   get helperCommand(): string {
-    return this.command;
+    return this.running?.display ?? this.command;
   }
 
   /** Use another command from the next request on (stops the running helper). */
   async setCommand(command: string): Promise<void> {
-    if (command === this.command) {
+    if (command === this.command && this.launcher === this.commandLaunch) {
       return;
     }
     this.command = command;
+    this.launcher = this.commandLaunch = commandLauncher(command);
+    await this.stop();
+  }
+
+  /** Use another launcher from the next request on (stops the running helper). */
+  async setLauncher(launch: Launcher): Promise<void> {
+    this.launcher = launch;
     await this.stop();
   }
 
@@ -131,6 +173,7 @@ export class HelperClient implements Disposable {
   async completeSignon(params: CompleteSignonParams, token?: CancellationToken): Promise<TokenResult> {
     const result = await this.request<TokenResult>('completeSignon', params, token);
     this.signedInEmitter.fire({ profile: result.profile, expiresAt: result.expiresAt, via: 'paste' });
+    this.tokenEmitter.fire({ profile: result.profile, source: 'request' });
     return result;
   }
 
@@ -142,8 +185,12 @@ export class HelperClient implements Disposable {
     return this.request<StatusResult>('getStatus', params, token);
   }
 
-  signOut(params: SignOutParams = {}, token?: CancellationToken): Promise<SignOutResult> {
-    return this.request<SignOutResult>('signOut', params, token);
+  async signOut(params: SignOutParams = {}, token?: CancellationToken): Promise<SignOutResult> {
+    const result = await this.request<SignOutResult>('signOut', params, token);
+    if (result.signedOut) {
+      this.tokenEmitter.fire({ profile: params.profile ?? 'default', source: 'request' });
+    }
+    return result;
   }
 
   /**
@@ -195,16 +242,27 @@ export class HelperClient implements Disposable {
     }
   }
 
+  /** Stop the helper for good: later requests fail instead of starting another (the extension is going away). */
+  close(): Promise<void> {
+    this.closed = true;
+    return this.stop();
+  }
+
   dispose(): void {
-    void this.stop();
+    void this.close();
     this.signedInEmitter.dispose();
     this.failedEmitter.dispose();
     this.exitEmitter.dispose();
+    this.tokenEmitter.dispose();
+    this.expiringEmitter.dispose();
   }
 
   private async ensureRunning(): Promise<Running> {
     if (this.running && !this.running.exit) {
       return this.running;
+    }
+    if (this.closed) {
+      throw new HelperUnavailableError(this.helperCommand, 'spawnFailed', 'the extension is shutting down');
     }
     if (!this.starting) {
       this.starting = this.spawnHelper().finally(() => {
@@ -215,11 +273,10 @@ export class HelperClient implements Disposable {
   }
 
   private async spawnHelper(): Promise<Running> {
-    const command = this.command;
     const generation = this.generation;
-    const argv = parseArgsStringToArgv(command.trim());
-    if (argv.length === 0) {
-      throw new HelperUnavailableError(command, 'badCommand', 'the helper command is empty');
+    const { argv, display: command, bundled = false } = await this.launcher();
+    if (generation !== this.generation) {
+      throw new HelperUnavailableError(command, 'spawnFailed', 'the helper was stopped while it was starting');
     }
     this.log.info(`Starting the helper: ${command}`);
     const child = spawn(argv[0], argv.slice(1), {
@@ -237,7 +294,7 @@ export class HelperClient implements Disposable {
       const code = (error as NodeJS.ErrnoException).code;
       const reason: UnavailableReason = code === 'ENOENT' ? 'notFound' : code === 'EACCES' ? 'notExecutable' : 'spawnFailed';
       this.log.error(`The helper could not be started: ${code ?? String(error)}`);
-      throw new HelperUnavailableError(command, reason, code ?? 'spawn failed');
+      throw new HelperUnavailableError(command, reason, code ?? 'spawn failed', null, bundled);
     }
     // Errors after the start (e.g. EPIPE on a dead helper's stdin) arrive through 'close'.
     child.on('error', (error) => this.log.warn(`Helper process error: ${error.message}`));
@@ -267,6 +324,8 @@ export class HelperClient implements Disposable {
     let markClosed!: (info: ExitInfo) => void;
     const running: Running = {
       child,
+      display: command,
+      bundled,
       connection,
       closed: new Promise<ExitInfo>((resolve) => (markClosed = resolve)),
       answered: false,
@@ -276,6 +335,15 @@ export class HelperClient implements Disposable {
     connection.onNotification('signonCompleted', (params: SignonCompletedParams) => {
       this.log.info(`Sign-on completed in the browser (profile ${params.profile}).`);
       this.signedInEmitter.fire({ profile: params.profile, expiresAt: params.expiresAt, via: 'loopback' });
+      this.tokenEmitter.fire({ profile: params.profile, source: 'request' });
+    });
+    connection.onNotification('tokenChanged', (params: TokenChangedParams) => {
+      this.log.info(`The token of profile ${params.profile} changed (signed in: ${params.signedIn}).`);
+      this.tokenEmitter.fire({ profile: params.profile, source: 'helper' });
+    });
+    connection.onNotification('tokenExpiring', (params: TokenExpiringParams) => {
+      this.log.info(`The token of profile ${params.profile} expires in ${Math.round(params.expiresIn / 3600)} h.`);
+      this.expiringEmitter.fire(params);
     });
     connection.onNotification('signonFailed', (params: SignonFailedParams) => {
       this.log.warn(`Sign-on failed (profile ${params.profile}): ${params.error.data?.kind ?? params.error.code}`);
@@ -319,7 +387,7 @@ export class HelperClient implements Disposable {
     }
     if (!running.answered && !running.stopping) {
       const last = running.stderrTail[running.stderrTail.length - 1] ?? 'no output';
-      return new HelperUnavailableError(this.command, 'exitedAtStart', last, exit.code);
+      return new HelperUnavailableError(running.display, 'exitedAtStart', last, exit.code, running.bundled);
     }
     return new HelperExitedError(exit.code, exit.signal);
   }
@@ -342,6 +410,17 @@ class DeadEndSafeStream extends Writable {
     }
     this.target.write(chunk, () => callback());
   }
+}
+
+/** A launcher for a fixed command line (the `ticktick.helperCommand` setting, the tests). */
+export function commandLauncher(command: string): Launcher {
+  return async () => {
+    const argv = parseArgsStringToArgv(command.trim());
+    if (argv.length === 0) {
+      throw new HelperUnavailableError(command, 'badCommand', 'the helper command is empty');
+    }
+    return { argv, display: command };
+  };
 }
 
 function delay(ms: number): Promise<void> {

@@ -19,15 +19,20 @@ export class HelperError extends Error {
 }
 
 /** Why the helper process could not be started at all. */
-export type UnavailableReason = 'notFound' | 'notExecutable' | 'exitedAtStart' | 'badCommand' | 'spawnFailed';
+export type UnavailableReason = 'notFound' | 'notExecutable' | 'exitedAtStart' | 'badCommand' | 'spawnFailed' | 'noPython';
 
-/** The helper command could not be started (not installed, wrong path, exited before answering). */
+/**
+ * The helper could not be started: no Python 3.10+ for the bundled one (`noPython`, `detail` says what was
+ * tried), or the command was not found, is not executable, or exited before answering.
+ */
 export class HelperUnavailableError extends Error {
   constructor(
     readonly command: string,
     readonly reason: UnavailableReason,
     readonly detail: string,
     readonly exitCode: number | null = null,
+    /** The helper bundled in the extension, not a `ticktick.helperCommand`. */
+    readonly bundled = false,
   ) {
     super(`The sign-on helper (${command}) could not be started: ${detail}`);
     this.name = 'HelperUnavailableError';
@@ -46,7 +51,7 @@ export class HelperExitedError extends Error {
 }
 
 /** What a front end should offer next to the message. */
-export type Suggestion = 'signIn' | 'install' | 'showLog' | 'settings' | 'paste';
+export type Suggestion = 'signIn' | 'install' | 'installPython' | 'showLog' | 'settings' | 'paste';
 
 export interface ErrorDescription {
   message: string;
@@ -60,6 +65,12 @@ const HOW_TO_SIGN_IN = 'Run "TickTick: Sign In"';
  * (the helper promises its messages hold no secret; ours are fixed text).
  */
 export function describeError(error: unknown): ErrorDescription {
+  if (error instanceof HelperUnavailableError && error.reason === 'noPython') {
+    return {
+      message: `TickTick Sign-On needs Python 3.10 or later to run its helper, and found none. Tried: ${error.detail}.`,
+      suggestion: 'installPython',
+    };
+  }
   if (error instanceof HelperUnavailableError) {
     const why: Record<UnavailableReason, string> = {
       notFound: 'the command was not found',
@@ -67,7 +78,14 @@ export function describeError(error: unknown): ErrorDescription {
       exitedAtStart: `it exited at once${error.exitCode !== null ? ` (exit code ${error.exitCode})` : ''}`,
       badCommand: 'the command setting is empty or malformed',
       spawnFailed: error.detail,
+      noPython: error.detail,
     };
+    if (error.bundled) {
+      return {
+        message: `Could not start the TickTick sign-on helper bundled with the extension (${error.command}): ${why[error.reason]}. See the "TickTick Sign-On" log.`,
+        suggestion: 'showLog',
+      };
+    }
     return {
       message: `Could not start the TickTick sign-on helper "${error.command}": ${why[error.reason]}. Install ticktick-signon or point the "ticktick.helperCommand" setting at it.`,
       suggestion: 'install',

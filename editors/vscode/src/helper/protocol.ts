@@ -82,6 +82,21 @@ export interface SignonFailedParams {
   error: WireError;
 }
 
+/** Pushed by the helper when a profile's token is added, replaced, removed or passes its expiry, by anyone. */
+export interface TokenChangedParams {
+  profile: string;
+  signedIn: boolean;
+  /** Unix seconds; null when signed out. The token itself is never sent: ask getToken. */
+  expiresAt: number | null;
+}
+
+/** Pushed once when fewer than 7 days are left, and once more under 24 hours. */
+export interface TokenExpiringParams {
+  profile: string;
+  expiresAt: number;
+  expiresIn: number;
+}
+
 /** Every error code the helper documents; clients branch on these, never on message text. */
 export const ErrorCode = {
   parseError: -32700,

@@ -1,11 +1,13 @@
 // A stand-in for the `vscode` module, installed in Node's module loader so the real extension code
 // runs outside VS Code: prompts are answered by the test, messages, progress and the status bar recorded.
 
+import { watch, FSWatcher } from 'fs';
 import Module from 'module';
+import { join, resolve } from 'path';
 
 type Listener<T> = (value: T) => unknown;
 
-class Emitter<T> {
+export class Emitter<T> {
   private listeners: Listener<T>[] = [];
   event = (listener: Listener<T>) => {
     this.listeners.push(listener);
@@ -13,6 +15,69 @@ class Emitter<T> {
   };
   fire(value: T): void {
     [...this.listeners].forEach((l) => l(value));
+  }
+  dispose(): void {
+    this.listeners = [];
+  }
+}
+
+/** What the extension registered with vscode.authentication. */
+export interface RegisteredProvider {
+  id: string;
+  label: string;
+  options: { supportsMultipleAccounts?: boolean } | undefined;
+  provider: {
+    getSessions(scopes?: readonly string[]): Promise<readonly FakeSession[]>;
+    createSession(scopes: readonly string[]): Promise<FakeSession>;
+    removeSession(id: string): Promise<void>;
+    onDidChangeSessions: (listener: (e: SessionsChange) => unknown) => { dispose(): unknown };
+  };
+}
+
+export interface FakeSession {
+  id: string;
+  accessToken: string;
+  account: { id: string; label: string };
+  scopes: readonly string[];
+}
+
+export interface SessionsChange {
+  added?: readonly FakeSession[];
+  removed?: readonly FakeSession[];
+  changed?: readonly FakeSession[];
+}
+
+/** An installed extension as vscode.extensions.getExtension returns it (the Python extension in tests). */
+export interface FakeExtension {
+  id: string;
+  isActive: boolean;
+  exports: unknown;
+  activate(): Promise<unknown>;
+}
+
+/** A file watcher on one file, by Node's fs.watch on its folder, as VS Code's own watcher reports it. */
+class FakeFileSystemWatcher {
+  private readonly created = new Emitter<unknown>();
+  private readonly changed = new Emitter<unknown>();
+  private readonly deleted = new Emitter<unknown>();
+  readonly onDidCreate = this.created.event;
+  readonly onDidChange = this.changed.event;
+  readonly onDidDelete = this.deleted.event;
+  private readonly watcher: FSWatcher | undefined;
+
+  constructor(pattern: { base: string; pattern: string }) {
+    try {
+      this.watcher = watch(pattern.base, (_event, name) => {
+        if (name === pattern.pattern) {
+          this.changed.fire({ fsPath: join(pattern.base, name) });
+        }
+      });
+    } catch {
+      this.watcher = undefined; // the folder does not exist yet: VS Code's watcher would say nothing either
+    }
+  }
+  dispose(): void {
+    this.watcher?.close();
   }
 }
 
@@ -90,6 +155,10 @@ export class FakeState {
   logShown = false;
   statusItems: FakeStatusBarItem[] = [];
   commands = new Map<string, (...args: unknown[]) => unknown>();
+  authProviders: RegisteredProvider[] = [];
+  extensions = new Map<string, FakeExtension>();
+  /** What env.asExternalUri answers: the same address (a local window) unless a test forwards it elsewhere. */
+  asExternalUri: (url: string) => string = (url) => url;
   executed: string[] = [];
   config = new Map<string, unknown>();
   readonly configChanged = new Emitter<{ affectsConfiguration(section: string): boolean }>();
@@ -157,8 +226,39 @@ const fake = {
   },
   EventEmitter: Emitter,
   CancellationTokenSource,
+  CancellationError: class CancellationError extends Error {
+    constructor() {
+      super('Canceled');
+      this.name = 'Canceled';
+    }
+  },
+  RelativePattern: class {
+    readonly base: string;
+    constructor(
+      base: { fsPath: string } | string,
+      readonly pattern: string,
+    ) {
+      this.base = typeof base === 'string' ? base : base.fsPath;
+    }
+  },
   Uri: {
     parse: (value: string) => ({ toString: () => value, scheme: value.split(':')[0] }),
+    file: (path: string) => ({ fsPath: resolve(path), toString: () => `file://${resolve(path)}`, scheme: 'file' }),
+  },
+  authentication: {
+    registerAuthenticationProvider(
+      id: string,
+      label: string,
+      provider: RegisteredProvider['provider'],
+      options?: RegisteredProvider['options'],
+    ) {
+      const entry = { id, label, provider, options };
+      state.authProviders.push(entry);
+      return { dispose: () => (state.authProviders = state.authProviders.filter((p) => p !== entry)) };
+    },
+  },
+  extensions: {
+    getExtension: (id: string) => state.extensions.get(id),
   },
   window: {
     showInformationMessage: showMessage('info'),
@@ -228,6 +328,10 @@ const fake = {
     },
   },
   env: {
+    async asExternalUri(uri: { toString(): string }) {
+      const forwarded = state.asExternalUri(uri.toString());
+      return { toString: () => forwarded, scheme: forwarded.split(':')[0] };
+    },
     async openExternal(uri: { toString(): string }) {
       state.opened.push(uri.toString());
       return state.openExternal(uri.toString());
@@ -255,6 +359,8 @@ const fake = {
     },
     onDidChangeConfiguration: (listener: Listener<{ affectsConfiguration(section: string): boolean }>) =>
       state.configChanged.event(listener),
+    createFileSystemWatcher: (pattern: { base: string; pattern: string }) => new FakeFileSystemWatcher(pattern),
+    workspaceFolders: undefined,
   },
 };
 
@@ -276,8 +382,32 @@ export class FakeSecretStorage {
   }
 }
 
-export function fakeContext(): { subscriptions: { dispose(): unknown }[]; secrets: FakeSecretStorage } {
-  return { subscriptions: [], secrets: new FakeSecretStorage() };
+/** A Memento kept in memory (context.globalState). */
+export class FakeMemento {
+  readonly values = new Map<string, unknown>();
+  get<T>(key: string, defaultValue?: T): T | undefined {
+    return this.values.has(key) ? (this.values.get(key) as T) : defaultValue;
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    this.values.set(key, value);
+  }
+  keys(): readonly string[] {
+    return [...this.values.keys()];
+  }
+}
+
+/** The extension's folder (out/test/support is three levels below it): where bundled/ is. */
+export const EXTENSION_PATH = resolve(__dirname, '..', '..', '..');
+
+export interface FakeContext {
+  subscriptions: { dispose(): unknown }[];
+  secrets: FakeSecretStorage;
+  globalState: FakeMemento;
+  extensionPath: string;
+}
+
+export function fakeContext(): FakeContext {
+  return { subscriptions: [], secrets: new FakeSecretStorage(), globalState: new FakeMemento(), extensionPath: EXTENSION_PATH };
 }
 
 // Installed on import, before the extension's modules are loaded: `require('vscode')` gets the fake.

@@ -1,0 +1,142 @@
+// The `ticktick` authentication provider: TickTick in VS Code's Accounts menu, one account per helper
+// profile, so any extension can call vscode.authentication.getSession('ticktick', ['tasks:read', 'tasks:write']).
+
+import * as vscode from 'vscode';
+
+import { TickTickCommands } from './commands';
+import { HelperClient, Logger } from './helper/client';
+import { describeError, HelperError } from './helper/errors';
+import { ErrorCode } from './helper/protocol';
+import { diffSessions, filterSessions, isEmpty, sessionOf, TICKTICK_SCOPES, TickTickSession, unknownScopes } from './sessions';
+
+export const PROVIDER_ID = 'ticktick';
+export const PROVIDER_LABEL = 'TickTick';
+/** Profiles that had a session here before; the helper has no method that lists its profiles. */
+const KNOWN_PROFILES_KEY = 'ticktick.knownProfiles';
+
+export class TickTickAuthProvider implements vscode.AuthenticationProvider, vscode.Disposable {
+  private readonly changeEmitter = new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
+  readonly onDidChangeSessions = this.changeEmitter.event;
+  private sessions = new Map<string, TickTickSession>();
+  private loaded: Promise<void> | undefined;
+  /** Refreshes run one after another, so two diffs never race. */
+  private queue: Promise<void> = Promise.resolve();
+  private readonly disposables: vscode.Disposable[] = [this.changeEmitter];
+
+  constructor(
+    private readonly client: HelperClient,
+    private readonly commands: TickTickCommands,
+    private readonly log: Logger,
+    private readonly memento: vscode.Memento,
+    private readonly configuredProfile: () => string,
+  ) {
+    this.disposables.push(client.onDidChangeToken(({ profile }) => void this.refresh([profile])));
+  }
+
+  dispose(): void {
+    this.disposables.forEach((d) => d.dispose());
+  }
+
+  /** The sessions holding every requested scope (in any order); none requested: all of them. */
+  async getSessions(scopes?: readonly string[]): Promise<vscode.AuthenticationSession[]> {
+    await this.ensureLoaded();
+    return filterSessions(this.sessions.values(), scopes, Date.now() / 1000);
+  }
+
+  /** Run the Sign In command's flow; cancelling rejects with a CancellationError and shows nothing. */
+  async createSession(scopes: readonly string[]): Promise<vscode.AuthenticationSession> {
+    const unknown = unknownScopes(scopes);
+    if (unknown.length > 0) {
+      throw new Error(`TickTick grants only the scopes ${TICKTICK_SCOPES.join(' and ')}, not ${unknown.join(', ')}.`);
+    }
+    let result;
+    try {
+      result = await this.commands.signIn();
+    } catch (error) {
+      // The user sees why; the asking extension gets the same sentence.
+      void this.commands.report(error, 'createSession');
+      throw new Error(describeError(error).message);
+    }
+    if (!result) {
+      throw new vscode.CancellationError();
+    }
+    await this.refresh([result.profile]);
+    const session = this.sessions.get(result.profile);
+    if (!session) {
+      throw new Error('The TickTick sign-in finished, but the helper has no valid token for it.');
+    }
+    return session;
+  }
+
+  /** The Accounts menu's Sign Out: the helper drops that profile's token (its saved credentials stay). */
+  async removeSession(sessionId: string): Promise<void> {
+    const result = await this.client.signOut({ profile: sessionId });
+    this.log.info(`Signed out from the Accounts menu (profile ${sessionId}, token removed: ${result.signedOut}).`);
+    await this.refresh([sessionId]);
+  }
+
+  /**
+   * Re-read the given profiles (default: every one known) from the helper and fire onDidChangeSessions
+   * with what changed. Called for tokenChanged, our own sign-ins and sign-outs, and cache changes.
+   */
+  refresh(profiles?: string[]): Promise<void> {
+    const next = this.queue.then(() => this.reload(profiles));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private ensureLoaded(): Promise<void> {
+    if (!this.loaded) {
+      const attempt = this.refresh();
+      this.loaded = attempt;
+      attempt.catch(() => (this.loaded = undefined));
+    }
+    return this.loaded;
+  }
+
+  private knownProfiles(): string[] {
+    return [...new Set([this.configuredProfile(), ...this.memento.get<string[]>(KNOWN_PROFILES_KEY, []), ...this.sessions.keys()])];
+  }
+
+  private async reload(profiles = this.knownProfiles()): Promise<void> {
+    const after = new Map(this.sessions);
+    for (const profile of new Set(profiles)) {
+      let session: TickTickSession | undefined;
+      try {
+        session = await this.load(profile);
+      } catch (error) {
+        // The helper cannot be asked: keep what we knew, so a crash does not look like a sign-out.
+        this.log.warn(`Could not read the session of profile ${profile}: ${describeError(error).message}`);
+        continue;
+      }
+      if (session) {
+        after.set(profile, session);
+      } else {
+        after.delete(profile);
+      }
+    }
+    const change = diffSessions(this.sessions, after);
+    this.sessions = after;
+    if (isEmpty(change)) {
+      return;
+    }
+    await this.memento.update(KNOWN_PROFILES_KEY, [...after.keys()].filter((p) => p !== this.configuredProfile()));
+    this.log.info(
+      `Sessions changed: added [${change.added.map((s) => s.id)}], removed [${change.removed.map((s) => s.id)}], changed [${change.changed.map((s) => s.id)}].`,
+    );
+    this.changeEmitter.fire(change);
+  }
+
+  /** A profile's session, or undefined when it has no token or the token expired. */
+  private async load(profile: string): Promise<TickTickSession | undefined> {
+    try {
+      const [token, status] = await Promise.all([this.client.getToken({ profile }), this.client.getStatus({ profile })]);
+      return sessionOf(token, status.region);
+    } catch (error) {
+      if (error instanceof HelperError && (error.code === ErrorCode.notSignedIn || error.code === ErrorCode.tokenExpired)) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+}

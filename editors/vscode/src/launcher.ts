@@ -1,0 +1,172 @@
+// How the extension starts its helper: `ticktick.helperCommand` when set; else the helper bundled in the
+// .vsix, run by the first Python >= 3.10 among `ticktick.pythonPath`, the Python extension's interpreter
+// and PATH. The probing itself is plain Node (helper/python.ts); this layer reads VS Code's side of it.
+
+import type { PythonExtension } from '@vscode/python-extension';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import * as vscode from 'vscode';
+
+import { commandLauncher, HelperLaunch, Logger } from './helper/client';
+import { HelperUnavailableError } from './helper/errors';
+import { bundledHelperArgv, Candidate, describeTried, findPython, pathCandidates, probePython } from './helper/python';
+
+const PYTHON_EXTENSION_ID = 'ms-python.python';
+// The Python extension may take a while to activate; past this, PATH is tried instead.
+const PYTHON_EXTENSION_TIMEOUT_MS = 15_000;
+
+export interface LaunchSettings {
+  helperCommand: string;
+  pythonPath: string;
+}
+
+export function readLaunchSettings(): LaunchSettings {
+  const config = vscode.workspace.getConfiguration('ticktick');
+  return {
+    helperCommand: config.get<string>('helperCommand', '').trim(),
+    pythonPath: config.get<string>('pythonPath', '').trim(),
+  };
+}
+
+/** What is in the .vsix: bundled/bundle.json, written by scripts/bundle.mjs. */
+export function readBundle(extensionPath: string): { helperVersion: string } | undefined {
+  try {
+    const bundle = JSON.parse(readFileSync(join(extensionPath, 'bundled', 'bundle.json'), 'utf8'));
+    return typeof bundle.helperVersion === 'string' ? bundle : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class HelperLauncher implements vscode.Disposable {
+  /** The last launch found, reused until a setting or the Python extension's interpreter changes. */
+  private cached: Promise<HelperLaunch> | undefined;
+  private watchingPythonExtension = false;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly extensionPath: string,
+    private readonly log: Logger,
+    /** Called when the interpreter to use may have changed: the extension restarts its helper. */
+    private readonly onDidChange: () => void,
+  ) {}
+
+  /** The HelperClient's launcher: asked each time a helper starts. */
+  readonly launch = (): Promise<HelperLaunch> => {
+    if (!this.cached) {
+      const attempt = this.find();
+      this.cached = attempt;
+      // A failed search is not kept: the next start looks again (Python may have been installed since).
+      attempt.catch(() => {
+        if (this.cached === attempt) {
+          this.cached = undefined;
+        }
+      });
+    }
+    return this.cached;
+  };
+
+  /** Forget the interpreter found, so that the next start looks again. */
+  reset(): void {
+    this.cached = undefined;
+  }
+
+  dispose(): void {
+    this.disposables.forEach((d) => d.dispose());
+  }
+
+  private async find(): Promise<HelperLaunch> {
+    const settings = readLaunchSettings();
+    if (settings.helperCommand) {
+      this.log.info('Using the helper command of the "ticktick.helperCommand" setting.');
+      return commandLauncher(settings.helperCommand)();
+    }
+    const bundle = readBundle(this.extensionPath);
+    if (!bundle) {
+      throw new HelperUnavailableError('bundled helper', 'spawnFailed', 'bundled/bundle.json is missing from the extension', null, true);
+    }
+    const { found, tried } = await findPython(this.candidates(settings), (argv) => probePython(argv));
+    for (const { candidate, result } of tried) {
+      this.log.info(`Not using ${candidate.label}: ${result.ok ? result.version : result.detail}.`);
+    }
+    if (!found) {
+      throw new HelperUnavailableError('bundled helper', 'noPython', describeTried(tried), null, true);
+    }
+    this.log.info(
+      `Python ${found.version} (${found.executable}, from ${found.candidate.label}) runs the bundled helper ticktick-signon ${bundle.helperVersion}.`,
+    );
+    const argv = bundledHelperArgv(found.executable, this.extensionPath);
+    return { argv, display: `${found.executable} -I bundled/tool/bootstrap.py`, bundled: true };
+  }
+
+  /** The issue's order: the setting, the Python extension's interpreter, PATH. */
+  private async *candidates(settings: LaunchSettings): AsyncGenerator<Candidate> {
+    if (settings.pythonPath) {
+      yield { source: 'setting', label: `ticktick.pythonPath "${settings.pythonPath}"`, argv: [settings.pythonPath] };
+    }
+    const fromExtension = await this.pythonExtensionCandidate();
+    if (fromExtension) {
+      yield fromExtension;
+    }
+    yield* pathCandidates();
+  }
+
+  /** The interpreter selected in the Python extension, when that extension is installed (never required). */
+  private async pythonExtensionCandidate(): Promise<Candidate | undefined> {
+    const extension = vscode.extensions.getExtension<PythonExtension>(PYTHON_EXTENSION_ID);
+    if (!extension) {
+      return undefined;
+    }
+    try {
+      const api = extension.isActive ? extension.exports : await withTimeout(extension.activate(), PYTHON_EXTENSION_TIMEOUT_MS);
+      if (!api) {
+        this.log.warn('The Python extension did not activate in time; looking on PATH.');
+        return undefined;
+      }
+      this.watchPythonExtension(api);
+      const active = api.environments.getActiveEnvironmentPath(vscode.workspace.workspaceFolders?.[0]?.uri);
+      const executable = (await api.environments.resolveEnvironment(active))?.executable.uri?.fsPath;
+      if (!executable) {
+        this.log.info(`The Python extension's environment (${active.path}) has no interpreter to run.`);
+        return undefined;
+      }
+      return { source: 'pythonExtension', label: `the Python extension's interpreter "${executable}"`, argv: [executable] };
+    } catch (error) {
+      this.log.warn(`The Python extension's API failed: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  }
+
+  private watchPythonExtension(api: PythonExtension): void {
+    if (this.watchingPythonExtension) {
+      return;
+    }
+    this.watchingPythonExtension = true;
+    this.disposables.push(
+      api.environments.onDidChangeActiveEnvironmentPath(() => {
+        const settings = readLaunchSettings();
+        if (!settings.helperCommand && !settings.pythonPath) {
+          this.log.info("The Python extension's interpreter changed; the helper restarts with it.");
+          this.reset();
+          this.onDidChange();
+        }
+      }),
+    );
+  }
+}
+
+function withTimeout<T>(promise: Thenable<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

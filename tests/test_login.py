@@ -1,0 +1,473 @@
+"""`ticktick-signon login` as a person meets it: prompts in a real terminal (pexpect), and pipes (subprocess).
+
+Each defect of issue 13 that concerns the sign-in conversation has a test here,
+named after what the person sees.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pexpect  # a declared test dependency: a missing one must fail, not skip
+import pytest
+
+
+from .rpc import follow_authorize, free_port
+from .test_cli import cli, store_token
+
+SCRIPT = Path(sys.executable).with_name("ticktick-signon")
+FAKE_BROWSER = Path(__file__).with_name("fake_browser.py")
+OLD_TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
+PASTE_PROMPT = "Paste the address your browser was sent to: "
+
+
+def creds_env(**extra: str) -> dict[str, str]:
+    """The sandbox app's credentials in pyticktick's names, no browser, no terminal colour unless asked."""
+    env = {**os.environ, "PYTICKTICK_V1_CLIENT_ID": "sandbox-client", "PYTICKTICK_V1_CLIENT_SECRET": "sandbox-secret"}
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY", "NO_COLOR", "BROWSER"):
+        env.pop(name, None)
+    env["TERM"] = "dumb"  # webbrowser then offers no console browser either
+    env.update(extra)
+    return env
+
+
+def cache(config_dir: Path) -> dict:
+    return json.loads((config_dir / "config.json").read_text())
+
+
+class Terminal:
+    """`ticktick-signon login` in a real pseudo-terminal; everything it shows is kept in ``seen``."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.child = pexpect.spawn(
+            sys.executable,
+            ["-m", "ticktick_signon", "login", *args],
+            env=env if env is not None else creds_env(),
+            encoding="utf-8",
+            timeout=30,
+            dimensions=(40, 1000),  # no wrapping of the long sign-in URL
+        )
+        self.transcript = io.StringIO()
+        self.child.logfile_read = self.transcript
+
+    def expect(self, pattern: str) -> str:
+        self.child.expect(pattern)
+        return self.child.match.group(0)
+
+    def expect_exact(self, text: str) -> None:
+        self.child.expect_exact(text)
+
+    def send(self, line: str) -> None:
+        self.child.sendline(line)
+
+    def authorize_url(self) -> str:
+        return self.expect(r"http://127\.0\.0\.1:\d+/oauth/authorize\?\S+")
+
+    def finish(self) -> int | None:
+        self.child.expect(pexpect.EOF)
+        self.child.close()
+        return self.child.exitstatus
+
+    @property
+    def seen(self) -> str:
+        return self.transcript.getvalue()
+
+
+class Piped:
+    """`ticktick-signon login` with pipes for stdin, stdout and stderr; stderr read line by line."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ticktick_signon", "login", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env if env is not None else creds_env(),
+        )
+        self.seen: list[str] = []
+
+    def read_until(self, text: str) -> str:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"{text!r} never came; stderr was:\n{''.join(self.seen)}")
+
+    def authorize_url(self) -> str:
+        return self.read_until("/oauth/authorize?").strip()
+
+    def finish(self, stdin: str = "") -> tuple[int, str, str]:
+        """Give ``stdin`` and close it; then the exit status, stdout, and all of stderr."""
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
+        try:
+            self.proc.stdin.write(stdin)
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass  # it had exited already
+        # Read on from the same text stream: communicate() would skip what its buffer holds.
+        err = self.proc.stderr.read()
+        out = self.proc.stdout.read()  # a few lines at most, so it cannot have blocked the child
+        return self.proc.wait(60), out, "".join(self.seen) + err
+
+
+def busy_port() -> socket.socket:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    return taken
+
+
+# -- the sandbox, unattended ----------------------------------------------------------
+
+
+class TestSandboxLogin:
+    def test_login_sandbox_runs_the_whole_flow_unattended(self, config_dir: Path) -> None:
+        done = cli("login", "--sandbox", stdin=None)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == ""  # nothing secret on stdout unless asked
+        assert "The token works" in done.stderr and "profile 'sandbox'" in done.stderr
+        token = cli("token", "--profile", "sandbox")
+        assert token.returncode == 0 and len(token.stdout.strip()) == 36
+        assert token.stdout.strip() not in done.stderr
+        status = json.loads(cli("status", "--profile", "sandbox", "--json").stdout)
+        assert status["signedIn"] is True and status["clientId"] == "sandbox-client"
+        assert cli("token").returncode == 3  # the default profile was not touched
+
+    def test_debug_logs_hold_no_secret_code_or_token(self, config_dir: Path, tmp_path: Path) -> None:
+        log_file = tmp_path / "cli.log"
+        done = cli("--log-level", "debug", "--log-file", str(log_file), "login", "--sandbox", "--print")
+        assert done.returncode == 0, done.stderr
+        saved = cache(config_dir)["profiles"]["sandbox"]
+        logs = done.stderr + log_file.read_text()
+        assert "Sign-on completed" in logs and "Token endpoint answered HTTP 200" in logs
+        for secret in (saved["clientSecret"], saved["token"]["accessToken"], "code="):
+            assert secret not in logs
+        assert saved["token"]["accessToken"] in done.stdout  # only where --print asked for it
+
+    def test_console_script_and_print_with_a_human_date(self, config_dir: Path) -> None:
+        done = subprocess.run([str(SCRIPT), "login", "--sandbox", "--print"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        token_line, expiry_line = done.stdout.splitlines()
+        assert token_line.removeprefix("Token: ") == cli("token", "--profile", "sandbox").stdout.strip()
+        expires_at = cache(config_dir)["profiles"]["sandbox"]["token"]["expiresAt"]
+        human = time.strftime("%Y-%m-%d %H:%M", time.localtime(expires_at))
+        assert expiry_line.startswith(f"Expiration: {expires_at} ({human}")  # issue 13, item 14
+
+    def test_save_writes_a_private_env_file_that_pyticktick_loads(self, config_dir: Path, tmp_path: Path) -> None:
+        from .test_cli import load_pyticktick
+
+        env_file = tmp_path / "pyticktick.env"
+        env_file.write_text("# mine\nPYTICKTICK_V1_BASE_URL=https://api.ticktick.com/open/v1/\nPYTICKTICK_V1_TOKEN='stale'\n")
+        done = cli("login", "--sandbox", "--save", str(env_file))
+        assert done.returncode == 0, done.stderr
+        assert env_file.stat().st_mode & 0o777 == 0o600
+        text = env_file.read_text()
+        assert text.startswith("# mine\nPYTICKTICK_V1_BASE_URL=") and "stale" not in text
+        settings = load_pyticktick(env_file)
+        assert str(settings.v1_token.value) == cli("token", "--profile", "sandbox").stdout.strip()
+        assert settings.v1_client_id == "sandbox-client"
+
+    def test_a_sandbox_profile_says_so_in_status_and_get_status(self, config_dir: Path) -> None:
+        """Item 11: a sandbox sign-on is not shown as a TickTick token."""
+        assert cli("login", "--sandbox").returncode == 0
+        text = cli("status", "--profile", "sandbox").stdout
+        assert "signed in to the local sandbox (not TickTick)" in text
+        assert json.loads(cli("status", "--profile", "sandbox", "--json").stdout)["sandbox"] is True
+        assert cache(config_dir)["profiles"]["sandbox"]["sandbox"] is True
+
+    def test_an_existing_token_is_replaced_without_asking_when_nobody_can_answer(self, config_dir: Path) -> None:
+        """Item 10, non-interactively: go ahead."""
+        assert cli("login", "--sandbox").returncode == 0
+        first = cli("token", "--profile", "sandbox").stdout
+        again = cli("login", "--sandbox", stdin="")
+        assert again.returncode == 0 and "replace" not in again.stderr
+        assert cli("token", "--profile", "sandbox").stdout != first
+
+
+# -- a real provider (the sandbox behind TICKTICK_SIGNON_AUTH_URL), through pipes ---------------
+
+
+class TestPiped:
+    def test_loopback_capture_needs_no_paste_and_the_browser_gets_its_page(self, auth_url: str) -> None:
+        login = Piped("--redirect-url", f"http://127.0.0.1:{free_port()}/callback", "--no-browser", "--print")
+        page = httpx.get(follow_authorize(login.authorize_url()))
+        assert page.status_code == 200 and "Signed in" in page.text
+        code, out, err = login.finish()
+        assert code == 0, err
+        assert out.startswith("Token: ")
+
+    def test_deny_shows_the_failure_page_exits_6_and_keeps_the_old_token(self, auth_url: str, config_dir: Path) -> None:
+        """Item 1: the browser gets the "Sign-in failed" page, not an empty reply."""
+        store_token(config_dir)
+        # The saved profile's credentials beat the environment's, so name the sandbox app's.
+        login = Piped(
+            "--client-id", "sandbox-client", "--redirect-url", f"http://127.0.0.1:{free_port()}/callback", "--no-browser"
+        )
+        page = httpx.get(follow_authorize(login.authorize_url(), "deny"))
+        assert page.status_code == 400 and "Sign-in failed" in page.text and "</html>" in page.text
+        code, _, err = login.finish()
+        assert code == 6 and "did not allow access" in err
+        assert cli("token").stdout.strip() == OLD_TOKEN
+
+    def test_a_busy_port_is_named_and_the_pasted_address_is_taken(self, auth_url: str, config_dir: Path) -> None:
+        """Item 3 (and 2: a pasted address with spaces around it)."""
+        with busy_port() as taken:
+            port = taken.getsockname()[1]
+            login = Piped("--redirect-url", f"http://127.0.0.1:{port}/", "--no-browser")
+            location = follow_authorize(login.authorize_url())
+            line = login.read_until("in use")
+            code, out, err = login.finish("not a url\n   " + location + "  \n")
+        assert f"Port {port} on 127.0.0.1 is in use" in line and "paste" in line
+        assert code == 0, err
+        assert "That is not a web address" in err  # the bad paste was refused, then the good one taken
+        assert err.count(PASTE_PROMPT) == 2  # the same prompt both times
+        assert "sandbox-secret" not in err + out
+
+    def test_a_redirect_url_that_is_not_loopback_is_explained(self, auth_url: str) -> None:
+        """Item 3: nothing can listen for https://example.invalid/; say so, and that pasting is the way."""
+        done = cli("login", "--redirect-url", "https://example.invalid/cb", "--no-browser", stdin="", env=creds_env())
+        assert "is not a loopback address" in done.stderr and "paste" in done.stderr
+        assert done.returncode == 9
+
+    def test_nothing_pasted_has_its_own_status_and_leaves_no_pending_sign_on(self, auth_url: str, config_dir: Path) -> None:
+        """Items 7 and 6: not "refused" (6) but 9; and the abandoned sign-on's state is gone from the cache."""
+        with busy_port() as taken:
+            done = cli("login", "--redirect-url", f"http://127.0.0.1:{taken.getsockname()[1]}/", "--no-browser", env=creds_env())
+        assert done.returncode == 9, done.stderr
+        assert "No address was pasted" in done.stderr and "Traceback" not in done.stderr
+        assert cache(config_dir).get("pendingSignons", {}) == {}
+
+    def test_missing_credentials_name_the_flags(self, auth_url: str) -> None:
+        """Item 4: flags, not protocol fields (clientId, clientSecret)."""
+        env = {k: v for k, v in creds_env().items() if not k.startswith("PYTICKTICK_")}
+        done = cli("login", "--no-browser", env=env)
+        assert done.returncode == 2
+        assert "--client-id and --client-secret" in done.stderr and "clientId" not in done.stderr
+
+    @pytest.mark.parametrize(
+        ("args", "env_extra", "named"),
+        [
+            (("--redirect-url", "not-a-url"), {}, "--redirect-url"),
+            ((), {"PYTICKTICK_V1_OAUTH_REDIRECT_URL": "ftp://x/"}, "PYTICKTICK_V1_OAUTH_REDIRECT_URL"),
+        ],
+    )
+    def test_a_bad_redirect_url_names_where_it_came_from(self, auth_url: str, args: tuple[str, ...], env_extra: dict[str, str], named: str) -> None:
+        done = cli("login", "--no-browser", *args, env=creds_env(**env_extra))
+        assert done.returncode == 2
+        assert f"Give {named} as an absolute http(s) URL." in done.stderr and "redirectUrl" not in done.stderr
+
+    def test_blank_ids_count_as_missing_and_ids_are_trimmed(self, auth_url: str, config_dir: Path) -> None:
+        """Item 2: a client id of spaces never reaches the sign-in URL or the cache."""
+        blank = cli("login", "--no-browser", env=creds_env(PYTICKTICK_V1_CLIENT_ID="   "))
+        assert blank.returncode == 2 and "--client-id" in blank.stderr
+        login = Piped("--client-id", "  sandbox-client  ", "--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser")
+        url = login.authorize_url()
+        assert "client_id=sandbox-client&" in url
+        httpx.get(follow_authorize(url))
+        code, _, err = login.finish()
+        assert code == 0, err
+        assert cache(config_dir)["profiles"]["default"]["clientId"] == "sandbox-client"
+
+    def test_secret_on_the_command_line_is_warned_about(self, auth_url: str) -> None:
+        env = {k: v for k, v in creds_env().items() if k != "PYTICKTICK_V1_CLIENT_SECRET"}
+        login = Piped("--client-secret", "sandbox-secret", "--redirect-url", f"http://127.0.0.1:{free_port()}/", "--no-browser", env=env)
+        httpx.get(follow_authorize(login.authorize_url()))
+        code, _, err = login.finish()
+        assert code == 0 and "visible to other users" in err
+
+    def test_a_sign_in_finished_by_another_program_is_said_in_cli_words(self, auth_url: str, config_dir: Path) -> None:
+        """The listener's sign-on ended elsewhere (pasted into another client): no protocol advice like getToken."""
+        from ticktick_signon.signon_service import SignonService
+        from ticktick_signon.token_store import TokenStore
+
+        login = Piped("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser")
+        location = follow_authorize(login.authorize_url())
+        login.read_until("Waiting for the browser")
+        SignonService(TokenStore(config_dir), environ={"TICKTICK_SIGNON_AUTH_URL": auth_url}).complete(location, None)
+        code, _, err = login.finish()
+        assert code == 6, err
+        assert "Another program finished or cancelled this sign-in; `ticktick-signon status` says" in err
+        assert "getToken" not in err
+
+    def test_a_failed_save_reports_the_sign_in_and_exits_10(self, auth_url: str, tmp_path: Path) -> None:
+        """Item 8, non-interactively: the sign-in is reported done, the save failed, status 10."""
+        target = tmp_path / "missing" / "x.env"
+        login = Piped("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser", "--save", str(target))
+        httpx.get(follow_authorize(login.authorize_url()))
+        code, out, err = login.finish()
+        assert code == 10, err
+        assert "Signed in to the sandbox (profile 'default')" in err
+        assert f"Could not save the token to {target}" in err and "the token is cached" in err
+        assert out == "" and cli("token").returncode == 0
+
+    def test_interrupt_while_waiting_is_130_and_removes_the_pending_sign_on(self, auth_url: str, config_dir: Path) -> None:
+        """Item 6 through pipes: SIGINT while waiting for the browser."""
+        store_token(config_dir)
+        login = Piped("--client-id", "sandbox-client", "--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser")
+        login.read_until("Waiting for the browser")
+        assert len(cache(config_dir)["pendingSignons"]) == 1
+        login.proc.send_signal(signal.SIGINT)
+        code, _, err = login.finish()
+        assert code == 130 and err.rstrip().endswith("Cancelled.")
+        assert cache(config_dir).get("pendingSignons", {}) == {}
+        assert cli("token").stdout.strip() == OLD_TOKEN  # the token it had stays
+        assert json.loads(cli("status", "--json").stdout)["pendingSignon"] is False
+
+    def test_no_colour_or_symbols_through_a_pipe(self, auth_url: str) -> None:
+        """Item 15: plain words when stderr is not a terminal."""
+        env = {k: v for k, v in creds_env().items() if k != "PYTICKTICK_V1_CLIENT_SECRET"}
+        done = cli("login", "--client-secret", "x", "--no-browser", "--redirect-url", "nope", env=env)
+        assert "Warning: A secret on the command line" in done.stderr and "Error: Give --redirect-url" in done.stderr
+        assert "\x1b[" not in done.stderr and "✓" not in done.stderr and "✗" not in done.stderr
+
+
+# -- in a real terminal --------------------------------------------------------------------
+
+
+class TestTerminal:
+    def test_prompts_trim_refuse_blanks_and_hide_the_secret(self, auth_url: str, config_dir: Path) -> None:
+        """Items 2 and 14: blank answers are refused with a reason; the secret is never echoed."""
+        env = {k: v for k, v in creds_env().items() if not k.startswith("PYTICKTICK_")}
+        term = Terminal(env=env)
+        term.expect_exact("Client id: ")
+        term.send("   ")
+        term.expect_exact("Client id cannot be blank.")
+        term.expect_exact("Client id: ")
+        term.send("  sandbox-client ")
+        term.expect_exact("Client secret (typing is hidden): ")
+        term.send("sandbox-secret")
+        term.expect_exact("OAuth redirect URL [http://127.0.0.1:8080/]: ")
+        term.send("not a url")
+        term.expect_exact("Give an absolute http(s) URL")
+        term.send(f"http://127.0.0.1:{free_port()}/cb")
+        url = term.authorize_url()
+        assert "client_id=sandbox-client&" in url
+        term.expect_exact("Open it in your browser now? [Y/n]: ")
+        term.send("n")
+        term.expect_exact(PASTE_PROMPT)
+        term.send("")  # an empty Enter says something
+        term.expect_exact("Nothing was pasted; still waiting for the browser.")
+        term.expect_exact(PASTE_PROMPT)
+        term.send(follow_authorize(url))  # paste, although the listener is also waiting
+        term.expect_exact("Copy the token and its expiration to the clipboard? [Y/n]: ")
+        term.send("n")
+        term.expect_exact("Print the token and its expiration here? [Y/n]: ")
+        term.send("n")
+        term.expect_exact("Save them to a pyticktick .env file at (Enter to skip): ")
+        term.send("")
+        assert term.finish() == 0
+        assert "Signed in to the sandbox (profile 'default')" in term.seen
+        assert "sandbox-client" in term.seen and "sandbox-secret" not in term.seen
+        assert "?:" not in term.seen and "signon?" not in term.seen
+        assert cache(config_dir)["profiles"]["default"]["clientId"] == "sandbox-client"
+
+    def test_the_browser_is_opened_and_comes_back_by_itself(self, auth_url: str) -> None:
+        term = Terminal("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--print",
+                        env=creds_env(BROWSER=f"{sys.executable} {FAKE_BROWSER} %s"))
+        term.expect_exact("Open it in your browser now? [Y/n]: ")
+        term.send("")
+        term.expect_exact("200 Signed in to TickTick")  # what the fake browser saw on the listener's page
+        term.expect("Token: ")
+        assert term.finish() == 0
+
+    def test_a_browser_that_fails_to_open_is_said_and_the_url_stays_usable(self, auth_url: str, tmp_path: Path) -> None:
+        """Item 9: webbrowser.open returned False."""
+        failing = tmp_path / "no-browser"
+        failing.write_text("#!/bin/sh\nexit 1\n")
+        failing.chmod(0o755)
+        term = Terminal("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--print", env=creds_env(BROWSER=str(failing)))
+        url = term.authorize_url()
+        term.expect_exact("Open it in your browser now? [Y/n]: ")
+        term.send("y")
+        term.expect_exact("No browser could be opened here; open the address above by hand.")
+        httpx.get(follow_authorize(url))
+        term.expect("Token: ")
+        assert term.finish() == 0
+
+    def test_over_ssh_no_browser_is_offered_and_pasting_is_explained(self, auth_url: str) -> None:
+        """Item 9: SSH_CONNECTION set."""
+        port = free_port()
+        term = Terminal("--redirect-url", f"http://127.0.0.1:{port}/cb", "--print",
+                        env=creds_env(SSH_CONNECTION="10.0.0.2 50000 10.0.0.1 22"))
+        url = term.authorize_url()
+        term.expect_exact("You are connected over SSH, so no browser is opened here")
+        term.expect_exact(f"ssh -L {port}:127.0.0.1:{port}")
+        term.expect_exact(PASTE_PROMPT)
+        term.send(follow_authorize(url))
+        term.expect("Token: ")
+        assert term.finish() == 0
+        assert "Open it in your browser" not in term.seen
+
+    def test_a_signed_in_profile_asks_before_its_token_is_replaced(self, auth_url: str, config_dir: Path) -> None:
+        """Item 10: say until when, ask, and keep the token on No."""
+        expires = int(time.time()) + 30 * 86400
+        store_token(config_dir, expires_at=expires)
+        term = Terminal("--no-browser")
+        human = time.strftime("%Y-%m-%d %H:%M", time.localtime(expires))
+        term.expect_exact(f"Profile 'default' is signed in to TickTick until {human}")
+        term.expect_exact("Sign in again and replace its token? [y/N]: ")
+        term.send("")
+        term.expect_exact("Kept the current token")
+        assert term.finish() == 0
+        assert cli("token").stdout.strip() == OLD_TOKEN
+
+    def test_ctrl_c_at_a_prompt_is_cancelled_130(self, auth_url: str) -> None:
+        """Item 6: not click's "Aborted!" with status 1."""
+        env = {k: v for k, v in creds_env().items() if not k.startswith("PYTICKTICK_")}
+        term = Terminal(env=env)
+        term.expect_exact("Client id: ")
+        term.child.sendintr()
+        term.expect_exact("Cancelled.")
+        assert term.finish() == 130
+        assert "Aborted" not in term.seen
+
+    def test_ctrl_c_while_waiting_is_cancelled_130_and_removes_the_pending_sign_on(self, auth_url: str, config_dir: Path) -> None:
+        """Item 6: the same message and status, and `status` no longer reports a sign-in waiting."""
+        term = Terminal("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser")
+        term.expect_exact(PASTE_PROMPT)
+        assert json.loads(cli("status", "--json").stdout)["pendingSignon"] is True
+        term.child.sendintr()
+        term.expect_exact("Cancelled.")
+        assert term.finish() == 130
+        assert json.loads(cli("status", "--json").stdout)["pendingSignon"] is False
+        assert "clientSecret" not in json.dumps(cache(config_dir).get("pendingSignons", {}))
+
+    def test_a_failed_save_is_said_and_asked_again(self, auth_url: str, tmp_path: Path) -> None:
+        """Item 8, interactively."""
+        missing = tmp_path / "missing" / "x.env"
+        good = tmp_path / "x.env"
+        term = Terminal("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser", "--save", str(missing))
+        httpx.get(follow_authorize(term.authorize_url()))
+        term.expect_exact("Signed in to the sandbox")
+        term.expect_exact(f"Could not save the token to {missing}")
+        term.expect_exact("Save it at another path (Enter to skip): ")
+        term.send(str(good))
+        term.expect_exact(f"Saved the token to {good}")
+        assert term.finish() == 0
+        assert "PYTICKTICK_V1_TOKEN=" in good.read_text()
+
+    def test_colour_and_symbols_on_a_terminal_and_none_with_no_color(self, auth_url: str) -> None:
+        """Item 15."""
+        args = ("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser", "--print")
+        coloured = Terminal(*args)
+        httpx.get(follow_authorize(coloured.authorize_url()))
+        assert coloured.finish() == 0
+        assert "\x1b[32m\x1b[1m✓\x1b[0m Signed in to the sandbox" in coloured.seen
+        plain = Terminal(
+            "--profile", "other", "--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser", "--print",
+            env=creds_env(NO_COLOR="1"),
+        )
+        httpx.get(follow_authorize(plain.authorize_url()))
+        assert plain.finish() == 0
+        assert "\x1b[" not in plain.seen and "✓" not in plain.seen and "Signed in to the sandbox (profile 'other')" in plain.seen
