@@ -579,8 +579,7 @@ def main(argv: list[str] | None = None) -> int:
                     samples["complete_signon"][0].append(p)
                     samples["complete_signon"][1].append(f)
                 if signon is not None and "first_signon" in wanted:
-                    signon_env = base_env(Path(tmp) / "signon")
-                    p, f = paired(lambda: signon.first_ms_sample(signon_env), signon.floor_ms, first)
+                    p, f = paired(lambda: signon.first_ms_sample(base_env(Path(tmp) / "signon")), signon.floor_ms, first)
                     samples["first_signon"][0].append(p)
                     samples["first_signon"][1].append(f)
             first_complete_ms = signon.first_ms if signon else None

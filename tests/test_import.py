@@ -30,8 +30,10 @@ LATER = int(time.time()) + 30 * 86400
 
 def pyticktick_split(token: str = TOKEN, expiration: Any = LATER) -> str:
     """The four lines pyticktick's generate_v1_token.py writes (its documented form)."""
-    return (f"PYTICKTICK_V1_CLIENT_ID=my-app\nPYTICKTICK_V1_CLIENT_SECRET={SECRET}\n"
-            f"PYTICKTICK_V1_TOKEN_VALUE={token}\nPYTICKTICK_V1_TOKEN_EXPIRATION={expiration}\n")
+    return (
+        f"PYTICKTICK_V1_CLIENT_ID=my-app\nPYTICKTICK_V1_CLIENT_SECRET={SECRET}\n"
+        f"PYTICKTICK_V1_TOKEN_VALUE={token}\nPYTICKTICK_V1_TOKEN_EXPIRATION={expiration}\n"
+    )
 
 
 def pyticktick_json(token: str = TOKEN, expiration: int = LATER) -> str:
@@ -40,9 +42,16 @@ def pyticktick_json(token: str = TOKEN, expiration: int = LATER) -> str:
 
 
 def ticktick_py(token: str = TOKEN, expire_time: int = LATER) -> str:
-    return json.dumps({"access_token": token, "token_type": "bearer", "expires_in": 15551999,
-                       "scope": "tasks:read tasks:write", "expire_time": expire_time,
-                       "readable_expire_time": time.asctime(time.localtime(expire_time))})
+    return json.dumps(
+        {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": 15551999,
+            "scope": "tasks:read tasks:write",
+            "expire_time": expire_time,
+            "readable_expire_time": time.asctime(time.localtime(expire_time)),
+        }
+    )
 
 
 def ticktick_mcp(token: str = TOKEN, base: str = "") -> str:
@@ -81,7 +90,8 @@ class TestFormats:
 
     def test_ticktick_mcp_has_no_expiry(self) -> None:
         found = read_token_text(ticktick_mcp(base="https://api.dida365.com/open/v1"), ".env")
-        assert found == FoundToken("ticktick-mcp", TOKEN, None, "mcp-app", SECRET, "http://localhost:8000/callback", "dida365")
+        redirect = "http://localhost:8000/callback"
+        assert found == FoundToken("ticktick-mcp", TOKEN, None, "mcp-app", SECRET, redirect, "dida365")
 
     @pytest.mark.parametrize(
         ("text", "fmt", "problem"),
@@ -92,7 +102,7 @@ class TestFormats:
             (pyticktick_split(expiration=""), "auto", "has no PYTICKTICK_V1_TOKEN_EXPIRATION"),
             (f"PYTICKTICK_V1_TOKEN_VALUE={TOKEN}\n", "auto", "has no PYTICKTICK_V1_TOKEN_EXPIRATION"),
             (f"PYTICKTICK_V1_TOKEN_EXPIRATION={LATER}\n", "auto", "has no PYTICKTICK_V1_TOKEN_VALUE"),
-            ("PYTICKTICK_V1_TOKEN='{\"value\": \"%s\", ' \n" % SECRET, "auto", "PYTICKTICK_V1_TOKEN that is not JSON"),
+            ('PYTICKTICK_V1_TOKEN=\'{"value": "%s", \' \n' % SECRET, "auto", "PYTICKTICK_V1_TOKEN that is not JSON"),
             ("PYTICKTICK_V1_TOKEN='[1]'\n", "auto", "not a JSON object"),
             (pyticktick_split(token="has space\u0007" + SECRET), "auto", "no token"),
             ('{"access_token": "%s", "expires_in": 3600}' % TOKEN, "auto", "has no expire_time"),
@@ -132,8 +142,14 @@ def call(helper: HelperProcess, **params: Any) -> dict[str, Any]:
 def test_import_each_format_then_get_the_token(helper: HelperProcess, tmp_path: Path, sandbox: SandboxProvider) -> None:
     helper.request("getStatus")
     result = call(helper, path=str(write(tmp_path, "py.env", pyticktick_split())), profile="py")["result"]
-    assert result == {"profile": "py", "format": "pyticktick", "expiresAt": LATER, "expiresIn": result["expiresIn"],
-                      "expiresAtEstimated": False, "clientId": "my-app"}
+    assert result == {
+        "profile": "py",
+        "format": "pyticktick",
+        "expiresAt": LATER,
+        "expiresIn": result["expiresIn"],
+        "expiresAtEstimated": False,
+        "clientId": "my-app",
+    }
     assert helper.request("getToken", {"profile": "py"})["accessToken"] == TOKEN
     status = helper.request("getStatus", {"profile": "py"})
     assert status["signedIn"] and not status["expiresAtEstimated"] and status["clientId"] == "my-app"
@@ -184,7 +200,11 @@ def test_expired_malformed_and_missing_files(helper: HelperProcess, tmp_path: Pa
     assert folder["data"]["field"] == "path"
     assert call(helper, path="relative/.env")["error"]["data"]["field"] == "path"
     assert call(helper, path=str(tmp_path / "x"), format="yaml")["error"]["data"]["allowed"] == [
-        "auto", "pyticktick", "ticktick-py", "ticktick-mcp"]
+        "auto",
+        "pyticktick",
+        "ticktick-py",
+        "ticktick-mcp",
+    ]
     assert helper.request("getStatus")["signedIn"] is False
 
 
@@ -203,8 +223,14 @@ def test_a_valid_token_is_replaced_only_with_force(helper: HelperProcess, tmp_pa
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ticktick_signon", *args], capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL, env=env or dict(os.environ))
+    return subprocess.run(
+        [sys.executable, "-m", "ticktick_signon", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env=env or dict(os.environ),
+    )
 
 
 def test_cli_import_status_and_force(tmp_path: Path, sandbox: SandboxProvider, auth_url: str) -> None:
@@ -229,8 +255,12 @@ def test_cli_import_status_and_force(tmp_path: Path, sandbox: SandboxProvider, a
 
 
 def test_cli_import_from_the_environment(tmp_path: Path) -> None:
-    env = dict(os.environ, PYTICKTICK_V1_TOKEN=json.dumps({"value": TOKEN, "expiration": LATER}),
-               PYTICKTICK_V1_CLIENT_ID="env-app", PYTICKTICK_V1_CLIENT_SECRET=SECRET)
+    env = dict(
+        os.environ,
+        PYTICKTICK_V1_TOKEN=json.dumps({"value": TOKEN, "expiration": LATER}),
+        PYTICKTICK_V1_CLIENT_ID="env-app",
+        PYTICKTICK_V1_CLIENT_SECRET=SECRET,
+    )
     done = cli("import", "--from-env", "--profile", "envp", env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(cli("status", "--profile", "envp", "--json").stdout)["clientId"] == "env-app"
@@ -251,8 +281,13 @@ def test_cli_import_over_a_valid_token_asks_at_a_terminal(tmp_path: Path, config
     TokenStore(config_dir).update(lambda c: (c.with_profile("default", Profile(token=token)), None))
     path = str(write(tmp_path, "py.env", pyticktick_split()))
     for answer, expected in (("n", OTHER), ("y", TOKEN)):
-        child = pexpect.spawn(sys.executable, ["-m", "ticktick_signon", "import", path], env=dict(os.environ),
-                              encoding="utf-8", timeout=30)
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "ticktick_signon", "import", path],
+            env=dict(os.environ),
+            encoding="utf-8",
+            timeout=30,
+        )
         child.expect("already has a valid token")
         child.expect(r"Replace it\? \[y/N\]")
         child.sendline(answer)

@@ -346,7 +346,9 @@ Examples:
   ticktick-signon import --from-env --force""",
 )
 @click.argument("path", required=False, type=click.Path(path_type=Path))
-@click.option("--profile", default="default", show_default=True, callback=_named_profile, help="Profile to import into.")
+@click.option(
+    "--profile", default="default", show_default=True, callback=_named_profile, help="Profile to import into."
+)
 @click.option(
     "--format",
     "fmt",
@@ -355,7 +357,7 @@ Examples:
     show_default=True,
     help="pyticktick: its .env (either form); ticktick-py: its .token-oauth; ticktick-mcp: its .env.",
 )
-@click.option("--from-env", is_flag=True, help="Read pyticktick's PYTICKTICK_V1_* variables from the environment instead.")
+@click.option("--from-env", is_flag=True, help="Read pyticktick's PYTICKTICK_V1_* variables from the environment.")
 @click.option("--force", is_flag=True, help="Replace a valid token the profile has, without asking.")
 def import_(path: Path | None, profile: str, fmt: str, from_env: bool, force: bool) -> None:
     """Import a token that pyticktick, ticktick-py or ticktick-mcp already has, instead of signing in.

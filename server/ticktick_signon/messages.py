@@ -185,7 +185,8 @@ def parse_import(params: Any) -> ImportParams:
 
     fmt = _string(p, "format") or "auto"
     if fmt not in ("auto", *FORMATS):
-        raise InvalidParams(f"format must be auto or one of {', '.join(FORMATS)}.", field="format", allowed=["auto", *FORMATS])
+        allowed = ["auto", *FORMATS]
+        raise InvalidParams(f"format must be one of {', '.join(allowed)}.", field="format", allowed=allowed)
     return ImportParams(path=path, profile=_profile(p), format=fmt, force=_bool(p, "force", False))  # type: ignore[arg-type]
 
 

@@ -76,7 +76,8 @@ def read_pyticktick_settings(values: Mapping[str, str | None], source: str) -> F
     """
     values = {key.upper(): value for key, value in values.items() if value is not None}
     if not any(key.startswith(_PYTICKTICK_TOKEN) for key in values):
-        raise _bad(source, f"holds no {_PYTICKTICK_TOKEN}_VALUE and {_PYTICKTICK_TOKEN}_EXPIRATION, nor {_PYTICKTICK_TOKEN}")
+        split = f"{_PYTICKTICK_TOKEN}_VALUE and {_PYTICKTICK_TOKEN}_EXPIRATION"
+        raise _bad(source, f"holds no {split}, nor {_PYTICKTICK_TOKEN}")
     token: dict[str, Any] = {}
     if _PYTICKTICK_TOKEN in values:
         try:
