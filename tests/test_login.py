@@ -286,6 +286,20 @@ class TestPiped:
         code, _, err = login.finish()
         assert code == 0 and "visible to other users" in err
 
+    def test_a_sign_in_finished_by_another_program_is_said_in_cli_words(self, auth_url: str, config_dir: Path) -> None:
+        """The listener's sign-on ended elsewhere (pasted into another client): no protocol advice like getToken."""
+        from ticktick_signon.signon_service import SignonService
+        from ticktick_signon.token_store import TokenStore
+
+        login = Piped("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser")
+        location = follow_authorize(login.authorize_url())
+        login.read_until("Waiting for the browser")
+        SignonService(TokenStore(config_dir), environ={"TICKTICK_SIGNON_AUTH_URL": auth_url}).complete(location, None)
+        code, _, err = login.finish()
+        assert code == 6, err
+        assert "Another program finished or cancelled this sign-in; `ticktick-signon status` says" in err
+        assert "getToken" not in err
+
     def test_a_failed_save_reports_the_sign_in_and_exits_10(self, auth_url: str, tmp_path: Path) -> None:
         """Item 8, non-interactively: the sign-in is reported done, the save failed, status 10."""
         target = tmp_path / "missing" / "x.env"

@@ -161,7 +161,7 @@ def Open(url: string)
     cmd = PlatformOpener()
   elseif type(setting) == v:t_list && !empty(setting)
     cmd = copy(setting)->map((_, v) => type(v) == v:t_string ? v : string(v))
-  elseif setting == v:null
+  elseif type(setting) == v:t_none
     cmd = PlatformOpener()
   else
     OpenFailed("g:ticktick_signon_open must be false or a command list like ['firefox']")
