@@ -162,7 +162,7 @@ def _list_cases(spec_dir: Path) -> list[str]:
 
     with tempfile.TemporaryDirectory(prefix="vim-list-") as tmp:
         result, output = _run_vim(Path(tmp), {"TTS_MODE": "list", "TTS_SPEC_DIR": str(spec_dir)})
-        if result is None:
+        if result is None or "error" in result:
             raise RuntimeError("could not list the Vim test cases:\n" + _explain(result, output, Path(tmp) / "trace.log"))
         return result["cases"]
 

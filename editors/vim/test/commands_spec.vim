@@ -113,18 +113,6 @@ H.Case('g:ticktick_signon_profile chooses the profile; tokens of other profiles 
   H.Contains(H.WaitNote('TickTick: profile work', from).msg, 'is signed in', ':TickTickStatus')
 })
 
-H.Case('a token signed in by the CLI outside Vim is the one get_token returns', () => {
-  H.Setup()
-  H.Eq(H.GetToken().kind, 'notSignedIn', 'before the CLI ran')
-  # The command line, as a user would run it in another terminal: a whole sign-in against its sandbox.
-  var [status, output] = H.Cli(['login', '--sandbox', '--profile', 'default'])
-  H.Eq(status, 0, 'the CLI sign-in: ' .. output->join("\n"))
-  var token = H.Cache().profiles.default.token.accessToken
-  H.Eq(H.GetToken(), token, 'the token the CLI saved, from the helper that was already running')
-  H.Eq(H.Helper().started, 1, 'the same helper')
-  H.Ok(ticktick_signon#statusline() =~ '^TickTick 1\d\dd$', 'the status line: ' .. ticktick_signon#statusline())
-})
-
 H.Case('without g:ticktick_signon_notify, messages go to :messages with the TickTick prefix', () => {
   H.Setup()
   unlet g:ticktick_signon_notify

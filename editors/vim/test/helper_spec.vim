@@ -40,7 +40,8 @@ H.Case('the helper missing: every command says how to install it; get_token gets
     execute command
     var missing = H.WaitNote('The ticktick-signon helper was not found', from)
     H.Eq(missing.level, 'error', 'level, for ' .. command)
-    H.Contains(missing.msg, 'pipx install ticktick-signon', 'the advice, for ' .. command)
+    H.Contains(missing.msg, 'pipx install ' .. shellescape(fnamemodify($TTS_PLUGIN_DIR, ':h:h')),
+      'the advice names the clone the plugin is in, for ' .. command)
     H.Contains(missing.msg, 'g:ticktick_signon_cmd', 'the advice, for ' .. command)
     H.Contains(missing.msg, H.tmp .. '/home/.local/bin', "the folders looked in, for " .. command)
   endfor
