@@ -184,3 +184,21 @@ H.Case(':TickTickHealth shows the helper, its version, the cache and the sign-in
   H.Eq(len(getbufinfo({bufloaded: true})->filter((_, b) => b.name == 'ticktick-signon://health')), 1,
     'running it again reuses the buffer')
 })
+
+H.Case('a cache file that cannot be read: an error naming it, for every command, and the file left alone', () => {
+  mkdir(H.config_dir, 'p', 0o700)
+  var path = H.config_dir .. '/config.json'
+  writefile(['{ this is not json'], path)
+  setfperm(path, 'rw-------')
+  H.Setup()
+  for command in ['TickTickStatus', 'TickTickCopyToken', 'TickTickSignOut']
+    var from = len(H.notes)
+    execute command
+    var unreadable = H.WaitNote('TickTick:', from)
+    H.Eq(unreadable.level, 'error', 'level, for ' .. command)
+    H.Contains(unreadable.msg, path, 'the message names the file, for ' .. command)
+  endfor
+  var error = H.GetToken()
+  H.Eq([error.code, error.kind, error.data.path], [-32008, 'configUnreadable', path], "get_token's error")
+  H.Eq(readfile(path), ['{ this is not json'], 'the file as it was')
+})
