@@ -148,6 +148,13 @@ H.Case('bad settings are messages, not Vim errors', () => {
   TickTickSignIn
   H.WaitNote('g:ticktick_signon_open must be false or a command list')
   H.WaitNote('/oauth/authorize?')
+
+  # A notify function that does not exist: the message still reaches :messages, with why.
+  g:ticktick_signon_notify = 'NoSuchNotify'
+  TickTickStatus
+  H.WaitFor(() => execute('messages') =~ "TickTick: profile default is not signed in", 'the status in :messages')
+  H.Contains(execute('messages'), "g:ticktick_signon_notify 'NoSuchNotify' failed", 'why it came this way')
+  messages clear  # it quotes Vim's E117, which the runner would take for an error of the plugin
 })
 
 H.Case('the status line asks the helper once, then follows every change', () => {
