@@ -75,5 +75,5 @@ export function activate(context: vscode.ExtensionContext): TickTickSignonApi {
 export async function deactivate(): Promise<void> {
   const running = client;
   client = undefined;
-  await running?.stop();
+  await running?.close();
 }

@@ -114,6 +114,7 @@ export class HelperClient implements Disposable {
   private starting: Promise<Running> | undefined;
   /** Bumped by stop(), so a helper whose start was under way when stop() came is not kept. */
   private generation = 0;
+  private closed = false;
   private readonly signedInEmitter = new Emitter<SignedIn>();
   private readonly failedEmitter = new Emitter<SignonFailedParams>();
   private readonly exitEmitter = new Emitter<ExitInfo>();
@@ -241,8 +242,14 @@ export class HelperClient implements Disposable {
     }
   }
 
+  /** Stop the helper for good: later requests fail instead of starting another (the extension is going away). */
+  close(): Promise<void> {
+    this.closed = true;
+    return this.stop();
+  }
+
   dispose(): void {
-    void this.stop();
+    void this.close();
     this.signedInEmitter.dispose();
     this.failedEmitter.dispose();
     this.exitEmitter.dispose();
@@ -253,6 +260,9 @@ export class HelperClient implements Disposable {
   private async ensureRunning(): Promise<Running> {
     if (this.running && !this.running.exit) {
       return this.running;
+    }
+    if (this.closed) {
+      throw new HelperUnavailableError(this.helperCommand, 'spawnFailed', 'the extension is shutting down');
     }
     if (!this.starting) {
       this.starting = this.spawnHelper().finally(() => {

@@ -1,10 +1,10 @@
 // Suite 2: the command layer, with `vscode` replaced by a fake (prompts answered, messages captured),
 // over the real helper and sandbox: what a user sees for each command, each failure, and the status bar.
 
-import { FakeState, fakeContext, FakeSecretStorage, resetFake, state as initialState } from '../support/fakeVscode';
+import { FakeContext, FakeState, fakeContext, resetFake, state as initialState } from '../support/fakeVscode';
+import { helperPids, until } from '../support/harness';
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
@@ -17,35 +17,11 @@ void initialState;
 
 const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
 
-/** Child processes of this test process whose command line mentions ticktick_signon serve. */
-function helperPids(): number[] {
-  let out = '';
-  try {
-    out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  } catch {
-    return [];
-  }
-  return out
-    .split('\n')
-    .filter((line) => /ticktick[-_]signon.* serve/.test(line))
-    .map((line) => Number(line.trim().split(/\s+/)[0]));
-}
-
-async function until(what: string, check: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) {
-      assert.fail(`timed out waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('the command layer with a fake vscode', () => {
   let sandbox: Sandbox;
   let config: { path: string; remove(): void };
   let fake: FakeState;
-  let context: { subscriptions: { dispose(): unknown }[]; secrets: FakeSecretStorage };
+  let context: FakeContext;
   let api: extension.TickTickSignonApi;
   let savedEnv: NodeJS.ProcessEnv;
   const secretsSeen: string[] = [SANDBOX_CLIENT.clientSecret];

@@ -7,7 +7,7 @@ import { join, resolve } from 'path';
 
 type Listener<T> = (value: T) => unknown;
 
-class Emitter<T> {
+export class Emitter<T> {
   private listeners: Listener<T>[] = [];
   event = (listener: Listener<T>) => {
     this.listeners.push(listener);
@@ -27,9 +27,9 @@ export interface RegisteredProvider {
   label: string;
   options: { supportsMultipleAccounts?: boolean } | undefined;
   provider: {
-    getSessions(scopes?: readonly string[]): Thenable<readonly FakeSession[]>;
-    createSession(scopes: readonly string[]): Thenable<FakeSession>;
-    removeSession(id: string): Thenable<void>;
+    getSessions(scopes?: readonly string[]): Promise<readonly FakeSession[]>;
+    createSession(scopes: readonly string[]): Promise<FakeSession>;
+    removeSession(id: string): Promise<void>;
     onDidChangeSessions: (listener: (e: SessionsChange) => unknown) => { dispose(): unknown };
   };
 }

@@ -1,0 +1,229 @@
+// Which Python runs the bundled helper: the `ticktick.pythonPath` setting, the Python extension's API,
+// PATH, a Python that is too old, and none at all; with no `ticktick.helperCommand`, so the helper that
+// runs is the one in bundled/ (scripts/bundle.mjs), over the real sandbox.
+
+import { ExtensionHarness, helperPids, until } from '../support/harness';
+import { Emitter, EXTENSION_PATH } from '../support/fakeVscode';
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+
+import { findPython, isSupported, pathCandidates, probePython } from '../../src/helper/python';
+import { helperCommand, Sandbox, tempDir } from '../support/helper';
+
+const bundle = JSON.parse(readFileSync(join(EXTENSION_PATH, 'bundled', 'bundle.json'), 'utf8'));
+
+/** The interpreter of the test helper (the repository's venv, or the one pytest passes). */
+function venvPython(): string {
+  const quoted = /^"([^"]+)"/.exec(helperCommand());
+  const first = quoted ? quoted[1] : helperCommand().split(' ')[0];
+  assert.ok(/python/.test(first), `the test helper command does not start with a Python: ${helperCommand()}`);
+  return first;
+}
+
+/**
+ * A Python without the helper's dependencies (Debian's python3), so a working helper proves the bundle
+ * carries them; else the first python3 on PATH, resolved to its real executable (PATH may hold shims).
+ */
+function bareSystemPython(): string {
+  for (const candidate of ['/usr/bin/python3', 'python3']) {
+    try {
+      return execFileSync(candidate, ['-I', '-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+    } catch {
+      // not there
+    }
+  }
+  return venvPython();
+}
+
+function processArgs(pid: number): string {
+  return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }).trim();
+}
+
+describe('interpreter discovery for the bundled helper', () => {
+  let sandbox: Sandbox;
+  let h: ExtensionHarness | undefined;
+  let bin: { path: string; remove(): void };
+
+  before(async () => {
+    sandbox = await Sandbox.start();
+  });
+  after(async () => {
+    await sandbox.stop();
+  });
+  beforeEach(() => {
+    bin = tempDir('tt-path-');
+  });
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+    bin.remove();
+  });
+
+  /** Put an executable named `name` on the test PATH. */
+  function onPath(name: string, target: string): void {
+    symlinkSync(target, join(bin.path, name));
+  }
+
+  /** A `python3` that answers the probe as an old Python would. */
+  function oldPythonOnPath(name: string, version: number[]): void {
+    const script = join(bin.path, name);
+    writeFileSync(script, `#!/bin/sh\necho '[${JSON.stringify(version)}, "/opt/old/bin/${name}"]'\n`);
+    chmodSync(script, 0o755);
+  }
+
+  async function start(settings: Record<string, unknown> = {}, firstStatus?: RegExp | null): Promise<ExtensionHarness> {
+    h = await ExtensionHarness.start(sandbox, { helperCommand: null, settings, env: { PATH: bin.path }, firstStatus });
+    return h;
+  }
+
+  function runningHelperArgs(): string {
+    const pids = helperPids();
+    assert.equal(pids.length, 1, `one helper should run: ${pids}`);
+    return processArgs(pids[0]);
+  }
+
+  it('finds python3 on PATH, runs the bundled helper with it, and says which in the log', async () => {
+    const python = bareSystemPython();
+    onPath('python3', python);
+    const harness = await start();
+    const args = runningHelperArgs();
+    assert.ok(args.includes(join(EXTENSION_PATH, 'bundled', 'tool', 'bootstrap.py')), args);
+    assert.ok(args.includes(' -I '), args);
+    const line = harness.fake.logLines.find((l) => l.includes('runs the bundled helper'));
+    assert.match(line ?? '', new RegExp(`^info Python 3\\.\\d+\\.\\d+ \\(.*python3, from python3 on PATH\\) runs the bundled helper ticktick-signon ${bundle.helperVersion.replace(/\./g, '\\.')}\\.$`));
+    // The bundled helper signs in for real.
+    await harness.signInByLoopback();
+    await harness.statusText(/days left$/);
+  });
+
+  it('takes ticktick.pythonPath first, and passes over one that does not exist', async () => {
+    const python = venvPython();
+    let harness = await start({ 'ticktick.pythonPath': python });
+    assert.ok(harness.fake.logLines.some((l) => l.includes(`from ticktick.pythonPath "${python}") runs the bundled helper`)), harness.fake.logLines.join('\n'));
+    assert.ok(runningHelperArgs().includes('bootstrap.py'));
+    await harness.stop();
+
+    onPath('python3', python);
+    h = harness = await start({ 'ticktick.pythonPath': join(bin.path, 'no-such-python') });
+    assert.ok(harness.fake.logLines.some((l) => /Not using ticktick\.pythonPath ".*no-such-python": not found\./.test(l)));
+    assert.ok(harness.fake.logLines.some((l) => l.includes('from python3 on PATH) runs the bundled helper')));
+  });
+
+  it("uses the Python extension's selected interpreter, and restarts the helper when it changes", async () => {
+    const first = venvPython();
+    const second = bareSystemPython();
+    const changed = new Emitter<unknown>();
+    let active = first;
+    let activated = false;
+    const exports = {
+      environments: {
+        getActiveEnvironmentPath: () => ({ id: active, path: active }),
+        resolveEnvironment: async (env: { path: string }) => ({ executable: { uri: { fsPath: env.path } } }),
+        onDidChangeActiveEnvironmentPath: changed.event,
+      },
+    };
+    // Installed, not yet active: the launcher activates it (it is never a hard dependency).
+    const pythonExtension = {
+      id: 'ms-python.python',
+      isActive: false,
+      exports,
+      activate: async () => {
+        activated = true;
+        return exports;
+      },
+    };
+    const harness = await ExtensionHarness.start(sandbox, {
+      helperCommand: null,
+      env: { PATH: bin.path },
+      extensions: { 'ms-python.python': pythonExtension },
+    });
+    h = harness;
+    assert.ok(activated, 'the Python extension was not activated');
+    assert.ok(harness.fake.logLines.some((l) => l.includes(`from the Python extension's interpreter "${first}") runs the bundled helper`)), harness.fake.logLines.join('\n'));
+    const [before] = helperPids();
+
+    active = second;
+    changed.fire({ id: second, path: second });
+    await until('a helper run by the newly selected interpreter', () => helperPids().length === 1 && helperPids()[0] !== before);
+    assert.ok(
+      harness.fake.logLines.some((l) => l.includes(`from the Python extension's interpreter "${second}") runs the bundled helper`)),
+      harness.fake.logLines.join('\n'),
+    );
+    await harness.statusText(/TickTick: Sign in$/);
+  });
+
+  it('a Python older than 3.10 is passed over; with none left, one notification lists what was tried', async () => {
+    oldPythonOnPath('python3', [3, 8, 18]);
+    const harness = await start({}, null);
+    harness.fake.answerMessage = (m) => (m.items.includes('Install Python') ? 'Install Python' : undefined);
+    await harness.statusText(/helper missing$/);
+    await until('the notification', () => harness.fake.messages.some((m) => m.level === 'error'));
+    const [error] = harness.fake.messages.filter((m) => m.level === 'error');
+    assert.equal(
+      error.text,
+      'TickTick Sign-On needs Python 3.10 or later to run its helper, and found none. Tried: python3 on PATH: Python 3.8.18, too old; python on PATH: not found.',
+    );
+    assert.deepEqual(error.items, ['Install Python', 'Set Python Path']);
+    await until('the install page', () => harness.fake.opened.includes('https://www.python.org/downloads/'));
+    // Said once, not on every status refresh.
+    await harness.run('ticktick.showStatus').catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(harness.fake.messages.filter((m) => m.text.startsWith('TickTick Sign-On needs Python')).length, 2, 'the notification, then the Show Status error');
+    assert.equal(harness.item().command, 'ticktick.showStatus');
+  });
+
+  it('with no Python at all, says so; setting ticktick.pythonPath then starts the helper', async () => {
+    const harness = await start({}, /helper missing$/);
+    await until('the notification', () => harness.fake.messages.some((m) => m.level === 'error'));
+    const error = harness.fake.messages.find((m) => m.level === 'error')!;
+    assert.match(error.text, /Tried: python3 on PATH: not found; python on PATH: not found\.$/);
+    harness.fake.setConfig('ticktick.pythonPath', venvPython());
+    await harness.statusText(/TickTick: Sign in$/);
+    assert.ok(runningHelperArgs().includes('bootstrap.py'));
+  });
+});
+
+describe('interpreter discovery, the parts', () => {
+  it('orders PATH candidates python3, python; on Windows the py launcher first', () => {
+    assert.deepEqual(pathCandidates('linux').map((c) => c.argv.join(' ')), ['python3', 'python']);
+    assert.deepEqual(pathCandidates('darwin').map((c) => c.label), ['python3 on PATH', 'python on PATH']);
+    assert.deepEqual(pathCandidates('win32').map((c) => c.argv.join(' ')), ['py -3', 'python3', 'python']);
+  });
+
+  it('accepts 3.10 and later only', () => {
+    assert.ok(isSupported('3.10.0') && isSupported('3.13.1') && isSupported('4.0.0'));
+    assert.ok(!isSupported('3.9.18') && !isSupported('2.7.18'));
+  });
+
+  it('probes a real interpreter, a missing one, and something that is not Python', async () => {
+    const found = await probePython([process.execPath.replace(/node$/, 'no-such-node')]);
+    assert.deepEqual(found, { ok: false, problem: 'notFound', detail: 'not found' });
+    const notPython = await probePython(['/bin/sh']);
+    assert.equal(notPython.ok, false);
+    assert.equal(!notPython.ok && notPython.problem, 'failed');
+    const python = await probePython([venvPython()]);
+    assert.ok(python.ok && isSupported(python.version), JSON.stringify(python));
+  });
+
+  it('stops at the first fit, asking later candidates only when needed', async () => {
+    const asked: string[] = [];
+    async function* candidates() {
+      asked.push('setting');
+      yield { source: 'setting' as const, label: 'setting', argv: ['old'] };
+      asked.push('extension');
+      yield { source: 'pythonExtension' as const, label: 'extension', argv: ['good'] };
+      asked.push('path');
+      yield { source: 'path' as const, label: 'path', argv: ['never'] };
+    }
+    const result = await findPython(candidates(), async ([name]) =>
+      name === 'good' ? { ok: true, version: '3.12.1', executable: '/good' } : { ok: false, problem: 'tooOld', detail: 'Python 3.8.1, too old' },
+    );
+    assert.equal(result.found?.executable, '/good');
+    assert.deepEqual(result.tried.map((t) => t.candidate.label), ['setting']);
+    assert.deepEqual(asked, ['setting', 'extension']);
+  });
+});
