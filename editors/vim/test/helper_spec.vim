@@ -69,9 +69,12 @@ H.Case('discovery: the setting, then PATH, then pipx, then uv, then python3 -m t
   var uv = HelperIn($UV_TOOL_BIN_DIR)
   H.Eq(discovery.Find().cmd, [uv, 'serve'], "uv's tool folder ($UV_TOOL_BIN_DIR) before python3")
   unlet $UV_TOOL_BIN_DIR
+  $XDG_DATA_HOME = H.tmp .. '/xdg/share'
+  uv = HelperIn(H.tmp .. '/xdg/bin')
+  H.Eq(discovery.Find().cmd, [uv, 'serve'], "uv's tool folder ($XDG_DATA_HOME/../bin)")
   $XDG_BIN_HOME = H.tmp .. '/uv-xdg'
   uv = HelperIn($XDG_BIN_HOME)
-  H.Eq(discovery.Find().cmd, [uv, 'serve'], "uv's tool folder ($XDG_BIN_HOME)")
+  H.Eq(discovery.Find().cmd, [uv, 'serve'], "uv's tool folder ($XDG_BIN_HOME, before $XDG_DATA_HOME)")
 
   var pipx = HelperIn(H.tmp .. '/home/.local/bin')
   H.Eq(discovery.Find().cmd, [pipx, 'serve'], "pipx's ~/.local/bin before uv's folder")
