@@ -295,3 +295,25 @@ def test_cli_import_over_a_valid_token_asks_at_a_terminal(tmp_path: Path, config
         child.close()
         assert child.exitstatus == (0 if answer == "y" else 1)
         assert cli("token").stdout.strip() == expected
+
+
+def test_the_disk_edge_refuses_big_binary_and_unreadable_files(tmp_path: Path) -> None:
+    from ticktick_signon.token_files import read_token_file
+
+    big = tmp_path / "big.env"
+    big.write_bytes(b"A=" + b"x" * 70_000)
+    binary = tmp_path / "binary.env"
+    binary.write_bytes(b"PYTICKTICK_V1_TOKEN_VALUE=\xff\xfe" + SECRET.encode())
+    bom = tmp_path / "bom.env"
+    bom.write_bytes(b"\xef\xbb\xbf" + pyticktick_split().encode())
+    assert read_token_file(bom) == pyticktick_split()  # Windows editors write a byte-order mark
+    for path, problem in (
+        (big, "too big"),
+        (binary, "not UTF-8"),
+        (tmp_path, "is a folder"),
+        (tmp_path / "no", "cannot"),
+    ):
+        with pytest.raises(InvalidParams) as caught:
+            read_token_file(path)
+        assert caught.value.message.startswith(f"Cannot import from {path}: it ") and problem in caught.value.message
+        assert SECRET not in caught.value.message

@@ -19,11 +19,11 @@ def read_token_file(path: Path) -> str:
         InvalidParams: it cannot be read, is not a regular file, is too big
             to be a token file, or is not UTF-8 text; ``data.field`` is ``"path"``.
     """
+    if path.is_dir():  # before open(): Windows says "Permission denied" for a folder
+        raise _bad(path, "is a folder, not a token file")
     try:
         with open(path, "rb") as file:
             raw = file.read(MAX_FILE_BYTES + 1)
-    except IsADirectoryError:
-        raise _bad(path, "is a folder, not a token file") from None
     except OSError as exc:
         raise _bad(path, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
     if len(raw) > MAX_FILE_BYTES:
