@@ -455,7 +455,7 @@ class TestTerminal:
         term.send(str(good))
         term.expect_exact(f"Saved the token to {good}")
         assert term.finish() == 0
-        assert "PYTICKTICK_V1_TOKEN=" in good.read_text()
+        assert "PYTICKTICK_V1_TOKEN_VALUE=" in good.read_text()  # pyticktick's documented form (issue 11)
 
     def test_colour_and_symbols_on_a_terminal_and_none_with_no_color(self, auth_url: str) -> None:
         """Item 15."""
