@@ -607,7 +607,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-                    "load_average": os.getloadavg()},
+                    "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None},  # none on Windows
         "config": {"runs": runs, "warm_calls": calls, "quick": args.quick, "scale": scale, "helper": helper},
         "stale_console_script": stale,
         "units": {key: unit for key, *_, unit in ROWS},

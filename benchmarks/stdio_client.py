@@ -79,12 +79,10 @@ class StdioServer:
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_kib(self) -> int:
-        """The process's resident set size now, from /proc (Linux)."""
-        with open(f"/proc/{self.process.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        raise RuntimeError("no VmRSS in /proc status")
+        """The process's resident set size now (/proc on Linux, the working set on Windows)."""
+        from process_memory import resident_kib
+
+        return resident_kib(self.process.pid, "VmRSS")
 
     def close(self, timeout: float = 10) -> int:
         """Close stdin (the servers exit on EOF) and return the exit status."""

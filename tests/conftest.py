@@ -29,6 +29,14 @@ _SCRUBBED = (
 )
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip ``posix_only`` tests on Windows and ``windows_only`` tests elsewhere, with the marker's reason."""
+    for name, elsewhere in (("posix_only", os.name == "nt"), ("windows_only", os.name != "nt")):
+        marker = item.get_closest_marker(name)
+        if marker is not None and elsewhere:
+            pytest.skip(f"{name}: {marker.args[0] if marker.args else 'platform-specific'}")
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the cache folder at a temp dir and drop credentials and overrides from the env."""

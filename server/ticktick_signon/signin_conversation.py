@@ -311,13 +311,13 @@ def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopb
         NoRedirect: input ended with nothing pasted and nothing listening, or the link expired.
         SignonError: the sign-on failed (refused, the exchange failed, ...).
     """
-    import select
-
     from .errors import InvalidParams, NoPendingSignon, StateMismatch
     from .oauth import check_http_url
+    from .typed_lines import TypedLines
 
     expired = NoRedirect(f"The sign-in link expired after 10 minutes; run `{login_command(profile)}` again.")
-    stdin_open = not sys.stdin.closed
+    stdin_open = sys.stdin is not None and not sys.stdin.closed
+    typed = TypedLines() if stdin_open else None
     while True:
         if loopback.done.is_set():
             if loopback.error is None:
@@ -337,13 +337,12 @@ def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopb
             loopback.done.wait(0.2)
             continue
         try:
-            readable, _, _ = select.select([sys.stdin], [], [], 0.2)
+            line = typed.next(0.2)
         except (ValueError, OSError):
             stdin_open = False
             continue
-        if not readable:
+        if line is None:
             continue
-        line = sys.stdin.readline()
         if line and not sys.stdin.isatty():
             console.say()  # end the prompt's line, as a terminal's echo would
         if not line:
