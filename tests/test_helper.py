@@ -55,6 +55,7 @@ class TestSignOnPaths:
             "signedIn": True,
             "expiresAt": result["expiresAt"],
             "expiresIn": status["expiresIn"],
+            "expiresAtEstimated": False,
             "pendingSignon": False,
             "region": "ticktick",
             "clientId": "sandbox-client",

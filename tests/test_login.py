@@ -9,11 +9,13 @@ from __future__ import annotations
 import io
 import json
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from pathlib import Path
 
@@ -86,7 +88,7 @@ class Terminal:
 
 
 class Piped:
-    """`ticktick-signon login` with pipes for stdin, stdout and stderr; stderr read line by line."""
+    """`ticktick-signon login` with pipes for stdin, stdout and stderr; stderr read line by line, with time limits."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
@@ -98,11 +100,28 @@ class Piped:
             env=env if env is not None else creds_env(),
         )
         self.seen: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
 
-    def read_until(self, text: str) -> str:
+    def _read_stderr(self) -> None:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _next_line(self, deadline: float) -> str | None:
+        try:
+            line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            self.proc.kill()
+            raise AssertionError(f"login still running after its time; stderr so far:\n{''.join(self.seen)}") from None
+        if line is not None:
             self.seen.append(line)
+        return line
+
+    def read_until(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while (line := self._next_line(deadline)) is not None:
             if text in line:
                 return line
         raise AssertionError(f"{text!r} never came; stderr was:\n{''.join(self.seen)}")
@@ -110,18 +129,19 @@ class Piped:
     def authorize_url(self) -> str:
         return self.read_until("/oauth/authorize?").strip()
 
-    def finish(self, stdin: str = "") -> tuple[int, str, str]:
+    def finish(self, stdin: str = "", timeout: float = 60) -> tuple[int, str, str]:
         """Give ``stdin`` and close it; then the exit status, stdout, and all of stderr."""
-        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
+        assert self.proc.stdin and self.proc.stdout
         try:
             self.proc.stdin.write(stdin)
             self.proc.stdin.close()
         except BrokenPipeError:
             pass  # it had exited already
-        # Read on from the same text stream: communicate() would skip what its buffer holds.
-        err = self.proc.stderr.read()
+        deadline = time.monotonic() + timeout
+        while self._next_line(deadline) is not None:
+            pass
         out = self.proc.stdout.read()  # a few lines at most, so it cannot have blocked the child
-        return self.proc.wait(60), out, "".join(self.seen) + err
+        return self.proc.wait(10), out, "".join(self.seen)
 
 
 def busy_port() -> socket.socket:
@@ -460,7 +480,7 @@ class TestTerminal:
         term.send(str(good))
         term.expect_exact(f"Saved the token to {good}")
         assert term.finish() == 0
-        assert "PYTICKTICK_V1_TOKEN=" in good.read_text()
+        assert "PYTICKTICK_V1_TOKEN_VALUE=" in good.read_text()
 
     def test_colour_and_symbols_on_a_terminal_and_none_with_no_color(self, auth_url: str) -> None:
         """Item 15."""

@@ -285,7 +285,7 @@ def test_error_table_data_members_match_the_schema() -> None:
 
 def test_framing_example_has_the_right_content_length() -> None:
     transport = section("Transport and framing", 2).text
-    block = re.search(r"```text\n(.*?)```", transport, re.S)
+    block = re.search(r"```text\n(.*?)```", transport, re.DOTALL)
     assert block, "the framing example is missing"
     header, body = block.group(1).split("\\r\\n\n\\r\\n\n")
     length = int(re.fullmatch(r"Content-Length: (\d+)", header).group(1))  # type: ignore[union-attr]
@@ -338,7 +338,7 @@ def test_the_sandbox_approval_page_is_the_documented_form_and_behaves_as_said() 
     from ticktick_signon.sandbox import SandboxProvider
 
     sec = section("The sandbox, for test authors", 2)
-    snippet = re.search(r"```html\n(.*?)```", sec.text, re.S)
+    snippet = re.search(r"```html\n(.*?)```", sec.text, re.DOTALL)
     assert snippet, "the section shows the approval form"
     documented = _FormReader(snippet.group(1))
     redirect = "http://127.0.0.1:9/cb"

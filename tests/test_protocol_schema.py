@@ -465,7 +465,10 @@ def _wrong_value(prop: dict[str, Any]) -> Any:
     return {"string": 12345, "boolean": "yes", "integer": "soon"}[prop.get("type", "string")]
 
 
-BASE_PARAMS = {"completeSignon": {"redirectUrl": "http://127.0.0.1:8080/?code=c&state=" + "S" * 43}}
+BASE_PARAMS = {
+    "completeSignon": {"redirectUrl": "http://127.0.0.1:8080/?code=c&state=" + "S" * 43},
+    "importToken": {"path": "/nonexistent/.env"},
+}
 
 
 @pytest.mark.parametrize("method", server.METHODS)

@@ -24,6 +24,7 @@ from .token_store import TokenStore
 
 if TYPE_CHECKING:  # imported where used: http.server (loopback) weighs on every helper's start-up
     from .loopback import LoopbackListener, Outcome
+    from .token_import import TokenImporter
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,12 @@ def _warm_network_imports() -> None:
 
     def load() -> None:
         try:
-            from . import token_exchange  # noqa: F401  (pulls in httpx on its first exchange)
+            import certifi  # noqa: F401  (the trust store's fallback)
+            import httpcore  # noqa: F401  (httpx loads its transport only when the first client is made)
             import httpx  # noqa: F401
+            import truststore  # noqa: F401  (the exchange's trust store)
+
+            from . import token_exchange  # noqa: F401
         except Exception:  # the exchange itself will report whatever is wrong
             log.debug("Warming the HTTP imports failed", exc_info=True)
 
@@ -360,6 +365,15 @@ class SignonService:
         token = oauth.check_token(self.store.read().profile(profile).token, now, min_valid_seconds)
         return oauth.token_result(token, profile, now)
 
+    @property
+    def importer(self) -> TokenImporter:
+        """The import use case (``importToken``, ``ticktick-signon import``), over the same store and API."""
+        from .token_import import TokenImporter  # deferred: start-up never imports
+
+        return TokenImporter(
+            self.store, self._verifier, clock=self._clock, environ=self._environ, http_timeout=self._http_timeout
+        )
+
     def verify(self, profile: str) -> dict[str, Any]:
         """Ask TickTick whether the profile's token still works (``GET /open/v1/project``).
 
@@ -396,6 +410,7 @@ class SignonService:
             "signedIn": token is not None and now < token.expires_at,
             "expiresAt": token.expires_at if token else None,
             "expiresIn": oauth.seconds_left(token.expires_at, now) if token else None,
+            "expiresAtEstimated": token is not None and token.estimated,
             "pendingSignon": any(p.profile == profile for p in live.values()),
             "region": saved.region,
             "clientId": saved.client_id,

@@ -67,31 +67,36 @@ class TokenTracker:
         signed_in: dict[str, bool] = {}
         for name in sorted(tokens.keys() | (before or {}).keys()):
             token = tokens.get(name)
-            live = token is not None and now < token.expires_at
-            signed_in[name] = live
-            if before is not None and (before.get(name) != token or self._signed_in.get(name, False) != live):
-                notices.append(("tokenChanged", {
-                    "profile": name,
-                    "signedIn": live,
-                    "expiresAt": token.expires_at if token is not None else None,
-                }))
+            live = signed_in[name] = token is not None and now < token.expires_at
             if before is not None and before.get(name) != token:
                 self._warned.pop(name, None)  # a new token gets its own warnings
+                notices.append(_changed(name, token, live))
+            elif before is not None and self._signed_in.get(name, False) != live:
+                notices.append(_changed(name, token, live))  # it passed its expiry
             if token is None or not live:
                 continue
             stage = _warning_stage(token.expires_at - now)
             if stage > self._warned.get(name, 0):
                 # A token that arrives with under 24 hours left gets one warning, not two at once.
                 self._warned[name] = stage
-                notices.append(("tokenExpiring", {
-                    "profile": name,
-                    "expiresAt": token.expires_at,
-                    "expiresIn": seconds_left(token.expires_at, now),
-                }))
+                notices.append(_expiring(name, token, now))
         self._tokens = tokens
         self._signed_in = signed_in
         self._warned = {name: stage for name, stage in self._warned.items() if name in tokens}
         return notices
+
+
+def _changed(profile: str, token: Token | None, signed_in: bool) -> Notice:
+    expires_at = token.expires_at if token is not None else None
+    return "tokenChanged", {"profile": profile, "signedIn": signed_in, "expiresAt": expires_at}
+
+
+def _expiring(profile: str, token: Token, now: float) -> Notice:
+    return "tokenExpiring", {
+        "profile": profile,
+        "expiresAt": token.expires_at,
+        "expiresIn": seconds_left(token.expires_at, now),
+    }
 
 
 class TokenWatcher:

@@ -40,7 +40,8 @@ H.Case('the helper missing: every command says how to install it; get_token gets
     execute command
     var missing = H.WaitNote('The ticktick-signon helper was not found', from)
     H.Eq(missing.level, 'error', 'level, for ' .. command)
-    H.Contains(missing.msg, 'pipx install ticktick-signon', 'the advice, for ' .. command)
+    H.Contains(missing.msg, 'pipx install ' .. shellescape(fnamemodify($TTS_PLUGIN_DIR, ':h:h')),
+      'the advice names the clone the plugin is in, for ' .. command)
     H.Contains(missing.msg, 'g:ticktick_signon_cmd', 'the advice, for ' .. command)
     H.Contains(missing.msg, H.tmp .. '/home/.local/bin', "the folders looked in, for " .. command)
   endfor
@@ -68,9 +69,12 @@ H.Case('discovery: the setting, then PATH, then pipx, then uv, then python3 -m t
   var uv = HelperIn($UV_TOOL_BIN_DIR)
   H.Eq(discovery.Find().cmd, [uv, 'serve'], "uv's tool folder ($UV_TOOL_BIN_DIR) before python3")
   unlet $UV_TOOL_BIN_DIR
+  $XDG_DATA_HOME = H.tmp .. '/xdg/share'
+  uv = HelperIn(H.tmp .. '/xdg/bin')
+  H.Eq(discovery.Find().cmd, [uv, 'serve'], "uv's tool folder ($XDG_DATA_HOME/../bin)")
   $XDG_BIN_HOME = H.tmp .. '/uv-xdg'
   uv = HelperIn($XDG_BIN_HOME)
-  H.Eq(discovery.Find().cmd, [uv, 'serve'], "uv's tool folder ($XDG_BIN_HOME)")
+  H.Eq(discovery.Find().cmd, [uv, 'serve'], "uv's tool folder ($XDG_BIN_HOME, before $XDG_DATA_HOME)")
 
   var pipx = HelperIn(H.tmp .. '/home/.local/bin')
   H.Eq(discovery.Find().cmd, [pipx, 'serve'], "pipx's ~/.local/bin before uv's folder")
