@@ -134,8 +134,8 @@ def _loose_folder(config_dir: Path) -> None:
         (["--min-valid", str(FAR)], None, FAR),  # expires too soon
         (["--profile", "nobody"], None, FAR),  # not signed in
         pytest.param([], _loosen, FAR, marks=pytest.mark.posix_only("mode bits")),  # the CLI tightens it and says so
-        ([], _symlink, FAR),
-        pytest.param([], _junction, FAR, marks=pytest.mark.windows_only("junctions are Windows' own folder links")),
+        pytest.param([], _symlink, FAR, id="symlink"),
+        pytest.param([], _junction, FAR, id="junction", marks=pytest.mark.windows_only("junctions are Windows' own folder links")),
         ([], _other_profile_broken, FAR),
         ([], _empty_token, FAR),
         pytest.param([], _loose_folder, FAR, marks=pytest.mark.posix_only("mode bits")),

@@ -276,6 +276,7 @@ def test_cli_import_errors(tmp_path: Path) -> None:
     assert broken.returncode == 2 and "broken.env" in broken.stderr and "Traceback" not in broken.stderr
 
 
+@pytest.mark.posix_only("a pseudo-terminal (pexpect.spawn)")
 def test_cli_import_over_a_valid_token_asks_at_a_terminal(tmp_path: Path, config_dir: Path) -> None:
     token = Token(OTHER, "bearer", "tasks:read tasks:write", LATER)
     TokenStore(config_dir).update(lambda c: (c.with_profile("default", Profile(token=token)), None))
