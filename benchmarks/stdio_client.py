@@ -60,13 +60,29 @@ class StdioServer:
                 return message
             # A notification or a stray reply: not what we wait for.
 
+    def read_message(self) -> dict[str, Any] | None:
+        """Read the next message (a reply or a notification); None once the server closed its output."""
+        frame = read_frame(self._out)
+        return json.loads(frame.body) if isinstance(frame, Frame) else None
+
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used so far, all threads (Linux: schedstat in ns, else clock ticks)."""
+        import os
+
+        try:
+            return sum(
+                int(open(f"/proc/{self.pid}/task/{task}/schedstat").read().split()[0])
+                for task in os.listdir(f"/proc/{self.pid}/task")
+            ) / 1e9
+        except (OSError, ValueError, IndexError):
+            fields = open(f"/proc/{self.pid}/stat").read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_kib(self) -> int:
-        """The process's resident set size now, from /proc (Linux)."""
-        with open(f"/proc/{self.process.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        raise RuntimeError("no VmRSS in /proc status")
+        """The process's resident set size now (/proc on Linux, the working set on Windows)."""
+        from process_memory import resident_kib
+
+        return resident_kib(self.process.pid, "VmRSS")
 
     def close(self, timeout: float = 10) -> int:
         """Close stdin (the servers exit on EOF) and return the exit status."""

@@ -19,11 +19,22 @@ _SCRUBBED = (
     "PYTICKTICK_V1_CLIENT_SECRET",
     "PYTICKTICK_V1_OAUTH_REDIRECT_URL",
     "PYTICKTICK_V1_TOKEN",
+    "PYTICKTICK_V1_TOKEN_VALUE",
+    "PYTICKTICK_V1_TOKEN_EXPIRATION",
+    "PYTICKTICK_V1_BASE_URL",
     "TICKTICK_SIGNON_AUTH_URL",
     "TICKTICK_SIGNON_CONFIG_DIR",
     "TICKTICK_SIGNON_HTTP_TIMEOUT",
     "XDG_CONFIG_HOME",
 )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip ``posix_only`` tests on Windows and ``windows_only`` tests elsewhere, with the marker's reason."""
+    for name, elsewhere in (("posix_only", os.name == "nt"), ("windows_only", os.name != "nt")):
+        marker = item.get_closest_marker(name)
+        if marker is not None and elsewhere:
+            pytest.skip(f"{name}: {marker.args[0] if marker.args else 'platform-specific'}")
 
 
 @pytest.fixture(autouse=True)

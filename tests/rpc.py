@@ -168,7 +168,8 @@ class HelperProcess:
 
     def stderr(self) -> str:
         self._stderr_file.seek(0)
-        return self._stderr_file.read().decode("utf-8", "replace")
+        # Universal newlines: the helper's stderr is a text stream, which ends lines with \r\n on Windows.
+        return self._stderr_file.read().decode("utf-8", "replace").replace("\r\n", "\n")
 
     def stdout_bytes(self) -> bytes:
         return b"".join(self.raw_output)

@@ -19,7 +19,7 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 ROW_KEYS = ("cold_start", "warm_get_token", "idle_rss", "token_cli", "token_cli_env", "complete_signon",
-            "import_pyticktick")
+            "first_signon", "import_pyticktick")
 #: Measured only where the VS Code extension is built (node, `npm run build && npm run package`).
 OPTIONAL_ROW_KEYS = ("vscode_activation",)
 
@@ -57,6 +57,13 @@ def test_quick_run_measures_every_row_and_writes_json(tmp_path: Path) -> None:
     assert scale["writes"] == report["config"]["scale"]["writes"]
     assert (scale["errors"], scale["torn"], scale["stale"]) == (0, 0, 0), scale
     assert scale["calls_per_second"] > 0
+    idle = report["idle_cpu"]
+    assert idle["seconds"] > 0 and idle["project_ms"] >= 0 and idle["floor_ms"] >= 0 and idle["ok"] in (True, False)
+    propagation = report["propagation"]
+    latencies = propagation["latencies_ms"]
+    assert len(latencies) == propagation["helpers"] * propagation["logins"] and propagation["helpers"] == 8
+    assert all(math.isfinite(x) for x in latencies) and propagation["worst_ms"] == max(latencies)
+    assert "idle CPU:" in done.stdout and "propagation:" in done.stdout
     # One table on stdout, a line per row.
     assert done.stdout.count("\n| ") >= len(ROW_KEYS) + 1
     assert "scale:" in done.stdout

@@ -25,6 +25,7 @@ from ticktick_signon.errors import ConfigUnreadable, TokenExchangeFailed
 from ticktick_signon.records import Cache, Profile, Token
 from ticktick_signon.token_store import TokenStore
 
+from .portability import assert_owner_only, plant_junction, plant_symlink
 from .rpc import HelperProcess, RpcError, follow_authorize, free_port
 
 TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
@@ -32,7 +33,7 @@ PLANTED = "11111111-2222-3333-4444-555555555555"
 FAR = 4_102_444_800  # 2100-01-01
 CREDS = {"clientId": "sandbox-client", "clientSecret": "sandbox-secret"}
 
-posix_only = pytest.mark.skipif(os.name == "nt", reason="owners and mode bits are POSIX; Windows relies on the profile's ACL")
+posix_only = pytest.mark.posix_only("owners and mode bits; Windows relies on the profile's ACL")
 as_root = pytest.mark.skipif(
     os.name == "nt" or os.geteuid() != 0, reason="making a file owned by another user needs root (CI runs as root)"
 )
@@ -240,6 +241,23 @@ def test_a_deeply_nested_cache_is_left_exactly_as_it_was(config_dir: Path) -> No
     assert path.read_text() == NESTED
 
 
+def test_an_oversized_cache_is_unreadable_not_a_memory_error(config_dir: Path, auth_url: str) -> None:
+    """A cache holds a few KiB; a huge file (a mistake, or a disk filled on purpose) is refused, not read whole."""
+    from ticktick_signon.cache_file import MAX_CACHE_BYTES
+
+    # Valid JSON, so only the size can be what is wrong with it.
+    content = json.dumps(document())[:-1] + ', "padding": "' + "x" * MAX_CACHE_BYTES + '"}'
+    path = write_raw(config_dir, content)
+    with pytest.raises(ConfigUnreadable) as caught:
+        TokenStore(config_dir).read()
+    assert "larger than" in caught.value.message
+    for args in (("token",), ("status",)):
+        code, out, err = cli(*args)
+        assert (code, out) == (5, ""), (args, err)
+        assert "Traceback" not in err and "larger than" in err
+    assert path.read_text() == content
+
+
 # -- issue 12 item 10: well-shaped but impossible values ----------------------------------------
 
 
@@ -317,14 +335,18 @@ def test_the_largest_expiry_that_every_platform_can_show_is_accepted(config_dir:
 # -- issue 12 item 11: a symlinked cache folder --------------------------------------------------
 
 
-@posix_only
 class TestSymlinkedFolder:
+    @pytest.mark.parametrize(
+        "plant",
+        [plant_symlink, pytest.param(plant_junction, marks=pytest.mark.windows_only("junctions are Windows' own folder links"))],
+        ids=["symlink", "junction"],
+    )
     def test_a_symlink_to_a_folder_of_your_own_works_for_every_method(
-        self, sandbox: object, auth_url: str, config_dir: Path, tmp_path: Path
+        self, sandbox: object, auth_url: str, config_dir: Path, tmp_path: Path, plant: object
     ) -> None:
         target = tmp_path / "dotfiles" / "ticktick-signon"  # what GNU stow or a dotfiles manager makes
         target.mkdir(parents=True, mode=0o700)
-        config_dir.symlink_to(target, target_is_directory=True)
+        plant(config_dir, target)  # type: ignore[operator]
         helper = HelperProcess.spawn(env=dict(os.environ))
         try:
             token = start_and_finish(helper)["accessToken"]
@@ -332,9 +354,11 @@ class TestSymlinkedFolder:
             assert helper.request("signOut") == {"signedOut": True}
         finally:
             helper.close()
-        assert config_dir.is_symlink() and (target / "config.json").is_file()
-        assert mode(target) == 0o700 and mode(target / "config.json") == 0o600
+        assert (target / "config.json").is_file()
+        assert_owner_only(target, 0o700)
+        assert_owner_only(target / "config.json", 0o600)
 
+    @posix_only
     def test_a_symlink_to_a_loose_folder_of_your_own_is_tightened(self, config_dir: Path, tmp_path: Path) -> None:
         target = tmp_path / "loose"
         target.mkdir(mode=0o755)
@@ -357,9 +381,9 @@ class TestSymlinkedFolder:
             config_dir.write_text("I am a file")
         elif make == "symlink-to-file":
             (tmp_path / "a-file").write_text("I am a file")
-            config_dir.symlink_to(tmp_path / "a-file")
+            plant_symlink(config_dir, tmp_path / "a-file")
         else:
-            config_dir.symlink_to(tmp_path / "gone", target_is_directory=True)
+            plant_symlink(config_dir, tmp_path / "gone")
         for action in (lambda: TokenStore(config_dir).read(), lambda: store_token(config_dir)):
             with pytest.raises(ConfigUnreadable) as caught:
                 action()

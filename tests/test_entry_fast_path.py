@@ -22,6 +22,8 @@ from ticktick_signon import cache_file, entry, messages
 from ticktick_signon.records import Cache, Profile, Token
 from ticktick_signon.token_store import TokenStore
 
+from .portability import plant_junction, plant_symlink
+
 FAR = 4_102_444_800  # 2100-01-01
 TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
 
@@ -90,7 +92,12 @@ def _loosen(config_dir: Path) -> None:
 def _symlink(config_dir: Path) -> None:
     real = config_dir / "real.json"
     (config_dir / "config.json").rename(real)
-    (config_dir / "config.json").symlink_to(real)
+    plant_symlink(config_dir / "config.json", real)
+
+
+def _junction(config_dir: Path) -> None:
+    (config_dir / "config.json").rename(config_dir / "real.json")
+    plant_junction(config_dir / "config.json", config_dir / "elsewhere")
 
 
 def _other_profile_broken(config_dir: Path) -> None:
@@ -126,11 +133,12 @@ def _loose_folder(config_dir: Path) -> None:
         ([], None, 1000),  # expired
         (["--min-valid", str(FAR)], None, FAR),  # expires too soon
         (["--profile", "nobody"], None, FAR),  # not signed in
-        ([], _loosen, FAR),  # the CLI tightens it and says so
-        ([], _symlink, FAR),
+        pytest.param([], _loosen, FAR, marks=pytest.mark.posix_only("mode bits")),  # the CLI tightens it and says so
+        pytest.param([], _symlink, FAR, id="symlink"),
+        pytest.param([], _junction, FAR, id="junction", marks=pytest.mark.windows_only("junctions are Windows' own folder links")),
         ([], _other_profile_broken, FAR),
         ([], _empty_token, FAR),
-        ([], _loose_folder, FAR),
+        pytest.param([], _loose_folder, FAR, marks=pytest.mark.posix_only("mode bits")),
     ],
 )
 def test_fast_path_declines_whatever_the_click_cli_must_handle(
@@ -249,7 +257,7 @@ def test_an_odd_profile_name_is_not_echoed_into_the_reason(config_dir: Path) -> 
     assert caught.value.reason == "not a valid cache: profiles.(a profile with an odd name).token.accessToken must be printable ASCII and not blank"
 
 
-@pytest.mark.skipif(os.name == "nt", reason="mode bits are POSIX")
+@pytest.mark.posix_only("mode bits")
 def test_without_tightening_the_reader_refuses_a_loose_folder_or_file_and_changes_nothing(config_dir: Path) -> None:
     store_token(config_dir)
     for target, loose in ((config_dir, 0o755), (config_dir / "config.json", 0o640)):
@@ -261,7 +269,7 @@ def test_without_tightening_the_reader_refuses_a_loose_folder_or_file_and_change
         assert target.stat().st_mode & 0o777 in (0o700, 0o600)
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.posix_only("FIFOs")
 def test_a_fifo_where_the_file_should_be_does_not_hang_the_reader(config_dir: Path) -> None:
     config_dir.mkdir(mode=0o700)
     os.mkfifo(config_dir / "config.json", 0o600)

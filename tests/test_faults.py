@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import threading
 from pathlib import Path
 
@@ -210,7 +211,9 @@ class TestListenerUnderAttack:
 
 
 def _listening_addresses(port: int) -> list[str]:
-    """The local addresses with a socket listening on ``port``, from the kernel's own table."""
+    """The local addresses with a socket listening on ``port``, from the kernel's own table (netstat without /proc)."""
+    if not Path("/proc/net/tcp").exists():
+        return _netstat_listening_addresses(port)
     found = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -225,6 +228,19 @@ def _listening_addresses(port: int) -> list[str]:
     return found
 
 
+def _netstat_listening_addresses(port: int) -> list[str]:
+    """Windows: ``TCP 127.0.0.1:PORT 0.0.0.0:0 LISTENING``; macOS/BSD: ``tcp4 0 0 127.0.0.1.PORT *.* LISTEN``."""
+    windows = os.name == "nt"
+    table = subprocess.run(["netstat", "-an"], capture_output=True, text=True, timeout=60, check=True).stdout
+    found = []
+    for fields in map(str.split, table.splitlines()):
+        if len(fields) >= 4 and fields[0].lower().startswith("tcp") and fields[-1].startswith("LISTEN"):
+            address, _, local_port = fields[1 if windows else 3].rpartition(":" if windows else ".")
+            if local_port == str(port):
+                found.append(address.strip("[]"))
+    return found
+
+
 def _non_loopback_addresses() -> list[str]:
     addresses = set()
     try:
@@ -235,6 +251,7 @@ def _non_loopback_addresses() -> list[str]:
     return [a for a in addresses if not a.startswith("127.")]
 
 
+@pytest.mark.posix_only("mode bits and the umask")
 def test_files_stay_private_under_umask_000(sandbox: SandboxProvider, auth_url: str, config_dir: Path) -> None:
     helper = HelperProcess.spawn(env=dict(os.environ), umask=0)
     try:

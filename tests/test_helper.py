@@ -14,6 +14,7 @@ from ticktick_signon.records import Profile, Token
 from ticktick_signon.sandbox import SandboxProvider
 from ticktick_signon.token_store import TokenStore
 
+from .portability import assert_owner_only
 from .rpc import HelperProcess, RpcError, encode_frame, follow_authorize, free_port
 
 CREDS = {"clientId": "sandbox-client", "clientSecret": "sandbox-secret"}
@@ -54,6 +55,7 @@ class TestSignOnPaths:
             "signedIn": True,
             "expiresAt": result["expiresAt"],
             "expiresIn": status["expiresIn"],
+            "expiresAtEstimated": False,
             "pendingSignon": False,
             "region": "ticktick",
             "clientId": "sandbox-client",
@@ -269,7 +271,7 @@ def test_no_secret_code_or_token_in_logs_or_other_replies(sandbox: SandboxProvid
     frames = helper.stdout_bytes().decode()
     assert frames.count(token) == 1  # only in getToken's own result
     assert "sandbox-secret" not in frames
-    assert oct(log_file.stat().st_mode & 0o777) == "0o600"
+    assert_owner_only(log_file, 0o600)
 
 
 def test_frames_can_be_split_and_joined_arbitrarily(helper: HelperProcess) -> None:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import io
 import json
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import sysconfig
+import threading
 import time
 from pathlib import Path
 
@@ -21,10 +24,12 @@ import pexpect  # a declared test dependency: a missing one must fail, not skip
 import pytest
 
 
+from .portability import assert_owner_only
 from .rpc import follow_authorize, free_port
 from .test_cli import cli, store_token
 
-SCRIPT = Path(sys.executable).with_name("ticktick-signon")
+#: The installed console script (ticktick-signon.exe on Windows), in a venv or not.
+SCRIPT = Path(sysconfig.get_path("scripts")) / ("ticktick-signon.exe" if os.name == "nt" else "ticktick-signon")
 FAKE_BROWSER = Path(__file__).with_name("fake_browser.py")
 OLD_TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
 PASTE_PROMPT = "Paste the address your browser was sent to: "
@@ -83,7 +88,7 @@ class Terminal:
 
 
 class Piped:
-    """`ticktick-signon login` with pipes for stdin, stdout and stderr; stderr read line by line."""
+    """`ticktick-signon login` with pipes for stdin, stdout and stderr; stderr read line by line, with time limits."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
@@ -95,11 +100,28 @@ class Piped:
             env=env if env is not None else creds_env(),
         )
         self.seen: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
 
-    def read_until(self, text: str) -> str:
+    def _read_stderr(self) -> None:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _next_line(self, deadline: float) -> str | None:
+        try:
+            line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            self.proc.kill()
+            raise AssertionError(f"login still running after its time; stderr so far:\n{''.join(self.seen)}") from None
+        if line is not None:
             self.seen.append(line)
+        return line
+
+    def read_until(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while (line := self._next_line(deadline)) is not None:
             if text in line:
                 return line
         raise AssertionError(f"{text!r} never came; stderr was:\n{''.join(self.seen)}")
@@ -107,18 +129,19 @@ class Piped:
     def authorize_url(self) -> str:
         return self.read_until("/oauth/authorize?").strip()
 
-    def finish(self, stdin: str = "") -> tuple[int, str, str]:
+    def finish(self, stdin: str = "", timeout: float = 60) -> tuple[int, str, str]:
         """Give ``stdin`` and close it; then the exit status, stdout, and all of stderr."""
-        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
+        assert self.proc.stdin and self.proc.stdout
         try:
             self.proc.stdin.write(stdin)
             self.proc.stdin.close()
         except BrokenPipeError:
             pass  # it had exited already
-        # Read on from the same text stream: communicate() would skip what its buffer holds.
-        err = self.proc.stderr.read()
+        deadline = time.monotonic() + timeout
+        while self._next_line(deadline) is not None:
+            pass
         out = self.proc.stdout.read()  # a few lines at most, so it cannot have blocked the child
-        return self.proc.wait(60), out, "".join(self.seen) + err
+        return self.proc.wait(10), out, "".join(self.seen)
 
 
 def busy_port() -> socket.socket:
@@ -171,7 +194,7 @@ class TestSandboxLogin:
         env_file.write_text("# mine\nPYTICKTICK_V1_BASE_URL=https://api.ticktick.com/open/v1/\nPYTICKTICK_V1_TOKEN='stale'\n")
         done = cli("login", "--sandbox", "--save", str(env_file))
         assert done.returncode == 0, done.stderr
-        assert env_file.stat().st_mode & 0o777 == 0o600
+        assert_owner_only(env_file, 0o600)
         text = env_file.read_text()
         assert text.startswith("# mine\nPYTICKTICK_V1_BASE_URL=") and "stale" not in text
         settings = load_pyticktick(env_file)
@@ -286,6 +309,20 @@ class TestPiped:
         code, _, err = login.finish()
         assert code == 0 and "visible to other users" in err
 
+    def test_a_sign_in_finished_by_another_program_is_said_in_cli_words(self, auth_url: str, config_dir: Path) -> None:
+        """The listener's sign-on ended elsewhere (pasted into another client): no protocol advice like getToken."""
+        from ticktick_signon.signon_service import SignonService
+        from ticktick_signon.token_store import TokenStore
+
+        login = Piped("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser")
+        location = follow_authorize(login.authorize_url())
+        login.read_until("Waiting for the browser")
+        SignonService(TokenStore(config_dir), environ={"TICKTICK_SIGNON_AUTH_URL": auth_url}).complete(location, None)
+        code, _, err = login.finish()
+        assert code == 6, err
+        assert "Another program finished or cancelled this sign-in; `ticktick-signon status` says" in err
+        assert "getToken" not in err
+
     def test_a_failed_save_reports_the_sign_in_and_exits_10(self, auth_url: str, tmp_path: Path) -> None:
         """Item 8, non-interactively: the sign-in is reported done, the save failed, status 10."""
         target = tmp_path / "missing" / "x.env"
@@ -297,6 +334,7 @@ class TestPiped:
         assert f"Could not save the token to {target}" in err and "the token is cached" in err
         assert out == "" and cli("token").returncode == 0
 
+    @pytest.mark.posix_only("SIGINT to a piped child: Windows sends Ctrl+C only through a console")
     def test_interrupt_while_waiting_is_130_and_removes_the_pending_sign_on(self, auth_url: str, config_dir: Path) -> None:
         """Item 6 through pipes: SIGINT while waiting for the browser."""
         store_token(config_dir)
@@ -321,6 +359,7 @@ class TestPiped:
 # -- in a real terminal --------------------------------------------------------------------
 
 
+@pytest.mark.posix_only("a pseudo-terminal (pexpect.spawn); TestPiped holds the same flows without one")
 class TestTerminal:
     def test_prompts_trim_refuse_blanks_and_hide_the_secret(self, auth_url: str, config_dir: Path) -> None:
         """Items 2 and 14: blank answers are refused with a reason; the secret is never echoed."""
@@ -441,7 +480,7 @@ class TestTerminal:
         term.send(str(good))
         term.expect_exact(f"Saved the token to {good}")
         assert term.finish() == 0
-        assert "PYTICKTICK_V1_TOKEN=" in good.read_text()
+        assert "PYTICKTICK_V1_TOKEN_VALUE=" in good.read_text()
 
     def test_colour_and_symbols_on_a_terminal_and_none_with_no_color(self, auth_url: str) -> None:
         """Item 15."""

@@ -285,7 +285,7 @@ def test_error_table_data_members_match_the_schema() -> None:
 
 def test_framing_example_has_the_right_content_length() -> None:
     transport = section("Transport and framing", 2).text
-    block = re.search(r"```text\n(.*?)```", transport, re.S)
+    block = re.search(r"```text\n(.*?)```", transport, re.DOTALL)
     assert block, "the framing example is missing"
     header, body = block.group(1).split("\\r\\n\n\\r\\n\n")
     length = int(re.fullmatch(r"Content-Length: (\d+)", header).group(1))  # type: ignore[union-attr]
@@ -300,3 +300,66 @@ def test_parser_catches_a_stale_row() -> None:
     assert stale != DOC_TEXT
     rows = table_with(next(s for s in _split_sections(stale) if s.title == "Methods"), "method")
     assert {code_name(row["method"]) for row in rows} != registered_features()
+
+
+# -- the sandbox's approval page, as documented for test authors -------------------------
+
+
+class _FormReader:
+    """The one form of a page: its method, action, inputs and buttons, by the names a test automates."""
+
+    def __init__(self, html_text: str) -> None:
+        from html.parser import HTMLParser
+
+        self.form: dict[str, str] = {}
+        self.fields: list[tuple[str, ...]] = []
+        reader = self
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+                a = {k: v or "" for k, v in attrs}
+                if tag == "form":
+                    reader.form = {"method": a.get("method", ""), "action": a.get("action", "")}
+                elif tag == "input":
+                    reader.fields.append(("input", a.get("type", ""), a.get("name", "")))
+                elif tag == "button":
+                    reader.fields.append(("button", a.get("name", ""), a.get("value", ""), a.get("id", "")))
+
+        Parser().feed(html_text)
+
+
+def test_the_sandbox_approval_page_is_the_documented_form_and_behaves_as_said() -> None:
+    """Issue 13: a client author automates a test sign-in from the doc, not by scraping the page."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import httpx
+
+    from ticktick_signon import oauth
+    from ticktick_signon.sandbox import SandboxProvider
+
+    sec = section("The sandbox, for test authors", 2)
+    snippet = re.search(r"```html\n(.*?)```", sec.text, re.DOTALL)
+    assert snippet, "the section shows the approval form"
+    documented = _FormReader(snippet.group(1))
+    redirect = "http://127.0.0.1:9/cb"
+    with SandboxProvider() as provider, httpx.Client(follow_redirects=False, timeout=10) as client:
+        page = client.get(oauth.build_authorize_url(provider.base_url, "sandbox-client", redirect, "st"))
+        assert page.status_code == 200
+        actual = _FormReader(page.text)
+        assert (actual.form, actual.fields) == (documented.form, documented.fields)
+        request_id = re.search(r"name=request value='([^']+)'", page.text).group(1)  # type: ignore[union-attr]
+        decision = f"{provider.base_url}{documented.form['action']}"
+        allowed = client.post(decision, data={"request": request_id, "decision": "allow"})
+        assert allowed.status_code == 302
+        assert set(parse_qs(urlsplit(allowed.headers["location"]).query)) == {"code", "state"}
+        assert client.post(decision, data={"request": request_id, "decision": "allow"}).status_code == 400  # once only
+        page = client.get(oauth.build_authorize_url(provider.base_url, "sandbox-client", redirect, "st2"))
+        request_id = re.search(r"name=request value='([^']+)'", page.text).group(1)  # type: ignore[union-attr]
+        denied = client.post(decision, data={"request": request_id, "decision": "deny"})
+        query = parse_qs(urlsplit(denied.headers["location"]).query)
+        assert denied.status_code == 302 and query["error"] == ["access_denied"] and query["state"] == ["st2"]
+    with SandboxProvider(auto_approve=True) as provider:
+        at_once = httpx.get(oauth.build_authorize_url(provider.base_url, "sandbox-client", redirect, "st3"), timeout=10)
+        assert at_once.status_code == 302
+        assert parse_qs(urlsplit(at_once.headers["location"]).query)["state"] == ["st3"]
+    assert "--auto-approve" in sec.text and "#allow" in sec.text and "#deny" in sec.text

@@ -15,6 +15,8 @@ from ticktick_signon.errors import ConfigUnreadable
 from ticktick_signon.records import Cache, Profile, Token
 from ticktick_signon.token_store import TokenStore, default_config_dir
 
+from .portability import plant_junction, plant_symlink
+
 
 def with_token(value: str, expires_at: int = 2_000_000_000):
     def change(cache: Cache) -> tuple[Cache, None]:
@@ -33,6 +35,7 @@ def test_missing_file_reads_as_empty(config_dir: Path) -> None:
     assert not config_dir.exists()  # reading creates nothing
 
 
+@pytest.mark.posix_only("mode bits and the umask")
 def test_write_creates_private_folder_and_file_whatever_the_umask(config_dir: Path) -> None:
     old = os.umask(0)
     try:
@@ -45,6 +48,17 @@ def test_write_creates_private_folder_and_file_whatever_the_umask(config_dir: Pa
     assert [p.name for p in config_dir.iterdir() if p.name.endswith(".tmp")] == []
 
 
+def test_write_creates_folder_file_and_lock_and_leaves_no_temp_file(config_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = TokenStore(config_dir)
+    store.update(with_token("t1"))
+    store.update(with_token("t2"))
+    # No temp file is left; the lock file stays on POSIX, while filelock removes it on Windows.
+    assert sorted(p.name for p in config_dir.iterdir()) in (["config.json", "config.json.lock"], ["config.json"])
+    assert TokenStore(config_dir).read().profile("default").token.access_token == "t2"
+    assert "Tightened permissions" not in caplog.text  # a private cache is used as it is (on Windows: no mode bits)
+
+
+@pytest.mark.posix_only("mode bits")
 def test_world_readable_cache_and_folder_are_tightened(config_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     TokenStore(config_dir).update(with_token("t1"))
     os.chmod(config_dir, 0o755)
@@ -107,7 +121,7 @@ def test_symlinked_cache_is_refused_not_followed(config_dir: Path, tmp_path: Pat
     config_dir.mkdir(mode=0o700)
     target = tmp_path / "elsewhere.json"
     target.write_text(json.dumps({"profiles": {}}))
-    (config_dir / "config.json").symlink_to(target)
+    plant_symlink(config_dir / "config.json", target)
     store = TokenStore(config_dir)
     with pytest.raises(ConfigUnreadable):
         store.read()
@@ -120,10 +134,25 @@ def test_symlinked_lock_is_refused(config_dir: Path, tmp_path: Path) -> None:
     config_dir.mkdir(mode=0o700)
     victim = tmp_path / "victim"
     victim.write_text("keep me")
-    (config_dir / "config.json.lock").symlink_to(victim)
+    plant_symlink(config_dir / "config.json.lock", victim)
     with pytest.raises(ConfigUnreadable):
         TokenStore(config_dir).update(with_token("t1"))
     assert victim.read_text() == "keep me"
+
+
+@pytest.mark.windows_only("junctions are Windows' own folder links")
+@pytest.mark.parametrize("name", ["config.json", "config.json.lock"])
+def test_a_junction_planted_as_the_cache_or_its_lock_is_refused(config_dir: Path, tmp_path: Path, name: str) -> None:
+    config_dir.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    plant_junction(config_dir / name, elsewhere)
+    store = TokenStore(config_dir)
+    if name == "config.json":
+        with pytest.raises(ConfigUnreadable):
+            store.read()
+    with pytest.raises(ConfigUnreadable):
+        store.update(with_token("t1"))
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_config_dir_comes_from_env_or_platformdirs(tmp_path: Path) -> None:

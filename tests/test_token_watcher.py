@@ -71,7 +71,9 @@ class TestTracker:
     def test_a_new_value_with_the_same_expiry_is_a_change(self) -> None:
         tracker = TokenTracker()
         tracker.observe(cache(a=token(NOW + DAY * 100, "one")), NOW)
-        assert tracker.observe(cache(a=token(NOW + DAY * 100, "two")), NOW) == [changed("a", True, int(NOW) + DAY * 100)]
+        assert tracker.observe(cache(a=token(NOW + DAY * 100, "two")), NOW) == [
+            changed("a", True, int(NOW) + DAY * 100)
+        ]
 
     def test_writes_that_leave_the_token_as_it_was_are_silent(self) -> None:
         tracker = TokenTracker()
@@ -107,7 +109,10 @@ class TestTracker:
         tracker = TokenTracker()
         tracker.observe(cache(), NOW)
         tok = token(NOW + 5 * 3600)
-        assert tracker.observe(cache(a=tok), NOW) == [changed("a", True, tok.expires_at), expiring("a", tok.expires_at, NOW)]
+        assert tracker.observe(cache(a=tok), NOW) == [
+            changed("a", True, tok.expires_at),
+            expiring("a", tok.expires_at, NOW),
+        ]
         assert tracker.observe(cache(a=tok), NOW + 60) == []
 
     def test_a_replaced_token_gets_its_own_warnings(self) -> None:
@@ -115,7 +120,10 @@ class TestTracker:
         old = token(NOW + 2 * DAY)
         tracker.observe(cache(a=old), NOW)
         new = token(NOW + 3 * DAY, "new")
-        assert tracker.observe(cache(a=new), NOW) == [changed("a", True, new.expires_at), expiring("a", new.expires_at, NOW)]
+        assert tracker.observe(cache(a=new), NOW) == [
+            changed("a", True, new.expires_at),
+            expiring("a", new.expires_at, NOW),
+        ]
         fresh = token(NOW + 180 * DAY, "fresh")
         assert tracker.observe(cache(a=fresh), NOW) == [changed("a", True, fresh.expires_at)]
 
@@ -130,6 +138,7 @@ class TestTracker:
 
 def write_token(config_dir: Path, profile: str, tok: Token | None) -> float:
     """Save (or drop) a profile's token through the real store, as any other process would; returns when done."""
+
     def change(c: Cache) -> tuple[Cache, None]:
         saved = c.profile(profile)
         return c.with_profile(profile, Profile(saved.client_id or "id", saved.client_secret or "s", token=tok)), None
@@ -145,8 +154,10 @@ def validated(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def sign_in(helper: HelperProcess, profile: str = "default") -> dict[str, Any]:
-    started = helper.request("startSignon", {**CREDS, "redirectUrl": f"http://127.0.0.1:{free_port()}/cb",
-                                             "listen": False, "profile": profile})
+    started = helper.request(
+        "startSignon",
+        {**CREDS, "redirectUrl": f"http://127.0.0.1:{free_port()}/cb", "listen": False, "profile": profile},
+    )
     return helper.request("completeSignon", [follow_authorize(started["authorizeUrl"])])
 
 
@@ -169,7 +180,10 @@ def test_a_sign_in_reaches_this_helper_and_another(two_helpers: list[HelperProce
     other.request("signOut", {"profile": "work"})
     for helper in (one, other):
         assert validated(helper.next_notification("tokenChanged", timeout=10)) == {
-            "profile": "work", "signedIn": False, "expiresAt": None}
+            "profile": "work",
+            "signedIn": False,
+            "expiresAt": None,
+        }
     for helper in (one, other):
         out = helper.stdout_bytes().decode()
         assert out.count(result["accessToken"]) == (1 if helper is one else 0)  # only in completeSignon's reply
@@ -180,11 +194,15 @@ def test_pending_sign_ons_and_resaved_settings_send_nothing(helper: HelperProces
     sign_in(helper)  # its replies come after start-up
     helper.next_notification("tokenChanged", timeout=10)
     helper.request("startSignon", {**CREDS, "listen": False, "redirectUrl": "http://127.0.0.1:9/cb"})
-    helper.request("startSignon", {**CREDS, "listen": False, "profile": "other", "redirectUrl": "http://127.0.0.1:9/cb"})
+    helper.request(
+        "startSignon", {**CREDS, "listen": False, "profile": "other", "redirectUrl": "http://127.0.0.1:9/cb"}
+    )
 
     def resave(c: Cache) -> tuple[Cache, None]:
         saved = c.profile("default")
-        return c.with_profile("default", Profile("another-id", "another", "http://127.0.0.1:7/", "dida365", saved.token)), None
+        return c.with_profile(
+            "default", Profile("another-id", "another", "http://127.0.0.1:7/", "dida365", saved.token)
+        ), None
 
     TokenStore(config_dir).update(resave)
     assert helper.drain_notifications(wait=1.0) == []
@@ -205,7 +223,10 @@ def test_a_cli_login_and_logout_reach_a_running_helper(helper: HelperProcess) ->
     done = subprocess.run([*cli, "logout", "--profile", "sandbox"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert validated(helper.next_notification("tokenChanged", timeout=10)) == {
-        "profile": "sandbox", "signedIn": False, "expiresAt": None}
+        "profile": "sandbox",
+        "signedIn": False,
+        "expiresAt": None,
+    }
 
 
 def test_expiry_warnings_and_the_expiry_itself(auth_url: str, config_dir: Path) -> None:
@@ -230,10 +251,16 @@ def test_expiry_warnings_and_the_expiry_itself(auth_url: str, config_dir: Path) 
         expires = int(time.time()) + 2
         write_token(config_dir, "soon", token(expires, "d"))
         assert validated(helper.next_notification("tokenChanged", timeout=10)) == {
-            "profile": "soon", "signedIn": True, "expiresAt": expires}
+            "profile": "soon",
+            "signedIn": True,
+            "expiresAt": expires,
+        }
         assert validated(helper.next_notification("tokenExpiring", timeout=10))["expiresAt"] == expires
         assert validated(helper.next_notification("tokenChanged", timeout=10)) == {
-            "profile": "soon", "signedIn": False, "expiresAt": expires}
+            "profile": "soon",
+            "signedIn": False,
+            "expiresAt": expires,
+        }
         assert time.time() >= expires
         assert helper.request("getStatus", {"profile": "soon"})["signedIn"] is False
         assert helper.drain_notifications(wait=0.6) == []
@@ -254,3 +281,36 @@ def test_an_unreadable_cache_pauses_watching_until_it_is_fixed(helper: HelperPro
     write.write_bytes(good)
     assert validated(helper.next_notification("tokenChanged", timeout=10))["signedIn"] is True
     assert "token changes are not watched" in helper.stderr()
+
+
+def test_the_watcher_survives_an_unexpected_failure_and_still_starts(caplog: pytest.LogCaptureFixture) -> None:
+    """A bug in one look must neither hang the helper's start (start() waits for the first look) nor stop watching."""
+    import threading
+
+    from ticktick_signon.token_watcher import TokenWatcher
+
+    tok = token(time.time() + 100 * DAY)
+    looks = iter([RuntimeError("boom"), RuntimeError("boom"), cache(), cache(a=tok)])
+
+    class FlakyStore:
+        def read(self) -> Cache:
+            look = next(looks, None)
+            if isinstance(look, Exception):
+                raise look
+            return look if look is not None else cache(a=tok)
+
+    sent: list[tuple[str, dict[str, Any]]] = []
+    done = threading.Event()
+
+    def send(method: str, params: dict[str, Any]) -> None:
+        sent.append((method, params))
+        done.set()
+
+    watcher = TokenWatcher(FlakyStore(), send, interval=0.01)  # type: ignore[arg-type]
+    watcher.start()  # returns although the first look failed
+    try:
+        assert done.wait(5), "no notification after the failures"
+    finally:
+        watcher.stop()
+    assert sent == [changed("a", True, tok.expires_at)]
+    assert caplog.text.count("Watching the cache failed") == 1  # said once, not at every look

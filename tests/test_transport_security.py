@@ -267,3 +267,39 @@ def test_serving_a_cached_token_loads_neither_truststore_nor_httpx(config_dir: P
                           capture_output=True, timeout=60)
     assert json.loads(done.stdout.split(b"\r\n\r\n", 1)[1])["result"]["accessToken"] == "t"
     assert done.stderr.decode().strip().splitlines()[-1] == "[]"
+
+
+class TestTrustContext:
+    """Where the CAs come from: the OS through truststore, else certifi's bundle."""
+
+    def test_truststore_is_used_where_it_runs(self) -> None:
+        import truststore
+
+        from ticktick_signon.token_exchange import trust_context
+
+        assert isinstance(trust_context(), truststore.SSLContext)
+
+    def test_certifi_when_truststore_cannot_run(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import certifi
+
+        from ticktick_signon.token_exchange import trust_context
+
+        monkeypatch.setitem(sys.modules, "truststore", None)  # import truststore now raises ImportError
+        for name in TRUST_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        context = trust_context()
+        assert type(context) is ssl.SSLContext and context.verify_mode == ssl.CERT_REQUIRED
+        assert len(context.get_ca_certs()) == ssl.create_default_context(cafile=certifi.where()).cert_store_stats()["x509_ca"]
+
+    @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the OpenSSL trust-store lookup is Linux's")
+    def test_certifi_when_a_linux_system_has_no_ca_files(
+        self, endpoint: TlsTokenEndpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import certifi
+
+        nothing = ssl.DefaultVerifyPaths(None, None, "SSL_CERT_FILE", "/none", "SSL_CERT_DIR", "/none")
+        monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: nothing)
+        monkeypatch.setattr(certifi, "where", lambda: str(tmp_path / "ca.pem"))  # "certifi" trusts the throwaway CA
+        pending = PendingSignon("s", "d", "id", "secret", "http://127.0.0.1:8080/", "ticktick", endpoint.url, 0)
+        token = exchange_code(oauth.build_token_request(pending, "code"), lambda: 0.0, 5)
+        assert token.access_token == "tls-token"

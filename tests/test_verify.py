@@ -25,8 +25,10 @@ CREDS = {"clientId": "sandbox-client", "clientSecret": "sandbox-secret"}
 
 
 def sign_in(helper: HelperProcess, profile: str = "default") -> dict[str, Any]:
-    started = helper.request("startSignon", {**CREDS, "redirectUrl": f"http://127.0.0.1:{free_port()}/cb",
-                                             "listen": False, "profile": profile})
+    started = helper.request(
+        "startSignon",
+        {**CREDS, "redirectUrl": f"http://127.0.0.1:{free_port()}/cb", "listen": False, "profile": profile},
+    )
     return helper.request("completeSignon", [follow_authorize(started["authorizeUrl"])])
 
 
@@ -36,9 +38,13 @@ def verify(helper: HelperProcess, **params: Any) -> dict[str, Any]:
     return reply
 
 
-def save_token(config_dir: Path, access_token: str, expires_at: int, profile: str = "default", region: str | None = None) -> None:
+def save_token(
+    config_dir: Path, access_token: str, expires_at: int, profile: str = "default", region: str | None = None
+) -> None:
     token = Token(access_token, "bearer", "tasks:read tasks:write", expires_at)
-    TokenStore(config_dir).update(lambda c: (c.with_profile(profile, Profile("id", "s", region=region, token=token)), None))
+    TokenStore(config_dir).update(
+        lambda c: (c.with_profile(profile, Profile("id", "s", region=region, token=token)), None)
+    )
 
 
 # -- pure parts ---------------------------------------------------------------------------
@@ -66,7 +72,9 @@ def test_only_200_and_401_say_anything_about_the_token(status: int) -> None:
 # -- the helper ------------------------------------------------------------------------------
 
 
-def test_a_working_token_is_valid_and_a_refused_one_is_kept(helper: HelperProcess, sandbox: SandboxProvider, config_dir: Path) -> None:
+def test_a_working_token_is_valid_and_a_refused_one_is_kept(
+    helper: HelperProcess, sandbox: SandboxProvider, config_dir: Path
+) -> None:
     token = sign_in(helper)
     before = time.time()
     result = verify(helper)["result"]
@@ -127,8 +135,13 @@ def test_the_helper_loads_httpx_only_when_a_sign_on_starts(auth_url: str) -> Non
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ticktick_signon", *args], capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "ticktick_signon", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_status_verify(sandbox: SandboxProvider, auth_url: str, config_dir: Path) -> None:
@@ -154,5 +167,33 @@ def test_status_verify(sandbox: SandboxProvider, auth_url: str, config_dir: Path
 
 
 def test_status_verify_without_a_token_says_so(auth_url: str) -> None:
+    # Like plain `status` (issue 13): exit 1 and the command that signs in.
     done = cli("status", "--verify")
-    assert done.returncode == 3 and "sign in" in done.stderr.lower()
+    assert done.returncode == 1 and "not signed in; run `ticktick-signon login`" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_a_sandbox_profile_is_never_sent_to_ticktick(config_dir: Path) -> None:
+    """A `login --sandbox` token means nothing to TickTick: verifying it without the sandbox's address is
+    refused (-32602, CLI exit 2) before any request, instead of asking TickTick and reporting "rejected"."""
+    signed = subprocess.run(
+        [sys.executable, "-m", "ticktick_signon", "login", "--sandbox"],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+    assert signed.returncode == 0, signed.stderr
+    # Should anything still try the network, a dead proxy makes it fail here, not on the internet.
+    env = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
+    done = subprocess.run(
+        [sys.executable, "-m", "ticktick_signon", "status", "--verify", "--profile", "sandbox"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env=env,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "local sandbox, not TickTick" in done.stderr and "TICKTICK_SIGNON_AUTH_URL" in done.stderr
+    assert "rejected" not in done.stderr and "Traceback" not in done.stderr
+    helper = HelperProcess.spawn(env=env)
+    try:
+        with pytest.raises(RpcError) as caught:
+            helper.request("verifyToken", {"profile": "sandbox"})
+        assert (caught.value.code, caught.value.data["field"]) == (-32602, "profile")
+    finally:
+        helper.close()

@@ -21,15 +21,17 @@
 ;;   M-x ticktick-signon-paste-redirect-url finish it with the redirected URL
 ;;   M-x ticktick-signon-cancel-sign-in     stop waiting for the browser
 ;;   M-x ticktick-signon-copy-token         put the token on the kill ring
-;;   M-x ticktick-signon-status             signed in?  until when?
+;;   M-x ticktick-signon-status             signed in?  until when?  which helper?
 ;;   M-x ticktick-signon-sign-out           drop the token (C-u: and the app)
 ;;
 ;; For other packages: `ticktick-signon-get-token' returns the token or
 ;; signals `ticktick-signon-error'; `ticktick-signon-get-token-async' calls
 ;; back instead of waiting.
 ;;
-;; The helper itself is the Python package ticktick-signon; see
-;; `ticktick-signon-helper-command' and the README next to this file.
+;; The helper itself is the Python package ticktick-signon.  It is looked
+;; for on `exec-path', in pipx's and uv's bin folders, then as
+;; `python3 -m ticktick_signon'; see `ticktick-signon-helper-command' and
+;; the README next to this file.
 
 ;;; Code:
 
@@ -44,13 +46,20 @@
   :group 'comm
   :prefix "ticktick-signon-")
 
-(defcustom ticktick-signon-helper-command '("ticktick-signon" "serve")
-  "Program and arguments that start the helper's JSON-RPC server.
-The first element is the program, looked up in the variable
-`exec-path' unless it is a file name, for instance
-\(\"~/.local/bin/ticktick-signon\" \"serve\") or
-\(\"python3\" \"-m\" \"ticktick_signon\" \"serve\")."
-  :type '(repeat :tag "Program and arguments" string))
+(defcustom ticktick-signon-helper-command nil
+  "Program and arguments that start the helper's JSON-RPC server, or nil.
+Nil looks for the helper in this order: `ticktick-signon' on the
+variable `exec-path'; in pipx's bin folder ($PIPX_BIN_DIR, else
+~/.local/bin); in uv's tool bin folder ($UV_TOOL_BIN_DIR, else
+$XDG_BIN_HOME, else $XDG_DATA_HOME/../bin, else ~/.local/bin); then
+`python3 -m ticktick_signon' (on Windows `py -3', then `python').
+On Windows ~ is %USERPROFILE% here, as for pipx and uv.
+\\[ticktick-signon-status] says which helper was found, and how.
+Otherwise the first element is the program, looked up in the
+variable `exec-path' unless it is a file name, for instance
+\(\"~/bin/ticktick-signon\" \"serve\")."
+  :type '(choice (const :tag "Look for it" nil)
+                 (repeat :tag "Program and arguments" string)))
 
 (defcustom ticktick-signon-profile "default"
   "Profile used when a command is not given one.
@@ -244,19 +253,117 @@ A clone holds the helper's Python package, so it can install it."
   (let ((from (if-let ((root (ticktick-signon--source-tree)))
                   (shell-quote-argument root)
                 "/path/to/ticktick-signon")))
-    (format "install it with `pipx install %s' (or `uv tool install %s'; see the package's README), or set `ticktick-signon-helper-command' to its full path"
+    (format "install it with `pipx install %s' (or `uv tool install %s'; see the package's README)"
             from from)))
+
+(defconst ticktick-signon--program "ticktick-signon"
+  "Name of the helper's command, as pipx and uv install it.")
+
+(defconst ticktick-signon--module "ticktick_signon"
+  "Name of the helper's Python package, for `python -m'.")
+
+(defvar ticktick-signon--helper nil
+  "The running helper: (:command COMMAND :how HOW), HOW saying how it was found.")
+
+(defun ticktick-signon--getenv (name)
+  "Return environment variable NAME, or nil when it is unset or empty."
+  (let ((value (getenv name)))
+    (and value (not (string-empty-p value)) value)))
+
+(defun ticktick-signon--tool-folders ()
+  "Return pipx's and uv's bin folders in search order, as (FOLDER . WHOSE).
+A folder both use is listed once.  pipx and uv take ~ from
+%USERPROFILE% on Windows, where Emacs's own ~ may be %APPDATA%."
+  (let* ((home (or (and (eq system-type 'windows-nt) (ticktick-signon--getenv "USERPROFILE"))
+                   (expand-file-name "~")))
+         (local-bin (expand-file-name ".local/bin" home))
+         ;; uv ignores a relative XDG folder, as the XDG spec says to.
+         (xdg (lambda (name)
+                (when-let ((value (ticktick-signon--getenv name)))
+                  (and (file-name-absolute-p value) value))))
+         (pipx (directory-file-name
+                (expand-file-name (or (ticktick-signon--getenv "PIPX_BIN_DIR") local-bin))))
+         (uv (directory-file-name
+              (expand-file-name (or (ticktick-signon--getenv "UV_TOOL_BIN_DIR")
+                                    (funcall xdg "XDG_BIN_HOME")
+                                    (when-let ((data (funcall xdg "XDG_DATA_HOME")))
+                                      (expand-file-name "../bin" data))
+                                    local-bin)))))
+    (if (or (string= pipx uv) (file-equal-p pipx uv))
+        (list (cons pipx "pipx's and uv's bin folder"))
+      (list (cons pipx "pipx's bin folder") (cons uv "uv's tool bin folder")))))
+
+(defun ticktick-signon--pythons ()
+  "Return the Python commands to try `python -m ticktick_signon' with."
+  (if (eq system-type 'windows-nt) '(("py" "-3") ("python")) '(("python3"))))
+
+(defun ticktick-signon--has-package-p (python)
+  "Return non-nil if the Python command PYTHON (a list) has the helper's package.
+It looks the package up without importing it."
+  (let ((default-directory (expand-file-name "~/")))
+    (eql 0 (ignore-errors
+             (apply #'call-process (car python) nil nil nil
+                    (append (cdr python)
+                            (list "-c" (format "import importlib.util, sys; sys.exit(importlib.util.find_spec(%S) is None)"
+                                               ticktick-signon--module))))))))
+
+(defun ticktick-signon--search-helper ()
+  "Look for the helper where it is installed, in the documented order.
+Return (FOUND . TRIED): FOUND is (:command COMMAND :how HOW) or nil,
+TRIED the places looked at in vain, as phrases."
+  (let* ((tried nil)
+         (found
+          (catch 'found
+            (when-let ((path (executable-find ticktick-signon--program)))
+              (throw 'found (list :command (list path "serve") :how "found on exec-path")))
+            (push "on exec-path" tried)
+            (pcase-dolist (`(,folder . ,whose) (ticktick-signon--tool-folders))
+              (when-let ((path (locate-file ticktick-signon--program (list folder)
+                                            exec-suffixes #'file-executable-p)))
+                (throw 'found (list :command (list path "serve") :how (concat "found in " whose))))
+              (push (format "in %s (%s)" (abbreviate-file-name folder) whose) tried))
+            (dolist (python (ticktick-signon--pythons))
+              (let* ((name (format "`%s -m %s'" (string-join python " ") ticktick-signon--module))
+                     (path (executable-find (car python))))
+                (when (and path (ticktick-signon--has-package-p (cons path (cdr python))))
+                  (throw 'found (list :command (append (list path) (cdr python)
+                                                       (list "-m" ticktick-signon--module "serve"))
+                                      :how (concat "found as " name))))
+                (push (concat "as " name) tried)))
+            nil)))
+    (cons found (nreverse tried))))
+
+(defun ticktick-signon--find-helper ()
+  "Return how to start the helper: (:command COMMAND :how HOW).
+COMMAND is the program, as an absolute file name, and its arguments;
+HOW says how it was found (\"found in pipx's bin folder\").  See
+`ticktick-signon-helper-command' for the order.  Signal
+`ticktick-signon-helper-missing', saying where it looked and how to
+install the helper, when there is none."
+  (let ((setting ticktick-signon-helper-command))
+    (if setting
+        (let ((path (and (proper-list-p setting) (seq-every-p #'stringp setting)
+                         (not (string-empty-p (car setting)))
+                         (executable-find (car setting)))))
+          (unless path
+            (signal 'ticktick-signon-helper-missing
+                    (list (format "Cannot find the ticktick-signon helper `%s' set in `ticktick-signon-helper-command'; fix that setting, or set it to nil to let Emacs look for the helper, or %s"
+                                  (if (consp setting) (car setting) setting)
+                                  (ticktick-signon--install-hint))
+                          nil nil)))
+          (list :command (cons path (cdr setting))
+                :how "set in `ticktick-signon-helper-command'"))
+      (pcase-let ((`(,found . ,tried) (ticktick-signon--search-helper)))
+        (or found
+            (signal 'ticktick-signon-helper-missing
+                    (list (format "Cannot find the ticktick-signon helper; looked %s; %s, or set `ticktick-signon-helper-command' to its command"
+                                  (string-join tried ", ") (ticktick-signon--install-hint))
+                          nil nil)))))))
 
 (defun ticktick-signon--start-helper ()
   "Start the helper and return its connection."
-  (let* ((program (car-safe ticktick-signon-helper-command))
-         (found (and (stringp program) (executable-find program)))
-         (command (cons found (cdr ticktick-signon-helper-command))))
-    (unless found
-      (signal 'ticktick-signon-helper-missing
-              (list (format "Cannot find the ticktick-signon helper `%s'; %s"
-                            program (ticktick-signon--install-hint))
-                    nil nil)))
+  (let* ((helper (ticktick-signon--find-helper))
+         (command (plist-get helper :command)))
     (condition-case err
         (prog1
             (ticktick-signon--make-connection
@@ -274,11 +381,12 @@ A clone holds the helper's Python package, so it can install it."
                                  :coding 'utf-8-emacs-unix
                                  :noquery t
                                  :stderr (get-buffer-create ticktick-signon--stderr-buffer))))))
+          (setq ticktick-signon--helper helper)
           (add-hook 'kill-emacs-hook #'ticktick-signon-shutdown))
       (file-error
        (signal 'ticktick-signon-helper-missing
-               (list (format "Cannot start the ticktick-signon helper `%s' (%s); check `ticktick-signon-helper-command'"
-                             program (error-message-string err))
+               (list (format "Cannot start the ticktick-signon helper `%s' (%s): %s; check `ticktick-signon-helper-command'"
+                             (car command) (plist-get helper :how) (error-message-string err))
                      nil nil))))))
 
 (defun ticktick-signon--connection ()
@@ -659,17 +767,27 @@ PROFILE (default `ticktick-signon-profile')."
      (if-let ((region (plist-get status :region))) (format "; region %s" region) "")
      (if-let ((path (plist-get status :configPath))) (format "; cache %s" path) ""))))
 
+(defun ticktick-signon--helper-phrase ()
+  "Describe the running helper: its command and how it was found."
+  (let ((command (plist-get ticktick-signon--helper :command)))
+    (format "%s (%s)"
+            (combine-and-quote-strings (cons (abbreviate-file-name (car command)) (cdr command)))
+            (plist-get ticktick-signon--helper :how))))
+
 ;;;###autoload
 (defun ticktick-signon-status (&optional profile)
   "Show whether PROFILE is signed in to TickTick and until when.
-With a prefix argument, ask for PROFILE (default
-`ticktick-signon-profile').  Return the helper's status as a plist."
+Also say which helper answers and how it was found; when none is
+found, say where it looked and how to install it.  With a prefix
+argument, ask for PROFILE (default `ticktick-signon-profile').
+Return the helper's status as a plist."
   (interactive (list (ticktick-signon--read-profile)))
   (ticktick-signon--user-errors
     (let ((status (ticktick-signon--request 'getStatus (ticktick-signon--params profile) profile)))
       (ticktick-signon--remember (plist-get status :profile) (plist-get status :signedIn)
                                  (plist-get status :expiresAt))
-      (message "%s" (ticktick-signon--status-sentence status))
+      (message "%s; helper %s" (ticktick-signon--status-sentence status)
+               (ticktick-signon--helper-phrase))
       status)))
 
 ;;;###autoload

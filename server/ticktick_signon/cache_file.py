@@ -31,6 +31,7 @@ import stat
 from collections.abc import Callable, Mapping
 
 from .cache_format import check_document
+from .link_guard import UnsafePathError, is_link, open_no_follow, patiently
 
 ENV_CONFIG_DIR = "TICKTICK_SIGNON_CONFIG_DIR"
 APP_NAME = "ticktick-signon"
@@ -39,12 +40,10 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 _POSIX = os.name != "nt"
-#: Windows has no O_NOFOLLOW; there the path is checked with lstat before it is opened.
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+#: A cache holds a few profiles, a few KiB; a file far larger is not one (and must not exhaust memory).
+MAX_CACHE_BYTES = 4 << 20
 #: O_NONBLOCK: a FIFO planted where the file should be must not hang the reader.
-_OPEN_FLAGS = (
-    os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 
 
 class Unusable(Exception):
@@ -83,7 +82,7 @@ def check_folder(directory: str, *, tighten: bool) -> None:
         raise
     except OSError as exc:
         raise Unusable(f"{subject} cannot be reached ({_describe(exc)})") from None
-    if _is_link(info):
+    if is_link(info):
         owner = _foreign_owner(info)
         if owner:
             raise Unusable(f"{subject} is a symlink that belongs to {owner}")
@@ -123,8 +122,8 @@ def check_lock(path: str) -> None:
         return
     except OSError as exc:
         raise Unusable(f"its lock file {path} cannot be reached ({_describe(exc)})") from None
-    if _is_link(info) or not stat.S_ISREG(info.st_mode):
-        raise Unusable(f"its lock file {path} is {'a symlink' if _is_link(info) else 'not a regular file'}")
+    if is_link(info) or not stat.S_ISREG(info.st_mode):
+        raise Unusable(f"its lock file {path} is {'a symlink' if is_link(info) else 'not a regular file'}")
     owner = _foreign_owner(info)
     if owner:
         raise Unusable(f"its lock file {path} belongs to {owner}")
@@ -158,19 +157,23 @@ def read_file(path: str, *, tighten: bool, parse: Callable[[object], object] = c
         FileNotFoundError: there is no file.
         Unusable: the file breaks the rule or is not a valid cache.
     """
-    if not _NOFOLLOW:
-        _refuse_link(path)
     try:
-        fd = os.open(path, _OPEN_FLAGS)
+        # Retried on Windows while a writer's replace (or a scanner) holds the file a moment.
+        fd = patiently(lambda: open_no_follow(path, _OPEN_FLAGS))
     except FileNotFoundError:
         raise
+    except UnsafePathError:
+        raise Unusable("it is a symlink") from None
     except OSError as exc:
-        raise Unusable("it is a symlink" if os.path.islink(path) else _describe(exc)) from None
+        raise Unusable(_describe(exc)) from None
     try:
         info = os.fstat(fd)
         _check_file(fd, info, path, tighten)
-        chunks = []
+        chunks, size = [], 0
         while chunk := os.read(fd, 1 << 16):
+            size += len(chunk)
+            if size > MAX_CACHE_BYTES:
+                raise Unusable(f"not a valid cache: it is larger than {MAX_CACHE_BYTES >> 20} MiB")
             chunks.append(chunk)
     except OSError as exc:
         raise Unusable(_describe(exc)) from None
@@ -206,20 +209,6 @@ def _check_file(fd: int, info: os.stat_result, path: str, tighten: bool) -> None
             raise Unusable("other users can read it")
         os.fchmod(fd, FILE_MODE)
         _warn("Tightened permissions of %s to 0600", path)
-
-
-def _is_link(info: os.stat_result) -> bool:
-    # On Windows a junction is a reparse point that S_ISLNK does not report.
-    reparse = getattr(info, "st_file_attributes", 0) & getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0)
-    return stat.S_ISLNK(info.st_mode) or bool(reparse)
-
-
-def _refuse_link(path: str) -> None:
-    try:
-        if _is_link(os.lstat(path)):
-            raise Unusable("it is a symlink")
-    except FileNotFoundError:
-        pass  # os.open says so next
 
 
 def _foreign_owner(info: os.stat_result) -> str | None:

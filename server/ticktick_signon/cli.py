@@ -1,4 +1,4 @@
-"""The ``ticktick-signon`` command line: login, token, status, logout, serve, sandbox, help.
+"""The ``ticktick-signon`` command line: login, token, status, import, logout, serve, sandbox, help.
 
 This module wires the commands; ``login``'s conversation with the person
 lives in signin_conversation.py, and how lines look (colour, symbols) and the
@@ -10,6 +10,7 @@ inside the commands that need them: ``token`` never loads pygls or httpx.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -38,17 +39,22 @@ _FLAGS = {
 EXIT_STATUSES = """\b
 Exit status:
   0    done (status: signed in)
-  1    status: not signed in, or the token has expired; sandbox: cannot
-       listen on its port
+  1    status: not signed in, the token has expired, or (--verify)
+       TickTick rejected it; sandbox: cannot listen on its port; import:
+       you chose not to replace the token
   2    bad usage: an unknown option or a bad value, or login without a
-       terminal and without a client id or secret
+       terminal and without a client id or secret; import: a file that
+       cannot be read or holds no usable token, or a valid token in the
+       way without --force
   3    token: not signed in
-  4    token: the token has expired (or expires within --min-valid)
+  4    token: the token has expired (or expires within --min-valid);
+       import: the file's token has expired
   5    the cache file cannot be read or written
   6    login: the sign-in was refused (Deny), or the redirect was not this
        sign-in's
-  7    login: TickTick refused the token request
-  8    login: TickTick could not be reached
+  7    login: TickTick refused the token request; status --verify,
+       import: TickTick's answer says nothing about the token
+  8    login, status --verify, import: TickTick could not be reached
   9    login: no redirect came back (nothing was pasted, or the sign-in
        link expired after 10 minutes)
   10   login: signed in, but --save could not write its file
@@ -265,7 +271,11 @@ def _describe(status: dict[str, Any]) -> str:
     if status["signedIn"]:
         days = status["expiresIn"] // 86400
         mark = console.badge("success", err=False)
-        state = f"signed in to {where}; the token expires {console.when(status['expiresAt'])} ({days} days left)"
+        estimated = " (estimated: it was imported from a file without an expiry)" if status["expiresAtEstimated"] else ""
+        state = (
+            f"signed in to {where}; the token expires {console.when(status['expiresAt'])}{estimated}"
+            f" ({days} days left)"
+        )
     elif status["expiresAt"] is not None:
         mark = console.badge("failure", err=False)
         state = f"the token expired {console.when(status['expiresAt'])}; run `{again}` to sign in again"
@@ -325,6 +335,70 @@ def status(profile: str, as_json: bool, verify: bool) -> None:
         console.fail(f"TickTick rejected the token of profile '{name}'; sign in again with `{again}`.", 1)
     if not as_json:
         click.echo(f"{console.badge('success', err=False)}TickTick accepts the token (checked just now).")
+
+
+@main.command(
+    "import",
+    epilog="""\b
+Examples:
+  ticktick-signon import ~/projects/tasks/.env
+  ticktick-signon import ~/.token-oauth --profile work
+  ticktick-signon import --from-env --force""",
+)
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--profile", default="default", show_default=True, callback=_named_profile, help="Profile to import into."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "pyticktick", "ticktick-py", "ticktick-mcp"]),
+    default="auto",
+    show_default=True,
+    help="pyticktick: its .env (either form); ticktick-py: its .token-oauth; ticktick-mcp: its .env.",
+)
+@click.option("--from-env", is_flag=True, help="Read pyticktick's PYTICKTICK_V1_* variables from the environment.")
+@click.option("--force", is_flag=True, help="Replace a valid token the profile has, without asking.")
+def import_(path: Path | None, profile: str, fmt: str, from_env: bool, force: bool) -> None:
+    """Import a token that pyticktick, ticktick-py or ticktick-mcp already has, instead of signing in.
+
+    The client id and secret found beside it are saved to the profile too. A
+    file without an expiry (ticktick-mcp) is checked with TickTick first and
+    given an estimated 180 days. Replacing a valid token asks first (or needs
+    --force without a terminal).
+    """
+    if (path is None) == (not from_env):
+        raise click.UsageError("give the token file's PATH, or --from-env (not both)")
+    from .messages import parse_profile
+    from .token_formats import read_pyticktick_settings
+
+    importer = _service().importer
+
+    def run(replace: bool) -> dict[str, Any]:
+        if path is None:
+            found = read_pyticktick_settings(dict(os.environ), "the environment")
+            return importer.import_found(found, "the environment", name, replace)
+        return importer.import_file(path, name, fmt, replace)
+
+    try:
+        name = parse_profile({"profile": profile}).profile
+        try:
+            result = run(force)
+        except InvalidParams as error:
+            if error.data.get("field") != "force" or not sys.stdin.isatty():
+                raise
+            console.warning(error.message.split(";")[0] + ".")
+            if not click.confirm("Replace it?", default=False, err=True):
+                console.say("Nothing was imported.")
+                sys.exit(1)
+            result = run(True)
+    except SignonError as error:
+        _fail(error)
+    console.success(
+        f"Imported the {result['format']} token into profile '{name}'; it expires {console.when(result['expiresAt'])}."
+    )
+    if result["expiresAtEstimated"]:
+        console.say("TickTick accepts it. Its file keeps no expiry, so that date is an estimate: 180 days from now.")
 
 
 @main.command(

@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -128,6 +129,8 @@ class _Connections:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's backlog of 5 would make the browser's connect wait out SYN retries during a flood.
+    request_queue_size = 128
     # POSIX: rebind a port in TIME_WAIT at once. Windows' SO_REUSEADDR would let two
     # sockets share a port, so there the port is claimed exclusively instead.
     allow_reuse_address = os.name != "nt"
@@ -145,6 +148,15 @@ class _Server(ThreadingHTTPServer):
     def shutdown_request(self, request) -> None:  # type: ignore[no-untyped-def]
         self.listener.connections.done(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        # socketserver prints a traceback to stderr; a client that went away (or was dropped
+        # for being slow) is routine, and anything else belongs in the log.
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            log.debug("A loopback connection ended early (%s)", type(error).__name__)
+        else:
+            log.error("Unexpected error answering a loopback request", exc_info=error)
 
     def service_actions(self) -> None:
         # Runs in the serve loop between accepts (every poll interval).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .errors import InvalidParams, InvalidRequest
@@ -54,6 +55,14 @@ class GetTokenParams:
 @dataclass(frozen=True)
 class ProfileParams:
     profile: str
+
+
+@dataclass(frozen=True)
+class ImportParams:
+    path: Path
+    profile: str
+    format: str
+    force: bool
 
 
 @dataclass(frozen=True)
@@ -161,6 +170,24 @@ def parse_sign_out(params: Any) -> SignOutParams:
     """Check ``signOut`` params: ``profile?``, ``forget?``."""
     p = _by_name(params, "signOut")
     return SignOutParams(profile=_profile(p), forget=_bool(p, "forget", False))  # type: ignore[arg-type]
+
+
+def parse_import(params: Any) -> ImportParams:
+    """Check ``importToken`` params: ``path`` (absolute, ``~`` allowed), ``profile?``, ``format?``, ``force?``."""
+    p = _by_name(params, "importToken")
+    raw = _string(p, "path")
+    if raw is None:
+        raise InvalidParams("Give path: the token file to import.", field="path")
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise InvalidParams("path must be absolute (the helper's working folder is not yours).", field="path")
+    from .token_formats import FORMATS  # deferred: start-up does not need the import formats
+
+    fmt = _string(p, "format") or "auto"
+    if fmt not in ("auto", *FORMATS):
+        allowed = ["auto", *FORMATS]
+        raise InvalidParams(f"format must be one of {', '.join(allowed)}.", field="format", allowed=allowed)
+    return ImportParams(path=path, profile=_profile(p), format=fmt, force=_bool(p, "force", False))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

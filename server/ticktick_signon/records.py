@@ -16,20 +16,27 @@ from .cache_format import SCHEMA_VERSION, check_document
 
 @dataclass(frozen=True)
 class Token:
-    """An access token and when it stops working (unix seconds)."""
+    """An access token and when it stops working (unix seconds).
+
+    ``estimated``: the expiry is a guess (180 days from an import), not the provider's.
+    """
 
     access_token: str
     token_type: str
     scope: str
     expires_at: int
+    estimated: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "accessToken": self.access_token,
             "tokenType": self.token_type,
             "scope": self.scope,
             "expiresAt": self.expires_at,
         }
+        if self.estimated:
+            out["expiresAtEstimated"] = True
+        return out
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Token:
@@ -39,6 +46,7 @@ class Token:
             token_type=obj["tokenType"],
             scope=obj["scope"],
             expires_at=obj["expiresAt"],
+            estimated=obj.get("expiresAtEstimated") is True,  # anything else: the provider's own expiry
         )
 
 

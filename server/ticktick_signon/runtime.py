@@ -33,9 +33,10 @@ def configure_logging(level: str, log_file: Path | None) -> None:
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
+        from .link_guard import open_no_follow
         from .private_files import FILE_MODE
 
-        fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, FILE_MODE)
+        fd = open_no_follow(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
         handlers.append(logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8")))
     root = logging.getLogger()
     for handler in handlers:

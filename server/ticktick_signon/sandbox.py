@@ -13,6 +13,7 @@ import binascii
 import html
 import json
 import logging
+import os
 import secrets
 import socket
 import struct
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
+
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,18 @@ class _Stats:
     last_token_request: dict = field(default_factory=dict)
 
 
+class _SandboxServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # As the loopback listener's: Windows' SO_REUSEADDR would let two sockets share
+    # one port (a busy --port would look free), so there the port is claimed exclusively.
+    allow_reuse_address = os.name != "nt"
+
+    def server_bind(self) -> None:
+        if os.name == "nt":
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined]
+        super().server_bind()
+
+
 class SandboxProvider:
     """Runs the sandbox in a background thread.
 
@@ -129,9 +143,8 @@ class SandboxProvider:
         """Bind and serve in a background thread; returns self."""
         handler = type("_BoundHandler", (_SandboxHandler,), {"provider": self})
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        server_cls = type("_SandboxServer", (ThreadingHTTPServer,), {"address_family": family})
+        server_cls = type("_BoundSandboxServer", (_SandboxServer,), {"address_family": family})
         self._server = server_cls((self._host, self._port), handler)
-        self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True, name="sandbox").start()
         log.info("Sandbox provider serving on %s", self.base_url)
         return self

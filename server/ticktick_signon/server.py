@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 #: Threaded requests (completeSignon) accepted but not yet answered; past this the reader waits.
 MAX_THREADED_IN_FLIGHT = 16
 
-METHODS = ("startSignon", "completeSignon", "getToken", "getStatus", "signOut", "verifyToken")
+METHODS = ("startSignon", "completeSignon", "getToken", "getStatus", "signOut", "verifyToken", "importToken")
 NOTIFICATIONS = ("signonCompleted", "signonFailed", "tokenChanged", "tokenExpiring")
 
 
@@ -199,6 +199,12 @@ def create_server(service: SignonService) -> JsonRPCServer:
     @server.thread()  # a call to TickTick's API
     def verify_token(params: Any) -> dict[str, Any]:
         return service.verify(messages.parse_profile(params, "verifyToken").profile)
+
+    @server.feature("importToken")
+    @server.thread()  # a file without expiry is checked with TickTick's API
+    def import_token(params: Any) -> dict[str, Any]:
+        request = messages.parse_import(params)
+        return service.importer.import_file(request.path, request.profile, request.format, request.force)
 
     return server
 

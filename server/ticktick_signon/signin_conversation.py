@@ -12,9 +12,9 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -85,6 +85,10 @@ def login_command(profile: str, sandbox: bool = False) -> str:
     if profile != ("sandbox" if sandbox else "default"):
         words += ["--profile", profile]
     return " ".join(words)
+
+
+def _profile_flag(profile: str) -> str:
+    return "" if profile == "default" else f" --profile {profile}"
 
 
 def sign_in(options: LoginOptions) -> None:
@@ -183,7 +187,7 @@ def _may_replace_token(profile: str) -> bool:
     console.say(f"Profile '{profile}' is signed in to {where} until {console.when(saved.token.expires_at)}.")
     if click.confirm("Sign in again and replace its token?", default=False, err=True):
         return True
-    console.say(f"Kept the current token (`ticktick-signon token{'' if profile == 'default' else ' --profile ' + profile}` prints it).")
+    console.say(f"Kept the current token (`ticktick-signon token{_profile_flag(profile)}` prints it).")
     return False
 
 
@@ -215,23 +219,26 @@ def resolve_credentials(
         if not client_id:
             client_id = _ask("Client id")
         if not client_secret:
-            client_secret = _ask("Client secret (typing is hidden)", hide_input=True)
+            client_secret = _ask("Client secret", hint="typing is hidden", hide_input=True)
         if not redirect_url:
             redirect_url = _ask("OAuth redirect URL", default=DEFAULT_REDIRECT_URL, web_address=True)
     return client_id, client_secret, redirect_url
 
 
-def _ask(question: str, *, hide_input: bool = False, default: str | None = None, web_address: bool = False) -> str:
-    """Ask until the answer is not blank (and, if asked for, is an http(s) URL); surrounding spaces are dropped."""
+def _ask(
+    label: str, *, hint: str = "", hide_input: bool = False, default: str | None = None, web_address: bool = False
+) -> str:
+    """Ask for ``label`` until the answer is not blank (and, if asked for, is an http(s) URL); trimmed."""
     from .errors import InvalidParams
     from .oauth import check_http_url
 
+    question = f"{label} ({hint})" if hint else label
     while True:
         answer = click.prompt(
             question, default=default or "", show_default=default is not None, hide_input=hide_input, err=True
         ).strip()
         if not answer:
-            console.failure(f"{question.split(' (')[0]} cannot be blank.")
+            console.failure(f"{label} cannot be blank.")
             continue
         if web_address:
             try:
@@ -304,33 +311,38 @@ def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopb
         NoRedirect: input ended with nothing pasted and nothing listening, or the link expired.
         SignonError: the sign-on failed (refused, the exchange failed, ...).
     """
-    import select
-
     from .errors import InvalidParams, NoPendingSignon, StateMismatch
     from .oauth import check_http_url
+    from .typed_lines import TypedLines
 
     expired = NoRedirect(f"The sign-in link expired after 10 minutes; run `{login_command(profile)}` again.")
-    stdin_open = not sys.stdin.closed
+    stdin_open = sys.stdin is not None and not sys.stdin.closed
+    typed = TypedLines() if stdin_open else None
     while True:
         if loopback.done.is_set():
-            if isinstance(loopback.error, NoPendingSignon):  # the listener's time ran out
+            if loopback.error is None:
+                return service.get_token(profile)
+            reason = loopback.error.data.get("reason") if isinstance(loopback.error, NoPendingSignon) else "failed"
+            if reason is None:  # the listener's time ran out
                 raise expired
-            if loopback.error is not None:
-                raise loopback.error
-            return service.get_token(profile)
+            if reason == "endedElsewhere":
+                raise NoPendingSignon(
+                    "Another program finished or cancelled this sign-in; "
+                    f"`ticktick-signon status{_profile_flag(profile)}` says whether you are signed in."
+                )
+            raise loopback.error  # refused, the exchange failed, or replaced by a newer sign-in
         if time.time() >= started["stateExpiresAt"]:
             raise expired
         if not stdin_open:
             loopback.done.wait(0.2)
             continue
         try:
-            readable, _, _ = select.select([sys.stdin], [], [], 0.2)
+            line = typed.next(0.2)
         except (ValueError, OSError):
             stdin_open = False
             continue
-        if not readable:
+        if line is None:
             continue
-        line = sys.stdin.readline()
         if line and not sys.stdin.isatty():
             console.say()  # end the prompt's line, as a terminal's echo would
         if not line:

@@ -24,6 +24,7 @@ from .token_store import TokenStore
 
 if TYPE_CHECKING:  # imported where used: http.server (loopback) weighs on every helper's start-up
     from .loopback import LoopbackListener, Outcome
+    from .token_import import TokenImporter
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,12 @@ def _warm_network_imports() -> None:
 
     def load() -> None:
         try:
-            from . import token_exchange  # noqa: F401  (pulls in httpx on its first exchange)
+            import certifi  # noqa: F401  (the trust store's fallback)
+            import httpcore  # noqa: F401  (httpx loads its transport only when the first client is made)
             import httpx  # noqa: F401
+            import truststore  # noqa: F401  (the exchange's trust store)
+
+            from . import token_exchange  # noqa: F401
         except Exception:  # the exchange itself will report whatever is wrong
             log.debug("Warming the HTTP imports failed", exc_info=True)
 
@@ -360,6 +365,15 @@ class SignonService:
         token = oauth.check_token(self.store.read().profile(profile).token, now, min_valid_seconds)
         return oauth.token_result(token, profile, now)
 
+    @property
+    def importer(self) -> TokenImporter:
+        """The import use case (``importToken``, ``ticktick-signon import``), over the same store and API."""
+        from .token_import import TokenImporter  # deferred: start-up never imports
+
+        return TokenImporter(
+            self.store, self._verifier, clock=self._clock, environ=self._environ, http_timeout=self._http_timeout
+        )
+
     def verify(self, profile: str) -> dict[str, Any]:
         """Ask TickTick whether the profile's token still works (``GET /open/v1/project``).
 
@@ -370,12 +384,21 @@ class SignonService:
 
         Raises:
             NotSignedIn, TokenExpired, ProviderError (an answer other than 200
-            or 401), NetworkError, InvalidParams (a bad TICKTICK_SIGNON_AUTH_URL),
+            or 401), NetworkError, InvalidParams (a bad TICKTICK_SIGNON_AUTH_URL,
+            or a sandbox profile with no TICKTICK_SIGNON_AUTH_URL to reach it),
             ConfigUnreadable.
         """
         saved = self.store.read().profile(profile)
         token = oauth.check_token(saved.token, self._clock(), 0)
-        base = oauth.api_base(saved.region or oauth.DEFAULT_REGION, self._environ.get(oauth.ENV_AUTH_URL))
+        override = self._environ.get(oauth.ENV_AUTH_URL)
+        if saved.sandbox and not override:
+            # Its token means nothing to TickTick: asking would send it there for a certain "refused".
+            raise InvalidParams(
+                f"Profile '{profile}' was signed in to a local sandbox, not TickTick, so TickTick cannot "
+                f"check it; set {oauth.ENV_AUTH_URL} to that sandbox's address to verify it there.",
+                field="profile",
+            )
+        base = oauth.api_base(saved.region or oauth.DEFAULT_REGION, override)
         valid = oauth.verdict(self._verifier(base, token.access_token, self._http_timeout))
         log.info("TickTick %s the token of profile %r", "accepts" if valid else "refuses", profile)
         return {"profile": profile, "valid": valid, "checkedAt": int(self._clock())}
@@ -396,6 +419,7 @@ class SignonService:
             "signedIn": token is not None and now < token.expires_at,
             "expiresAt": token.expires_at if token else None,
             "expiresIn": oauth.seconds_left(token.expires_at, now) if token else None,
+            "expiresAtEstimated": token is not None and token.estimated,
             "pendingSignon": any(p.profile == profile for p in live.values()),
             "region": saved.region,
             "clientId": saved.client_id,

@@ -67,31 +67,36 @@ class TokenTracker:
         signed_in: dict[str, bool] = {}
         for name in sorted(tokens.keys() | (before or {}).keys()):
             token = tokens.get(name)
-            live = token is not None and now < token.expires_at
-            signed_in[name] = live
-            if before is not None and (before.get(name) != token or self._signed_in.get(name, False) != live):
-                notices.append(("tokenChanged", {
-                    "profile": name,
-                    "signedIn": live,
-                    "expiresAt": token.expires_at if token is not None else None,
-                }))
+            live = signed_in[name] = token is not None and now < token.expires_at
             if before is not None and before.get(name) != token:
                 self._warned.pop(name, None)  # a new token gets its own warnings
+                notices.append(_changed(name, token, live))
+            elif before is not None and self._signed_in.get(name, False) != live:
+                notices.append(_changed(name, token, live))  # it passed its expiry
             if token is None or not live:
                 continue
             stage = _warning_stage(token.expires_at - now)
             if stage > self._warned.get(name, 0):
                 # A token that arrives with under 24 hours left gets one warning, not two at once.
                 self._warned[name] = stage
-                notices.append(("tokenExpiring", {
-                    "profile": name,
-                    "expiresAt": token.expires_at,
-                    "expiresIn": seconds_left(token.expires_at, now),
-                }))
+                notices.append(_expiring(name, token, now))
         self._tokens = tokens
         self._signed_in = signed_in
         self._warned = {name: stage for name, stage in self._warned.items() if name in tokens}
         return notices
+
+
+def _changed(profile: str, token: Token | None, signed_in: bool) -> Notice:
+    expires_at = token.expires_at if token is not None else None
+    return "tokenChanged", {"profile": profile, "signedIn": signed_in, "expiresAt": expires_at}
+
+
+def _expiring(profile: str, token: Token, now: float) -> Notice:
+    return "tokenExpiring", {
+        "profile": profile,
+        "expiresAt": token.expires_at,
+        "expiresIn": seconds_left(token.expires_at, now),
+    }
 
 
 class TokenWatcher:
@@ -133,23 +138,26 @@ class TokenWatcher:
 
     def _run(self) -> None:
         tracker = TokenTracker()
-        unreadable = False
-        while True:
-            try:
-                cache = self._store.read()
-            except ConfigUnreadable:
-                if not unreadable:  # requests report it; the watcher waits for a fix
-                    log.warning("The cache cannot be read; token changes are not watched until it is fixed")
-                unreadable = True
-            else:
-                unreadable = False
-                notices = tracker.observe(cache, self._clock())
+        trouble: str | None = None  # what went wrong at the last look, said once until it is over
+        try:
+            while True:
+                notices: list[Notice] = []
+                try:
+                    notices = tracker.observe(self._store.read(), self._clock())
+                    trouble = None
+                except ConfigUnreadable:  # requests report it; the watcher waits for a fix
+                    if trouble != "unreadable":
+                        log.warning("The cache cannot be read; token changes are not watched until it is fixed")
+                    trouble = "unreadable"
+                except Exception:  # the watcher must never take the helper down
+                    if trouble != "unexpected":
+                        log.exception("Watching the cache failed; trying again")
+                    trouble = "unexpected"
                 self._started.set()
-                if not self._deliver(notices):
+                if not self._deliver(notices) or self._stop.wait(self._interval):
                     return
-            self._started.set()
-            if self._stop.wait(self._interval):
-                return
+        finally:
+            self._started.set()  # start() never waits on a thread that is gone
 
     def _deliver(self, notices: list[Notice]) -> bool:
         for method, params in notices:

@@ -14,10 +14,10 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from helper_processes import assert_no_helper_left
 
 from ticktick_signon.sandbox import SandboxProvider
 
@@ -146,24 +146,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("nvim_case", cases, ids=ids)
 
 
-def _helpers_left(config_dir: str) -> list[str]:
-    """Helper processes (serve) still running with this test's cache folder."""
-    marker = f"TICKTICK_SIGNON_CONFIG_DIR={config_dir}".encode()
-    left = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
-            environ = (proc / "environ").read_bytes().split(b"\0")
-            state = (proc / "stat").read_text().split(") ")[-1][:1]
-        except OSError:
-            continue
-        if b"serve" in cmdline and marker in environ and state != "Z":
-            left.append(f"{proc.name}: {b' '.join(cmdline).decode(errors='replace')}")
-    return left
-
-
 def test_neovim_case(nvim_case: str, auth_url: str, config_dir: Path, tmp_path: Path) -> None:
     """One Lua case in a fresh headless Neovim, against the helper and the sandbox at ``auth_url``.
 
@@ -174,11 +156,7 @@ def test_neovim_case(nvim_case: str, auth_url: str, config_dir: Path, tmp_path: 
         result, proc = _run_nvim(tmp_path / "nvim", extra)
     if result is None or not result.get("ok"):
         pytest.fail(f"Neovim case {nvim_case!r} failed\n\n" + _explain(result, proc, tmp_path / "nvim"), pytrace=False)
-    if Path("/proc/self/environ").exists():
-        deadline = time.monotonic() + 10
-        while (left := _helpers_left(str(config_dir))) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not left, f"the helper outlived Neovim (it must stop on VimLeavePre): {left}"
+    assert_no_helper_left(config_dir, "Neovim")
 
 
 # The harness's own cases (editors/neovim/tests/selftest): each but the first must be reported as failed.

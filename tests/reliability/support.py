@@ -101,16 +101,6 @@ class FrameReader:
             self.error = exc
 
 
-def proc_status_kib(pid: int, field: str) -> int:
-    """A ``VmRSS``/``VmHWM``-style field of /proc/<pid>/status, in KiB."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            name, _, value = line.partition(":")
-            if name == field:
-                return int(value.split()[0])
-    raise KeyError(field)
-
-
 def check_reply_shape(reply: dict[str, Any]) -> None:
     """A reply is a JSON-RPC 2.0 response with a documented error (kind, sentence) or an object result."""
     assert reply.get("jsonrpc") == "2.0", reply

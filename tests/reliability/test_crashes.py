@@ -3,18 +3,18 @@
 A child process writes tokens with increasing sequence numbers through the real
 ``TokenStore.update`` and acknowledges each on a pipe once the call returned.
 The parent kills it at random moments, over hundreds of writes, and after every
-kill reads the file as any other process would.
+kill reads the file as any other process would. On Windows the kill is
+TerminateProcess, just as abrupt.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import random
-import select
-import signal
-import stat
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import pytest
 from ticktick_signon.records import Cache, Profile, Token
 from ticktick_signon.token_store import TokenStore
 
+from ..portability import assert_owner_only
 from .support import python_worker, scaled
 
 pytestmark = pytest.mark.timeout(60)
@@ -40,9 +41,13 @@ def token_seq(config_dir: Path) -> int:
 def read_acks(child: subprocess.Popen[bytes], first_only: bool, timeout: float = 15) -> list[int]:
     assert child.stdout is not None
     if first_only:
-        ready, _, _ = select.select([child.stdout], [], [], timeout)
-        assert ready, "the writer made no progress: is the lock of the killed writer still blocking?"
-        line = child.stdout.readline()
+        # A thread, not select(): Windows can select() only on sockets.
+        lines: queue.Queue[bytes] = queue.Queue()
+        threading.Thread(target=lambda: lines.put(child.stdout.readline()), daemon=True).start()
+        try:
+            line = lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("the writer made no progress: is the lock of the killed writer still blocking?") from None
         return [int(line)] if line.endswith(b"\n") else []
     return [int(line) for line in child.stdout.read().split(b"\n") if line]
 
@@ -65,7 +70,7 @@ def test_kill_9_at_random_moments_leaves_a_whole_file_with_the_old_or_the_new_to
         else:
             acks += read_acks(child, first_only=True)
             time.sleep(rng.uniform(0, 0.08))  # a few writes in, anywhere inside one
-        os.kill(child.pid, signal.SIGKILL)
+        child.kill()  # SIGKILL; TerminateProcess on Windows
         child.wait()
         acks += read_acks(child, first_only=False)
         kills += 1
@@ -82,7 +87,7 @@ def test_kill_9_at_random_moments_leaves_a_whole_file_with_the_old_or_the_new_to
         # A writer killed between create and replace leaves its temp file; the next write sweeps it.
         assert len(strays) <= 1, f"{[p.name for p in strays]} after {kills} kills {context}"
         for stray in strays:
-            assert stat.S_IMODE(stray.stat().st_mode) == 0o600  # it may hold a token: owner-only like the cache
+            assert_owner_only(stray, 0o600)  # it may hold a token: owner-only like the cache
 
     store.update(lambda c: (c.with_profile("default", Profile(client_id="done")), None))
     assert not list(config_dir.glob(".config.json.*.tmp"))

@@ -3,7 +3,7 @@
 The main hypothesis loops drive ``ticktick_signon.server.serve`` in-process over
 byte streams (fast); the same generated streams then go to the real
 ``ticktick-signon serve`` subprocess, and the cap and pipelining tests use only
-the subprocess, measuring its memory in /proc.
+the subprocess, measuring its memory (/proc on Linux, the working set on Windows).
 """
 
 from __future__ import annotations
@@ -27,13 +27,14 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.process_memory import resident_kib
 from ticktick_signon.records import Profile, Token
 from ticktick_signon.server import serve
 from ticktick_signon.signon_service import SignonService
 from ticktick_signon.token_store import TokenStore
 
 from ..rpc import HelperProcess
-from .support import FrameReader, check_reply_shape, frame, proc_status_kib, raw_frame, scaled, split_frames
+from .support import FrameReader, check_reply_shape, frame, raw_frame, scaled, split_frames
 
 # No generated request can start a real sign-on: the env has no client secret and
 # "clientSecret" is never a generated key, and the redirect fallback is not
@@ -480,7 +481,7 @@ PEAK_SLACK_KIB = 4 * 1024
 def warm(helper: HelperProcess) -> int:
     """Let the helper finish starting (imports, first request) and return its peak RSS so far."""
     assert helper.request("getStatus")["profile"] == "default"
-    return proc_status_kib(helper.process.pid, "VmHWM")
+    return resident_kib(helper.process.pid, "VmHWM")
 
 
 def test_a_header_asking_for_a_terabyte_allocates_nothing_and_gets_a_clear_error(fuzz_helper: HelperProcess) -> None:
@@ -490,7 +491,7 @@ def test_a_header_asking_for_a_terabyte_allocates_nothing_and_gets_a_clear_error
     )
     time.sleep(1.0)  # it is now reading the announced body; whatever it allocated, it has allocated
     assert fuzz_helper.process.poll() is None, fuzz_helper.stderr()
-    assert proc_status_kib(fuzz_helper.process.pid, "VmHWM") - base < PEAK_SLACK_KIB
+    assert resident_kib(fuzz_helper.process.pid, "VmHWM") - base < PEAK_SLACK_KIB
     assert fuzz_helper.close() == 0
     reply = fuzz_helper.next_unmatched(timeout=5)
     assert reply["id"] is None and reply["error"]["code"] == -32600, reply
@@ -508,7 +509,7 @@ def test_an_oversized_frame_is_skipped_in_small_reads_and_the_next_request_is_se
     fuzz_helper.send_raw(raw_frame(body) + frame({"jsonrpc": "2.0", "id": "after", "method": "getStatus"}))
     replies = [fuzz_helper.next_unmatched(timeout=30), fuzz_helper.next_unmatched(timeout=30)]
     assert [(r["id"], r.get("error", {}).get("code")) for r in replies] == [(None, -32600), ("after", None)]
-    assert proc_status_kib(fuzz_helper.process.pid, "VmHWM") - base < PEAK_SLACK_KIB
+    assert resident_kib(fuzz_helper.process.pid, "VmHWM") - base < PEAK_SLACK_KIB
 
 
 def test_frames_after_a_terabyte_header_are_its_body_and_the_helper_still_exits_cleanly(
@@ -589,7 +590,7 @@ class Pipeline:
                 )
 
     def kib(self, field: str) -> int:
-        return proc_status_kib(self.process.pid, field)
+        return resident_kib(self.process.pid, field)
 
     def close(self) -> int:
         assert self.process.stdin is not None

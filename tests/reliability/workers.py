@@ -74,10 +74,18 @@ def reader(args: argparse.Namespace) -> int:
     reads = service_reads = 0
     errors: list[str] = []
     while not stop.exists():
+        if os.name == "nt":
+            # Windows cannot replace a file while any handle is open on it, so a reader that reopens
+            # it back to back would hold off every writer (who retry, then fail); pause as real readers do.
+            time.sleep(0.005)
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
             raw = None
+        except PermissionError:
+            if os.name != "nt":
+                raise
+            continue  # Windows: the file is being replaced this instant (a sharing violation); read again
         if raw is not None:
             reads += 1
             try:

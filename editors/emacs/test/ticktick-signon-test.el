@@ -566,6 +566,166 @@ the helper sends then is handed to the client's dispatcher directly."
         (should (equal (ticktick-signon-mode-line-text) "TickTick:expired")))
       (should (= (length expiring) 1)))))
 
+;;;; Finding the helper
+
+(defvar ticktick-signon-test--root nil
+  "Folder holding the current test's places to install the helper in.")
+
+(defmacro ticktick-signon-test--finding (&rest body)
+  "Run BODY with the helper to be found, not set, and nothing installed.
+The variable `exec-path' is the empty folder \"path\" of a fresh folder (see
+`ticktick-signon-test--folder'), HOME is its empty \"home\", and pipx's,
+uv's and XDG's variables are unset.  The helper is started afresh by
+`ticktick-signon-test--expect-found'."
+  (declare (indent 0) (debug t))
+  `(ticktick-signon-test--with-helper
+     (let* ((ticktick-signon-test--root (make-temp-file "ticktick-signon-find-" t))
+            (exec-path (list (ticktick-signon-test--folder "path")))
+            (process-environment
+             (append (list (concat "HOME=" (ticktick-signon-test--folder "home"))
+                           "PIPX_BIN_DIR" "UV_TOOL_BIN_DIR" "XDG_BIN_HOME" "XDG_DATA_HOME")
+                     process-environment))
+            (ticktick-signon-helper-command nil))
+       (unwind-protect
+           (progn ,@body)
+         (ticktick-signon-shutdown)
+         (delete-directory ticktick-signon-test--root t)))))
+
+(defun ticktick-signon-test--folder (name)
+  "Return the folder NAME of the current test's places, creating it."
+  (let ((folder (expand-file-name name ticktick-signon-test--root)))
+    (make-directory folder t)
+    folder))
+
+(defun ticktick-signon-test--install (folder &optional program works)
+  "Put PROGRAM (default \"ticktick-signon\") in FOLDER, as an installer would.
+It runs this suite's Python: `ticktick-signon' as the helper, `python3'
+as itself.  With WORKS :broken, it is a python3 lacking the package.
+Return its file name.  A shell script: the Emacs suite runs on POSIX."
+  (let ((file (expand-file-name (or program "ticktick-signon") folder))
+        (python (shell-quote-argument (ticktick-signon-test--env "TICKTICK_SIGNON_TEST_PYTHON"))))
+    (with-temp-file file
+      (insert "#!/bin/sh\n"
+              (cond ((eq works :broken) "exit 1\n")
+                    (program (format "exec %s \"$@\"\n" python))
+                    (t (format "exec %s -m ticktick_signon \"$@\"\n" python)))))
+    (set-file-modes file #o755)
+    file))
+
+(defun ticktick-signon-test--expect-found (command how)
+  "Start the helper afresh; check that its command is COMMAND, found HOW.
+The helper must answer, and `ticktick-signon-status' must say so."
+  (ticktick-signon-shutdown)
+  (let ((ticktick-signon-test--messages-start (with-current-buffer (messages-buffer) (point-max))))
+    (should (equal (plist-get (call-interactively #'ticktick-signon-status) :profile) "default"))
+    (should (process-live-p ticktick-signon--process))
+    (should (equal (process-command ticktick-signon--process) command))
+    (should (string-search (format "; helper %s (%s)"
+                                   (string-join (cons (abbreviate-file-name (car command)) (cdr command)) " ")
+                                   how)
+                           (ticktick-signon-test--messages)))))
+
+(defun ticktick-signon-test--not-found ()
+  "Check that no helper is found; return the message the user gets."
+  (ticktick-signon-shutdown)
+  (let ((err (should-error (call-interactively #'ticktick-signon-status) :type 'user-error)))
+    (should-not ticktick-signon--connection)
+    (should (eq (car (should-error (ticktick-signon-get-token) :type 'ticktick-signon-helper-missing))
+                'ticktick-signon-helper-missing))
+    (cadr err)))
+
+(defun ticktick-signon-test--advice ()
+  "Return the install advice naming this repository, the package's clone."
+  (let ((clone (shell-quote-argument
+                (directory-file-name
+                 (file-truename (expand-file-name "../../.." ticktick-signon-test--dir))))))
+    (format "install it with `pipx install %s' (or `uv tool install %s'; see the package's README)"
+            clone clone)))
+
+(ert-deftest ticktick-signon-test-find-helper-set-by-user ()
+  "The setting wins over every place; one naming nothing says how to fix it."
+  (ticktick-signon-test--finding
+    (let ((on-path (ticktick-signon-test--install (ticktick-signon-test--folder "path")))
+          (mine (ticktick-signon-test--install (ticktick-signon-test--folder "mine"))))
+      (ticktick-signon-test--install (ticktick-signon-test--folder "home/.local/bin"))
+      (let ((ticktick-signon-helper-command (list mine "serve")))
+        (ticktick-signon-test--expect-found (list mine "serve")
+                                            "set in `ticktick-signon-helper-command'"))
+      ;; A bare name is looked up in `exec-path'.
+      (let ((ticktick-signon-helper-command '("ticktick-signon" "serve")))
+        (ticktick-signon-test--expect-found (list on-path "serve")
+                                            "set in `ticktick-signon-helper-command'")))
+    (let* ((nowhere (expand-file-name "nowhere/ticktick-signon" ticktick-signon-test--root))
+           (ticktick-signon-helper-command (list nowhere "serve"))
+           (message (ticktick-signon-test--not-found)))
+      (should (equal message
+                     (format "Cannot find the ticktick-signon helper `%s' set in `ticktick-signon-helper-command'; fix that setting, or set it to nil to let Emacs look for the helper, or %s"
+                             nowhere (ticktick-signon-test--advice)))))
+    (let ((ticktick-signon-helper-command "ticktick-signon serve"))
+      (should (string-prefix-p "Cannot find the ticktick-signon helper `ticktick-signon serve' set in"
+                               (ticktick-signon-test--not-found))))))
+
+(ert-deftest ticktick-signon-test-find-helper-on-exec-path ()
+  "The helper on the variable `exec-path' comes before pipx's and uv's folders."
+  (ticktick-signon-test--finding
+    (let ((on-path (ticktick-signon-test--install (ticktick-signon-test--folder "path"))))
+      (ticktick-signon-test--install (ticktick-signon-test--folder "home/.local/bin"))
+      (ticktick-signon-test--expect-found (list on-path "serve") "found on exec-path"))))
+
+(ert-deftest ticktick-signon-test-find-helper-in-pipx-folder ()
+  "Then pipx's ~/.local/bin (uv's default too), or $PIPX_BIN_DIR, before uv's folder."
+  (ticktick-signon-test--finding
+    (let ((local-bin (ticktick-signon-test--install (ticktick-signon-test--folder "home/.local/bin"))))
+      (ticktick-signon-test--expect-found (list local-bin "serve") "found in pipx's and uv's bin folder"))
+    (setenv "PIPX_BIN_DIR" (ticktick-signon-test--folder "pipx-bin"))
+    (setenv "UV_TOOL_BIN_DIR" (ticktick-signon-test--folder "uv-bin"))
+    (let ((uv (ticktick-signon-test--install (ticktick-signon-test--folder "uv-bin")))
+          (pipx (ticktick-signon-test--install (ticktick-signon-test--folder "pipx-bin"))))
+      (ticktick-signon-test--expect-found (list pipx "serve") "found in pipx's bin folder")
+      ;; With $PIPX_BIN_DIR set, pipx does not use ~/.local/bin: neither does the search.
+      (delete-file pipx)
+      (ticktick-signon-test--expect-found (list uv "serve") "found in uv's tool bin folder"))))
+
+(ert-deftest ticktick-signon-test-find-helper-in-uv-folder ()
+  "Then uv's: $UV_TOOL_BIN_DIR, else $XDG_BIN_HOME, else $XDG_DATA_HOME/../bin."
+  (ticktick-signon-test--finding
+    (let ((data-bin (ticktick-signon-test--install (ticktick-signon-test--folder "xdg/bin")))
+          (xdg-bin (ticktick-signon-test--install (ticktick-signon-test--folder "xdg-bin")))
+          (uv-bin (ticktick-signon-test--install (ticktick-signon-test--folder "uv-bin"))))
+      (setenv "XDG_DATA_HOME" (ticktick-signon-test--folder "xdg/share"))
+      (ticktick-signon-test--expect-found (list data-bin "serve") "found in uv's tool bin folder")
+      ;; uv ignores a relative XDG folder.
+      (setenv "XDG_BIN_HOME" "relative/bin")
+      (ticktick-signon-test--expect-found (list data-bin "serve") "found in uv's tool bin folder")
+      (setenv "XDG_BIN_HOME" (ticktick-signon-test--folder "xdg-bin"))
+      (ticktick-signon-test--expect-found (list xdg-bin "serve") "found in uv's tool bin folder")
+      (setenv "UV_TOOL_BIN_DIR" (ticktick-signon-test--folder "uv-bin"))
+      (ticktick-signon-test--expect-found (list uv-bin "serve") "found in uv's tool bin folder"))))
+
+(ert-deftest ticktick-signon-test-find-helper-as-python-module ()
+  "Last, `python3 -m ticktick_signon' when that python3 has the package."
+  (ticktick-signon-test--finding
+    (ticktick-signon-test--install (ticktick-signon-test--folder "path") "python3" :broken)
+    (should (string-search ", as `python3 -m ticktick_signon';" (ticktick-signon-test--not-found)))
+    (let ((python (ticktick-signon-test--install (ticktick-signon-test--folder "path") "python3")))
+      (ticktick-signon-test--expect-found (list python "-m" "ticktick_signon" "serve")
+                                          "found as `python3 -m ticktick_signon'"))))
+
+(ert-deftest ticktick-signon-test-find-no-helper ()
+  "Nothing installed: the message lists where it looked and how to install the helper."
+  (ticktick-signon-test--finding
+    (let ((local-bin (abbreviate-file-name (expand-file-name "home/.local/bin" ticktick-signon-test--root))))
+      (should (equal (ticktick-signon-test--not-found)
+                     (format "Cannot find the ticktick-signon helper; looked on exec-path, in %s (pipx's and uv's bin folder), as `python3 -m ticktick_signon'; %s, or set `ticktick-signon-helper-command' to its command"
+                             local-bin (ticktick-signon-test--advice)))))
+    (setenv "PIPX_BIN_DIR" (expand-file-name "pipx-bin" ticktick-signon-test--root))
+    (setenv "XDG_BIN_HOME" (expand-file-name "xdg-bin" ticktick-signon-test--root))
+    (should (string-search (format "; looked on exec-path, in %s (pipx's bin folder), in %s (uv's tool bin folder), as `python3 -m ticktick_signon'; install it with `pipx install "
+                                   (abbreviate-file-name (expand-file-name "pipx-bin" ticktick-signon-test--root))
+                                   (abbreviate-file-name (expand-file-name "xdg-bin" ticktick-signon-test--root)))
+                           (ticktick-signon-test--not-found)))
+    (should-not ticktick-signon-test--opened)))
+
 ;;;; The helper process
 
 (ert-deftest ticktick-signon-test-helper-missing ()
@@ -573,7 +733,7 @@ the helper sends then is handed to the client's dispatcher directly."
   (ticktick-signon-test--with-helper
     (let ((ticktick-signon-helper-command '("/nonexistent/ticktick-signon" "serve")))
       (let ((err (should-error (ticktick-signon-status) :type 'user-error)))
-        (should (string-match-p "Cannot find the ticktick-signon helper `/nonexistent/ticktick-signon'; install it with `pipx install "
+        (should (string-match-p "Cannot find the ticktick-signon helper `/nonexistent/ticktick-signon' set in `ticktick-signon-helper-command'; .* install it with `pipx install "
                                 (cadr err)))
         ;; Loaded from this repository, the advice names it.
         (should (string-search (format "pipx install %s'"

@@ -143,7 +143,8 @@ enddef
 # -- a user at the keyboard -----------------------------------------------------------------
 
 export var prompts: list<dict<any>> = []  # {kind: input|secret, prompt, shown}
-var Answer: func(string, string): any = null_function
+# Until a case says how, every prompt gets <Esc>: a prompt nobody expected must not hang the case.
+var Answer: func(string, string): any = (_, _) => v:null
 var typed = ''                             # the answer typed into the open prompt, before <CR>
 
 def BottomRow(): string
@@ -174,7 +175,7 @@ def Watch(_: number)
     endif
     return
   endif
-  if getcmdline() != '' || Answer == null_function
+  if getcmdline() != ''
     return
   endif
   redraw

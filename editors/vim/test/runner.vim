@@ -4,13 +4,19 @@ vim9script
 
 import './harness.vim' as H
 
-for spec in glob(($TTS_SPEC_DIR ?? $TTS_TESTS_DIR) .. '/*_spec.vim', true, true)->sort()
-  execute 'source' fnameescape(spec)
-endfor
-
 def Write(result: dict<any>)
   writefile([json_encode(result)], $TTS_RESULT)
 enddef
+
+# A spec that does not load is a failed run, reported rather than left waiting at the error.
+try
+  for spec in glob(($TTS_SPEC_DIR ?? $TTS_TESTS_DIR) .. '/*_spec.vim', true, true)->sort()
+    execute 'source' fnameescape(spec)
+  endfor
+catch
+  Write({ok: false, cases: [], error: 'a spec file did not load: ' .. v:exception .. "\n  at " .. v:throwpoint})
+  qall!
+endtry
 
 # A Vim error shown to the user (a callback that failed, a bad command) fails the case.
 def ShownErrors(): string

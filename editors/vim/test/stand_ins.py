@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from tests.rpc import follow_authorize, free_port  # noqa: E402
+from tests.rpc import follow_authorize, free_port
 
 
 def browser(url: str, log_path: str, decision: str, follow: bool) -> int:
@@ -33,7 +33,7 @@ def browser(url: str, log_path: str, decision: str, follow: bool) -> int:
         if follow:
             page = httpx.get(redirect, timeout=30, trust_env=False)
             log(followed=page.status_code)
-    except Exception as error:  # noqa: BLE001 - the test reads the reason from the log
+    except Exception as error:  # noqa: BLE001 - the Vim test reads the reason from the log
         log(error=f"{type(error).__name__}: {error}")
         return 1
     return 0

@@ -75,35 +75,60 @@ export def RunSync(cmd: list<string>, timeout: number = 10000): dict<any>
   return {status: job_info(job).exitval, out: out}
 enddef
 
-def Pythons(): list<string>
-  return has('win32') ? ['python3', 'python'] : ['python3']
+# The Pythons to try, each a command list: on Windows the py launcher first, as python.org installs it.
+def Pythons(): list<list<string>>
+  return has('win32') ? [['py', '-3'], ['python'], ['python3']] : [['python3']]
 enddef
 
-def PythonWithModule(): string
-  for name in Pythons()
-    var python = exepath(name)
-    if python == ''
+# The first Python that has the package, as a command list, or [].
+def PythonWithModule(): list<string>
+  for python in Pythons()
+    var path = exepath(python[0])
+    if path == ''
       continue
     endif
     # find_spec does not import the package, so this costs only the interpreter's start.
     var check = printf('import importlib.util, sys; sys.exit(importlib.util.find_spec(%s) is None)', string(MODULE))
-    if RunSync([python, '-c', check]).status == 0
-      return python
+    var cmd = [path] + python[1 :]
+    if RunSync(cmd + ['-c', check]).status == 0
+      return cmd
     endif
   endfor
-  return ''
+  return []
 enddef
 
-# The places looked in, in order, for messages: ["on PATH", "in ~/.local/bin (pipx)", ...].
+# The places looked in, in order, for messages: ["on PATH", "in pipx's bin folder ...", ...].
 def Places(): list<string>
+  var places = ['on PATH']
+  for [who, folder] in ToolFolders()
+    places->add(printf("in %s %s", who, folder))
+  endfor
+  places->add(printf('for %s -m %s', Pythons()->mapnew((_, p) => p->join(' '))->join(', '), MODULE))
+  return places
+enddef
+
+# pipx's and uv's folders in search order, each once: [[who, folder], ...].
+def ToolFolders(): list<list<string>>
   var pipx = PipxBinDir()
   var uv = UvBinDir()
-  var places = ['on PATH', printf("in pipx's bin folder %s", pipx)]
-  if uv != pipx
-    places->add(printf("in uv's tool bin folder %s", uv))
+  if fnamemodify(uv, ':p') == fnamemodify(pipx, ':p')
+    return [["pipx's and uv's tool bin folder", pipx]]
   endif
-  places->add(printf('for %s -m %s', Pythons()->join('/'), MODULE))
-  return places
+  return [["pipx's bin folder", pipx], ["uv's tool bin folder", uv]]
+enddef
+
+const HERE = resolve(expand('<sfile>:p'))
+
+# How to install the helper, naming the repository this plugin came from when it is a whole clone
+# (the package is not on PyPI yet, and the clone holds it).
+def InstallHint(): string
+  # <root>/editors/vim/autoload/ticktick_signon/discovery.vim
+  var root = fnamemodify(HERE, ':h:h:h:h:h')
+  var pyproject = root .. '/pyproject.toml'
+  var from = filereadable(pyproject) && match(readfile(pyproject), '^name = "ticktick-signon"') >= 0
+    ? shellescape(root) : '/path/to/ticktick-signon'
+  return printf('install it with `pipx install %s` (or `uv tool install %s`; a wheel works too, '
+    .. 'see :help ticktick-signon-install)', from, from)
 enddef
 
 # Where the helper is: {cmd: list<string>, source: string}, or {error: string} saying what to do.
@@ -115,23 +140,18 @@ export def Find(): dict<any>
   if path != ''
     return {cmd: [path, 'serve'], source: 'PATH'}
   endif
-  var pipx = PipxBinDir()
-  path = InFolder(pipx)
-  if path != ''
-    return {cmd: [path, 'serve'], source: printf("pipx's bin folder (%s)", pipx)}
-  endif
-  var uv = UvBinDir()
-  path = uv == pipx ? '' : InFolder(uv)
-  if path != ''
-    return {cmd: [path, 'serve'], source: printf("uv's tool bin folder (%s)", uv)}
-  endif
+  for [who, folder] in ToolFolders()
+    path = InFolder(folder)
+    if path != ''
+      return {cmd: [path, 'serve'], source: printf('%s (%s)', who, folder)}
+    endif
+  endfor
   var python = PythonWithModule()
-  if python != ''
-    return {cmd: [python, '-m', MODULE, 'serve'], source: printf('%s -m %s', python, MODULE)}
+  if !empty(python)
+    return {cmd: python + ['-m', MODULE, 'serve'], source: printf('%s -m %s', python->join(' '), MODULE)}
   endif
-  return {error: printf('The ticktick-signon helper was not found (looked %s); install it with '
-    .. '`pipx install ticktick-signon` or `uv tool install ticktick-signon`, '
-    .. 'or set g:ticktick_signon_cmd to its command.', Places()->join(', '))}
+  return {error: printf('The ticktick-signon helper was not found (looked %s); %s, '
+    .. 'or set g:ticktick_signon_cmd to its command.', Places()->join(', '), InstallHint())}
 enddef
 
 # The command that prints the helper's version: the helper command with `serve` replaced.

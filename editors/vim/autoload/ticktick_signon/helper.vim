@@ -100,8 +100,7 @@ def OnStderr(inst: dict<any>, line: string)
   endif
 enddef
 
-# Every reply has been read once the channel closes, so what is still pending never will be.
-def OnClose(inst: dict<any>)
+def FailUnanswered(inst: dict<any>)
   if !empty(inst.pending)
     FailPending(inst, LocalError('helperExited', printf('The ticktick-signon helper stopped (%s) '
       .. 'before answering; run :TickTickHealth to see why. The next command starts it again.',
@@ -109,16 +108,28 @@ def OnClose(inst: dict<any>)
   endif
 enddef
 
+# Every reply has been read once the channel closes, so what is still pending never will be.
+def OnClose(inst: dict<any>)
+  inst.closed = true
+  FailUnanswered(inst)
+enddef
+
 def OnExit(inst: dict<any>)
-  if current is inst
+  var was_current = current is inst
+  if was_current
     current = {}
   endif
   last_exit = {how: HowItEnded(inst), stderr: copy(inst.stderr), expected: inst.stopping}
-  FailPending(inst, LocalError('helperExited', printf('The ticktick-signon helper stopped (%s); '
-    .. 'the next command starts it again.', last_exit.how)))
-  for Hook in exit_hooks
-    Hook(inst.stopping)
-  endfor
+  # Replies may still sit in the pipe after the process is gone: then the close fails the rest.
+  if inst.closed || index(['closed', 'fail'], ch_status(inst.channel)) >= 0
+    FailUnanswered(inst)
+  endif
+  # A helper Vim stopped and already replaced says nothing about the one running now.
+  if was_current || !inst.stopping
+    for Hook in exit_hooks
+      Hook(inst.stopping)
+    endfor
+  endif
 enddef
 
 # The running helper, started if need be: the instance, or {error: <local error>}.
@@ -134,7 +145,7 @@ def Ensure(): dict<any>
   if has_key(found, 'error')
     return {error: LocalError('helperNotFound', found.error)}
   endif
-  var inst: dict<any> = {cmd: found.cmd, source: found.source, pending: {}, stderr: [], stopping: false}
+  var inst: dict<any> = {cmd: found.cmd, source: found.source, pending: {}, stderr: [], stopping: false, closed: false}
   var job = job_start(found.cmd, {
     in_mode: 'lsp', out_mode: 'lsp', err_mode: 'nl', noblock: true, stoponexit: 'term',
     callback: (_, message) => OnMessage(message),
@@ -175,12 +186,13 @@ export def Request(method: string, params: dict<any>, Callback: func)
   endtry
   var key = string(sent.id)
   var seconds = Timeout() / 1000
+  var within = seconds == 1 ? '1 second' : printf('%d seconds', seconds)
   inst.pending[key] = {
     callback: Callback,
     timer: timer_start(Timeout(), (_) => {
       if has_key(inst.pending, key)
         remove(inst.pending, key).callback(LocalError('timeout', printf('The ticktick-signon helper did not '
-          .. 'answer %s within %d seconds; run :TickTickHealth, or try again.', method, seconds)), v:null)
+          .. 'answer %s within %s; run :TickTickHealth, or try again.', method, within)), v:null)
       endif
     }),
   }

@@ -19,9 +19,13 @@ export def Notify(message: string, level: string = 'info')
   # The name of a function (message, level); a Funcref cannot be kept in a lower-case g: variable.
   var custom = get(g:, 'ticktick_signon_notify', '')
   if type(custom) == v:t_string && custom != ''
-    # From Vim 9 script a bare name would be looked up as script-local: it means the global one.
-    call(custom =~ '^\h\w*$' ? 'g:' .. custom : custom, [text, level])
-    return
+    try
+      # From Vim 9 script a bare name would be looked up as script-local: it means the global one.
+      call(custom =~ '^\h\w*$' ? 'g:' .. custom : custom, [text, level])
+      return
+    catch
+      text ..= printf("\n(g:ticktick_signon_notify '%s' failed: %s)", custom, v:exception)
+    endtry
   endif
   execute 'echohl' get({warning: 'WarningMsg', error: 'ErrorMsg'}, level, 'None')
   for line in split(text, "\n")

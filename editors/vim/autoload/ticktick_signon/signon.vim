@@ -26,6 +26,16 @@ def Profile(): string
   return profile == '' ? 'default' : profile
 enddef
 
+# The profile for what arrives unasked (notifications, the status line): '' when the setting is bad,
+# which the next command reports.
+def QuietProfile(): string
+  try
+    return Profile()
+  catch
+    return ''
+  endtry
+enddef
+
 def Listen(): bool
   var value = get(g:, 'ticktick_signon_listen', true)
   if index([v:t_bool, v:t_number], type(value)) < 0
@@ -62,7 +72,7 @@ def Remember(profile: string, signed_in: bool, expires_at: any)
 enddef
 
 def RememberToken(result: dict<any>)
-  Remember(get(result, 'profile', Profile()), true, get(result, 'expiresAt', v:null))
+  Remember(get(result, 'profile', QuietProfile()), true, get(result, 'expiresAt', v:null))
 enddef
 
 # What a getToken refusal says about the profile: not signed in, or expired.
@@ -96,26 +106,26 @@ def SignInFailed(profile: string, error: dict<any>)
 enddef
 
 helper.OnNotification('signonCompleted', (params) => {
-  SignedIn(get(params, 'profile', Profile()), get(params, 'expiresAt', v:null))
+  SignedIn(get(params, 'profile', QuietProfile()), get(params, 'expiresAt', v:null))
 })
 
 helper.OnNotification('signonFailed', (params) => {
   var error = get(params, 'error', {})
   error = type(error) == v:t_dict ? error : {}
   var data = type(get(error, 'data')) == v:t_dict ? error.data : {}
-  SignInFailed(get(params, 'profile', Profile()),
+  SignInFailed(get(params, 'profile', QuietProfile()),
     {code: get(error, 'code', 0), kind: get(data, 'kind', ''), message: get(error, 'message', ''), data: data})
 })
 
 helper.OnNotification('tokenChanged', (params) => {
-  var profile = get(params, 'profile', Profile())
+  var profile = get(params, 'profile', QuietProfile())
   Remember(profile, report.IsTrue(get(params, 'signedIn')), get(params, 'expiresAt', v:null))
   Fire('TickTickTokenChanged', params)
 })
 
 helper.OnNotification('tokenExpiring', (params) => {
-  var profile = get(params, 'profile', Profile())
-  if profile == Profile()
+  var profile = get(params, 'profile', QuietProfile())
+  if profile == QuietProfile()
     report.Notify(printf('the token of profile %s expires %s; run :TickTickSignIn to renew it.',
       profile, report.Expiry(get(params, 'expiresAt', v:null))), 'warning')
   endif
@@ -161,7 +171,7 @@ def Open(url: string)
     cmd = PlatformOpener()
   elseif type(setting) == v:t_list && !empty(setting)
     cmd = copy(setting)->map((_, v) => type(v) == v:t_string ? v : string(v))
-  elseif setting == v:null
+  elseif type(setting) == v:t_none
     cmd = PlatformOpener()
   else
     OpenFailed("g:ticktick_signon_open must be false or a command list like ['firefox']")
@@ -226,7 +236,7 @@ enddef
 def Complete(raw: string)
   var url = trim(raw)
   Forget(url)
-  var profile = Profile()
+  var profile = QuietProfile()  # only for the messages: the helper finds the sign-on by its state
   helper.Request('completeSignon', {redirectUrl: url}, (error, result) => {
     if !empty(error)
       SignInFailed(profile, error)
@@ -417,12 +427,10 @@ enddef
 # out", "TickTick signing in"; "" until the helper has been asked once (the first call asks it, and
 # the running helper then pushes every change).
 export def Statusline(): string
-  var profile: string
-  try
-    profile = Profile()
-  catch
+  var profile = QuietProfile()
+  if profile == ''
     return ''
-  endtry
+  endif
   if get(waiting, profile, false)
     return 'TickTick signing in'
   endif
@@ -430,9 +438,9 @@ export def Statusline(): string
     if !status_asked
       status_asked = true
       # Not from inside the status line's evaluation: a timer runs once Vim is idle.
-      timer_start(0, (_) => AskStatus((_, _) => {
+      timer_start(0, (_) => Guarded(() => AskStatus((_, _) => {
         redrawstatus!
-      }))
+      })))
     endif
     return ''
   endif

@@ -1,0 +1,194 @@
+"""The token files of neighbouring tools (pyticktick, ticktick-py, ticktick-mcp), read into one record; pure.
+
+Each reader takes a file's text, or environment variables, and returns a
+``FoundToken`` or raises ``InvalidParams`` naming the source and what is wrong,
+never a value: values are tokens and secrets. ``.env`` text is read by
+python-dotenv, the reader pyticktick's own settings use, so a file means here
+what it means to pyticktick.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .cache_format import access_token_problem, unix_time_problem
+from .errors import InvalidParams
+
+FORMATS = ("pyticktick", "ticktick-py", "ticktick-mcp")
+#: ticktick-mcp keeps no redirect URL; its apps are registered with its fixed default.
+TICKTICK_MCP_REDIRECT_URL = "http://localhost:8000/callback"
+#: Files bigger than this are no token file (a token file is under 1 KiB).
+MAX_FILE_BYTES = 64 * 1024
+
+_PYTICKTICK_TOKEN = "PYTICKTICK_V1_TOKEN"
+
+
+@dataclass(frozen=True)
+class FoundToken:
+    """A token found in another tool's file, with whatever app settings were beside it.
+
+    ``expires_at`` is None when the format stores no expiry (ticktick-mcp).
+    """
+
+    format: str
+    access_token: str
+    expires_at: int | None
+    client_id: str | None = None
+    client_secret: str | None = None
+    redirect_url: str | None = None
+    region: str = "ticktick"
+
+
+def read_token_text(text: str, source: str, fmt: str = "auto") -> FoundToken:
+    """Read a token file's text.
+
+    Args:
+        text: the whole file.
+        source: how to name the file in errors (its path).
+        fmt: ``"auto"`` or one of ``FORMATS``.
+
+    Raises:
+        InvalidParams: no token in a known format, or a malformed one; ``data.field`` is ``"path"``.
+    """
+    if fmt == "auto":
+        fmt = _detect(text, source)
+    if fmt == "ticktick-py":
+        return _ticktick_py(_json_object(text, source), source)
+    values = _dotenv(text)
+    if fmt == "pyticktick":
+        return read_pyticktick_settings(values, source)
+    return _ticktick_mcp(values, source)
+
+
+def read_pyticktick_settings(values: Mapping[str, str | None], source: str) -> FoundToken:
+    """Read pyticktick's settings (a ``.env`` file's values, or the environment), as pyticktick does.
+
+    The token is ``PYTICKTICK_V1_TOKEN`` (JSON ``{value, expiration}``) overlaid
+    with ``PYTICKTICK_V1_TOKEN_VALUE`` and ``_EXPIRATION``: pyticktick's
+    settings merge them so, and the separate lines win.
+
+    Raises:
+        InvalidParams: no token, or a malformed one.
+    """
+    values = {key.upper(): value for key, value in values.items() if value is not None}
+    if not any(key.startswith(_PYTICKTICK_TOKEN) for key in values):
+        split = f"{_PYTICKTICK_TOKEN}_VALUE and {_PYTICKTICK_TOKEN}_EXPIRATION"
+        raise _bad(source, f"holds no {split}, nor {_PYTICKTICK_TOKEN}")
+    token: dict[str, Any] = {}
+    if _PYTICKTICK_TOKEN in values:
+        try:
+            token = json.loads(values[_PYTICKTICK_TOKEN])
+        except ValueError as exc:
+            raise _bad(source, f"has a {_PYTICKTICK_TOKEN} that is not JSON ({_position(exc)})") from None
+        if not isinstance(token, dict):
+            raise _bad(source, f'has a {_PYTICKTICK_TOKEN} that is not a JSON object {{"value", "expiration"}}')
+    if f"{_PYTICKTICK_TOKEN}_VALUE" in values:
+        token["value"] = values[f"{_PYTICKTICK_TOKEN}_VALUE"]
+    if f"{_PYTICKTICK_TOKEN}_EXPIRATION" in values:
+        token["expiration"] = values[f"{_PYTICKTICK_TOKEN}_EXPIRATION"]
+    return FoundToken(
+        format="pyticktick",
+        access_token=_access_token(token.get("value"), f"{_PYTICKTICK_TOKEN}_VALUE", source),
+        expires_at=_expiry(token.get("expiration"), f"{_PYTICKTICK_TOKEN}_EXPIRATION", source),
+        client_id=values.get("PYTICKTICK_V1_CLIENT_ID") or None,
+        client_secret=values.get("PYTICKTICK_V1_CLIENT_SECRET") or None,
+        redirect_url=values.get("PYTICKTICK_V1_OAUTH_REDIRECT_URL") or None,
+        region=_region(values.get("PYTICKTICK_V1_BASE_URL")),
+    )
+
+
+def _detect(text: str, source: str) -> str:
+    if text.lstrip().startswith("{"):
+        return "ticktick-py"
+    keys = {key.upper() for key in _dotenv(text)}
+    if any(key.startswith(_PYTICKTICK_TOKEN) for key in keys):
+        return "pyticktick"
+    if "TICKTICK_ACCESS_TOKEN" in keys:
+        return "ticktick-mcp"
+    raise _bad(
+        source,
+        "holds no token ticktick-signon knows: a pyticktick .env (PYTICKTICK_V1_TOKEN...), "
+        "ticktick-py's .token-oauth (JSON with access_token) or ticktick-mcp's .env (TICKTICK_ACCESS_TOKEN)",
+    )
+
+
+def _ticktick_py(obj: dict[str, Any], source: str) -> FoundToken:
+    return FoundToken(
+        format="ticktick-py",
+        access_token=_access_token(obj.get("access_token"), "access_token", source),
+        expires_at=_expiry(obj.get("expire_time"), "expire_time", source),
+    )
+
+
+def _ticktick_mcp(values: Mapping[str, str | None], source: str) -> FoundToken:
+    values = {key.upper(): value for key, value in values.items() if value is not None}
+    return FoundToken(
+        format="ticktick-mcp",
+        access_token=_access_token(values.get("TICKTICK_ACCESS_TOKEN"), "TICKTICK_ACCESS_TOKEN", source),
+        expires_at=None,
+        client_id=values.get("TICKTICK_CLIENT_ID") or None,
+        client_secret=values.get("TICKTICK_CLIENT_SECRET") or None,
+        redirect_url=TICKTICK_MCP_REDIRECT_URL,
+        region=_region(values.get("TICKTICK_BASE_URL") or values.get("TICKTICK_AUTH_URL")),
+    )
+
+
+def _dotenv(text: str) -> dict[str, str | None]:
+    from dotenv import dotenv_values  # deferred: only an import reads .env files
+
+    # No interpolation: a ${VAR} in a value stays as written, and nothing is read from the environment.
+    return dict(dotenv_values(stream=io.StringIO(text), interpolate=False))
+
+
+def _json_object(text: str, source: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        import ast  # deferred: only this fallback needs it
+
+        try:  # ticktick-py also keeps the same dict as a Python literal (in an environment variable)
+            obj = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            raise _bad(source, f"is not JSON ({_position(exc)})") from None
+    if not isinstance(obj, dict):
+        raise _bad(source, "is not a JSON object with access_token and expire_time")
+    return obj
+
+
+def _access_token(value: object, name: str, source: str) -> str:
+    if value is None or value == "":
+        raise _bad(source, f"has no {name}")
+    problem = access_token_problem(value)
+    if problem is not None:
+        raise _bad(source, f"has a {name} that is no token (it {problem})")
+    return value.strip()  # type: ignore[union-attr]
+
+
+def _expiry(value: object, name: str, source: str) -> int:
+    if value is None or value == "":
+        raise _bad(source, f"has no {name}")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    problem = unix_time_problem(value)
+    if problem is not None:
+        raise _bad(source, f"has a {name} that is no time in Unix seconds (it {problem})")
+    return value  # type: ignore[return-value]
+
+
+def _region(base_url: str | None) -> str:
+    return "dida365" if base_url and "dida365." in base_url.lower() else "ticktick"
+
+
+def _position(exc: ValueError) -> str:
+    # json's message names a line and column only, never the text around them.
+    return f"line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "unreadable"
+
+
+def _bad(source: str, problem: str) -> InvalidParams:
+    return InvalidParams(f"Cannot import from {source}: it {problem}.", field="path")

@@ -1,0 +1,146 @@
+"""Importing a token another tool keeps (pyticktick, ticktick-py, ticktick-mcp) into a profile.
+
+The use case over the token store and TickTick's API: the file is read by
+``token_files`` and understood by ``token_formats``; here the token is checked
+(not expired; verified with TickTick when the file has no expiry) and saved
+with the app settings found beside it, as a sign-in would save them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from . import oauth
+from .errors import InvalidParams, TokenExpired
+from .records import Cache, Profile, Token
+from .token_formats import FoundToken, read_token_text
+from .token_store import TokenStore
+
+log = logging.getLogger(__name__)
+
+#: TickTick's tokens last about 180 days; an import without an expiry is given this much from now.
+ESTIMATED_LIFETIME_SECONDS = 15_552_000
+
+
+class TokenImporter:
+    """Saves tokens found in other tools' files to profiles.
+
+    Args:
+        store: the token cache.
+        verifier: asks the API whether a token works (``api_client.projects_status``).
+        clock: unix seconds.
+        environ: where ``TICKTICK_SIGNON_AUTH_URL`` is read.
+        http_timeout: seconds for the API call.
+    """
+
+    def __init__(
+        self,
+        store: TokenStore,
+        verifier: Callable[[str, str, float], int],
+        *,
+        clock: Callable[[], float] = time.time,
+        environ: Mapping[str, str],
+        http_timeout: float,
+    ) -> None:
+        self._store = store
+        self._verifier = verifier
+        self._clock = clock
+        self._environ = environ
+        self._http_timeout = http_timeout
+
+    def import_file(self, path: Path, profile: str, fmt: str = "auto", force: bool = False) -> dict[str, Any]:
+        """Import the token in the file at ``path`` (see ``import_found``)."""
+        from .token_files import read_token_file
+
+        return self.import_found(read_token_text(read_token_file(path), str(path), fmt), str(path), profile, force)
+
+    def import_found(self, found: FoundToken, source: str, profile: str, force: bool = False) -> dict[str, Any]:
+        """Save a found token to ``profile``, with the app settings found beside it.
+
+        Args:
+            found: what the file held.
+            source: how to name where it came from in messages (a path, "the environment").
+            profile: the profile to save it to.
+            force: replace a valid token the profile already has.
+
+        Returns:
+            ``{profile, format, expiresAt, expiresIn, expiresAtEstimated, clientId}``.
+
+        Raises:
+            TokenExpired: the file's token has expired.
+            InvalidParams: TickTick refused a token without expiry (``field: "path"``), or the
+                profile has another valid token and ``force`` is false (``field: "force"``).
+            ProviderError, NetworkError: checking a token without expiry failed.
+            ConfigUnreadable: the cache file cannot be used.
+        """
+        now = self._clock()
+        if found.expires_at is not None and now >= found.expires_at:
+            raise TokenExpired(
+                f"The token in {source} has expired, so it was not imported; sign in instead.",
+                expiresAt=found.expires_at,
+            )
+        if found.expires_at is None:
+            self._check_with_ticktick(found, source)
+        estimate = Token(found.access_token, "bearer", oauth.SCOPE, int(now) + ESTIMATED_LIFETIME_SECONDS, True)
+
+        def save(cache: Cache) -> tuple[Cache, Profile]:
+            saved = cache.profile(profile)
+            _refuse_to_replace(saved.token, found, profile, now, force)
+            new = _imported_profile(saved, found, estimate)
+            return cache.with_profile(profile, new), new
+
+        imported = self._store.update(save)
+        token = imported.token
+        assert token is not None
+        log.info("Imported a %s token into profile %r (estimated expiry: %s)", found.format, profile, token.estimated)
+        return {
+            "profile": profile,
+            "format": found.format,
+            "expiresAt": token.expires_at,
+            "expiresIn": oauth.seconds_left(token.expires_at, now),
+            "expiresAtEstimated": token.estimated,
+            "clientId": imported.client_id,
+        }
+
+    def _check_with_ticktick(self, found: FoundToken, source: str) -> None:
+        base = oauth.api_base(found.region, self._environ.get(oauth.ENV_AUTH_URL))
+        if not oauth.verdict(self._verifier(base, found.access_token, self._http_timeout)):
+            raise InvalidParams(
+                f"TickTick refused the token in {source} (it has expired or was revoked), "
+                "so it was not imported; sign in instead.",
+                field="path",
+            )
+
+
+def _refuse_to_replace(current: Token | None, found: FoundToken, profile: str, now: float, force: bool) -> None:
+    if force or current is None or now >= current.expires_at or current.access_token == found.access_token:
+        return
+    until = time.strftime("%Y-%m-%d", time.gmtime(current.expires_at))
+    raise InvalidParams(
+        f"Profile '{profile}' already has a valid token (until {until}); "
+        "import with force (the CLI's --force) to replace it.",
+        field="force",
+    )
+
+
+def _imported_profile(saved: Profile, found: FoundToken, estimate: Token) -> Profile:
+    """The profile after the import: the found token, and the found app settings over the saved ones."""
+    same_token = saved.token is not None and saved.token.access_token == found.access_token
+    if found.expires_at is not None:
+        token = Token(found.access_token, "bearer", oauth.SCOPE, found.expires_at)
+    elif same_token:
+        token = saved.token  # a re-import keeps the expiry it already has (known, or estimated earlier)
+    else:
+        token = estimate
+    if found.client_id and found.client_id != saved.client_id:
+        # Another app: none of the saved app's settings belong to it.
+        client_id, secret, redirect = found.client_id, found.client_secret, found.redirect_url
+    else:
+        client_id = saved.client_id or found.client_id
+        secret = found.client_secret or saved.client_secret
+        redirect = found.redirect_url or saved.redirect_url
+    return Profile(client_id=client_id, client_secret=secret, redirect_url=redirect, region=found.region, token=token)

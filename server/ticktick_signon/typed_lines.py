@@ -1,0 +1,105 @@
+"""Lines typed or piped on stdin, each waited for with a timeout, on POSIX and Windows.
+
+The sign-in waits for a pasted address and for the browser's return at once, so
+it must never block in ``readline``. A pipe is read by a daemon thread into a
+queue, everywhere: nothing is asked after a piped sign-in, so the read still
+pending when the wait ends costs nothing. A terminal is not read that way,
+because that pending read would swallow the answer to the next question. POSIX
+can ``select()`` a terminal; Windows can ``select()`` only sockets, so there the
+console is polled key by key (msvcrt).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time
+from typing import Any, TextIO
+
+
+class TypedLines:
+    """The lines of ``stream`` (default: stdin), one at a time, each with a timeout.
+
+    Args:
+        stream: what to read; must be open.
+        console: msvcrt's ``kbhit``/``getwch``/``putwch``, for a Windows console
+            (given only by tests; on Windows a terminal uses msvcrt itself).
+    """
+
+    def __init__(self, stream: TextIO | None = None, console: Any = None) -> None:
+        self._stream = sys.stdin if stream is None else stream
+        self._ended = False
+        self._typed = ""  # a Windows console's line so far
+        self._console = console
+        self._queue: queue.Queue[str] | None = None
+        if self._stream.isatty():
+            if console is None and os.name == "nt":
+                import msvcrt
+
+                self._console = msvcrt
+        elif console is None:
+            self._queue = queue.Queue()
+            threading.Thread(target=self._pump, daemon=True, name="typed-lines").start()
+
+    def next(self, timeout: float) -> str | None:
+        """Return the next line with its newline, ``""`` once input has ended, or None if none came in ``timeout`` s.
+
+        Raises:
+            KeyboardInterrupt: Ctrl+C typed in a Windows console.
+        """
+        if self._ended:
+            return ""
+        if self._queue is not None:
+            try:
+                line = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                return None
+        elif self._console is not None:
+            line = self._console_line(timeout)
+        else:
+            import select
+
+            if not select.select([self._stream], [], [], timeout)[0]:
+                return None
+            line = self._stream.readline()
+        self._ended = line == ""
+        return line
+
+    def _pump(self) -> None:
+        assert self._queue is not None
+        try:
+            while line := self._stream.readline():
+                self._queue.put(line)
+        except (OSError, ValueError):  # closed under us: the same as its end
+            pass
+        self._queue.put("")
+
+    def _console_line(self, timeout: float) -> str | None:
+        keys, deadline = self._console, time.monotonic() + timeout
+        while True:
+            while keys.kbhit():
+                key = keys.getwch()
+                if key in ("\r", "\n"):
+                    keys.putwch("\r")
+                    keys.putwch("\n")
+                    line, self._typed = self._typed + "\n", ""
+                    return line
+                if key == "\x03":
+                    raise KeyboardInterrupt
+                if key == "\x1a" and not self._typed:  # Ctrl+Z: Windows' end of input
+                    return ""
+                if key in ("\x00", "\xe0"):  # an arrow or function key: its second half follows
+                    keys.getwch()
+                elif key == "\b":
+                    if self._typed:
+                        self._typed = self._typed[:-1]
+                        for echo in "\b \b":
+                            keys.putwch(echo)
+                elif key.isprintable():
+                    self._typed += key
+                    keys.putwch(key)
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.02)
