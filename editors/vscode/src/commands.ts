@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 
 import { HelperClient } from './helper/client';
 import { describeError, HelperError, HelperExitedError, HelperUnavailableError, Suggestion } from './helper/errors';
-import { DEFAULT_REDIRECT_URL, ErrorCode, Region, StartSignonParams, StartSignonResult, StatusResult, TokenExpiringParams } from './helper/protocol';
+import { DEFAULT_REDIRECT_URL, ErrorCode, Region, StartSignonParams, StatusResult, TokenExpiringParams } from './helper/protocol';
 import { waitForSignon } from './helper/wait';
 import { forwardsAsIs, isLoopbackUrl } from './forwarding';
 import { daysLeft, describeStatus, expiringMessage, formatDate, statusView } from './statusView';
