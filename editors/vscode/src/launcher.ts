@@ -117,6 +117,11 @@ export class HelperLauncher implements vscode.Disposable {
     if (!extension) {
       return undefined;
     }
+    if (!vscode.workspace.isTrusted) {
+      // A workspace's own settings can choose that interpreter: not in a workspace the user has not trusted.
+      this.log.info("The workspace is not trusted: the Python extension's interpreter is not used.");
+      return undefined;
+    }
     try {
       const api = extension.isActive ? extension.exports : await withTimeout(extension.activate(), PYTHON_EXTENSION_TIMEOUT_MS);
       if (!api) {

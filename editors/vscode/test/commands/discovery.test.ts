@@ -154,6 +154,28 @@ describe('interpreter discovery for the bundled helper', () => {
     await until('one helper, a new one', () => helperPids().length === 1 && helperPids()[0] !== before);
   });
 
+  it("does not use the Python extension's interpreter in a workspace the user has not trusted", async () => {
+    const exports = {
+      environments: {
+        getActiveEnvironmentPath: () => ({ id: 'x', path: venvPython() }),
+        resolveEnvironment: async (env: { path: string }) => ({ executable: { uri: { fsPath: env.path } } }),
+        onDidChangeActiveEnvironmentPath: new Emitter<unknown>().event,
+      },
+    };
+    onPath('python3', bareSystemPython());
+    const harness = await ExtensionHarness.start(sandbox, {
+      helperCommand: null,
+      env: { PATH: bin.path },
+      extensions: { 'ms-python.python': { id: 'ms-python.python', isActive: true, exports, activate: async () => exports } },
+      firstStatus: null,
+      untrusted: true,
+    });
+    h = harness;
+    await harness.statusText(/TickTick: Sign in$/);
+    assert.ok(harness.fake.logLines.some((l) => l.includes('from python3 on PATH) runs the bundled helper')), harness.fake.logLines.join('\n'));
+    assert.ok(!harness.fake.logLines.some((l) => l.includes("from the Python extension's interpreter")));
+  });
+
   it('a Python older than 3.10 is passed over; with none left, one notification lists what was tried', async () => {
     oldPythonOnPath('python3', [3, 8, 18]);
     const harness = await start({}, null);

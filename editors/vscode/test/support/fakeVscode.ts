@@ -129,6 +129,7 @@ export class FakeState {
   statusItems: FakeStatusBarItem[] = [];
   commands = new Map<string, (...args: unknown[]) => unknown>();
   authProviders: RegisteredProvider[] = [];
+  workspaceTrusted = true;
   extensions = new Map<string, FakeExtension>();
   /** What env.asExternalUri answers: the same address (a local window) unless a test forwards it elsewhere. */
   asExternalUri: (url: string) => string = (url) => url;
@@ -324,6 +325,9 @@ const fake = {
     onDidChangeConfiguration: (listener: Listener<{ affectsConfiguration(section: string): boolean }>) =>
       state.configChanged.event(listener),
     workspaceFolders: undefined,
+    get isTrusted() {
+      return state.workspaceTrusted;
+    },
   },
 };
 

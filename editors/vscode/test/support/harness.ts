@@ -43,6 +43,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Other installed extensions (the Python extension), by id. */
   extensions?: Record<string, FakeExtension>;
+  /** The workspace is not trusted. */
+  untrusted?: boolean;
   /** Wait for this status-bar text after activation (default: the signed-out call to action). */
   firstStatus?: RegExp | null;
 }
@@ -75,6 +77,7 @@ export class ExtensionHarness {
     for (const [key, value] of Object.entries(options.settings ?? {})) {
       fake.config.set(key, value);
     }
+    fake.workspaceTrusted = !options.untrusted;
     for (const [id, installed] of Object.entries(options.extensions ?? {})) {
       fake.extensions.set(id, installed);
     }
