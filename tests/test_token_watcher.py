@@ -281,3 +281,36 @@ def test_an_unreadable_cache_pauses_watching_until_it_is_fixed(helper: HelperPro
     write.write_bytes(good)
     assert validated(helper.next_notification("tokenChanged", timeout=10))["signedIn"] is True
     assert "token changes are not watched" in helper.stderr()
+
+
+def test_the_watcher_survives_an_unexpected_failure_and_still_starts(caplog: pytest.LogCaptureFixture) -> None:
+    """A bug in one look must neither hang the helper's start (start() waits for the first look) nor stop watching."""
+    import threading
+
+    from ticktick_signon.token_watcher import TokenWatcher
+
+    tok = token(time.time() + 100 * DAY)
+    looks = iter([RuntimeError("boom"), RuntimeError("boom"), cache(), cache(a=tok)])
+
+    class FlakyStore:
+        def read(self) -> Cache:
+            look = next(looks, None)
+            if isinstance(look, Exception):
+                raise look
+            return look if look is not None else cache(a=tok)
+
+    sent: list[tuple[str, dict[str, Any]]] = []
+    done = threading.Event()
+
+    def send(method: str, params: dict[str, Any]) -> None:
+        sent.append((method, params))
+        done.set()
+
+    watcher = TokenWatcher(FlakyStore(), send, interval=0.01)  # type: ignore[arg-type]
+    watcher.start()  # returns although the first look failed
+    try:
+        assert done.wait(5), "no notification after the failures"
+    finally:
+        watcher.stop()
+    assert sent == [changed("a", True, tok.expires_at)]
+    assert caplog.text.count("Watching the cache failed") == 1  # said once, not at every look

@@ -171,3 +171,29 @@ def test_status_verify_without_a_token_says_so(auth_url: str) -> None:
     done = cli("status", "--verify")
     assert done.returncode == 1 and "not signed in; run `ticktick-signon login`" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_a_sandbox_profile_is_never_sent_to_ticktick(config_dir: Path) -> None:
+    """A `login --sandbox` token means nothing to TickTick: verifying it without the sandbox's address is
+    refused (-32602, CLI exit 2) before any request, instead of asking TickTick and reporting "rejected"."""
+    signed = subprocess.run(
+        [sys.executable, "-m", "ticktick_signon", "login", "--sandbox"],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+    assert signed.returncode == 0, signed.stderr
+    # Should anything still try the network, a dead proxy makes it fail here, not on the internet.
+    env = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
+    done = subprocess.run(
+        [sys.executable, "-m", "ticktick_signon", "status", "--verify", "--profile", "sandbox"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env=env,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "local sandbox, not TickTick" in done.stderr and "TICKTICK_SIGNON_AUTH_URL" in done.stderr
+    assert "rejected" not in done.stderr and "Traceback" not in done.stderr
+    helper = HelperProcess.spawn(env=env)
+    try:
+        with pytest.raises(RpcError) as caught:
+            helper.request("verifyToken", {"profile": "sandbox"})
+        assert (caught.value.code, caught.value.data["field"]) == (-32602, "profile")
+    finally:
+        helper.close()

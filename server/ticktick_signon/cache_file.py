@@ -40,6 +40,8 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 _POSIX = os.name != "nt"
+#: A cache holds a few profiles, a few KiB; a file far larger is not one (and must not exhaust memory).
+MAX_CACHE_BYTES = 4 << 20
 #: O_NONBLOCK: a FIFO planted where the file should be must not hang the reader.
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 
@@ -167,8 +169,11 @@ def read_file(path: str, *, tighten: bool, parse: Callable[[object], object] = c
     try:
         info = os.fstat(fd)
         _check_file(fd, info, path, tighten)
-        chunks = []
+        chunks, size = [], 0
         while chunk := os.read(fd, 1 << 16):
+            size += len(chunk)
+            if size > MAX_CACHE_BYTES:
+                raise Unusable(f"not a valid cache: it is larger than {MAX_CACHE_BYTES >> 20} MiB")
             chunks.append(chunk)
     except OSError as exc:
         raise Unusable(_describe(exc)) from None

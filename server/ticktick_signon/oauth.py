@@ -513,10 +513,4 @@ def loopback_address(redirect_url: str) -> tuple[str, int, str] | None:
 
 def is_local_provider(auth_base: str) -> bool:
     """Whether the provider at ``auth_base`` runs on this machine (a sandbox), so it cannot be TickTick."""
-    host = (urlsplit(auth_base).hostname or "").lower()
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(auth_base).hostname or "")

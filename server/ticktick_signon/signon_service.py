@@ -384,12 +384,21 @@ class SignonService:
 
         Raises:
             NotSignedIn, TokenExpired, ProviderError (an answer other than 200
-            or 401), NetworkError, InvalidParams (a bad TICKTICK_SIGNON_AUTH_URL),
+            or 401), NetworkError, InvalidParams (a bad TICKTICK_SIGNON_AUTH_URL,
+            or a sandbox profile with no TICKTICK_SIGNON_AUTH_URL to reach it),
             ConfigUnreadable.
         """
         saved = self.store.read().profile(profile)
         token = oauth.check_token(saved.token, self._clock(), 0)
-        base = oauth.api_base(saved.region or oauth.DEFAULT_REGION, self._environ.get(oauth.ENV_AUTH_URL))
+        override = self._environ.get(oauth.ENV_AUTH_URL)
+        if saved.sandbox and not override:
+            # Its token means nothing to TickTick: asking would send it there for a certain "refused".
+            raise InvalidParams(
+                f"Profile '{profile}' was signed in to a local sandbox, not TickTick, so TickTick cannot "
+                f"check it; set {oauth.ENV_AUTH_URL} to that sandbox's address to verify it there.",
+                field="profile",
+            )
+        base = oauth.api_base(saved.region or oauth.DEFAULT_REGION, override)
         valid = oauth.verdict(self._verifier(base, token.access_token, self._http_timeout))
         log.info("TickTick %s the token of profile %r", "accepts" if valid else "refuses", profile)
         return {"profile": profile, "valid": valid, "checkedAt": int(self._clock())}

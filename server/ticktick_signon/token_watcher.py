@@ -138,23 +138,26 @@ class TokenWatcher:
 
     def _run(self) -> None:
         tracker = TokenTracker()
-        unreadable = False
-        while True:
-            try:
-                cache = self._store.read()
-            except ConfigUnreadable:
-                if not unreadable:  # requests report it; the watcher waits for a fix
-                    log.warning("The cache cannot be read; token changes are not watched until it is fixed")
-                unreadable = True
-            else:
-                unreadable = False
-                notices = tracker.observe(cache, self._clock())
+        trouble: str | None = None  # what went wrong at the last look, said once until it is over
+        try:
+            while True:
+                notices: list[Notice] = []
+                try:
+                    notices = tracker.observe(self._store.read(), self._clock())
+                    trouble = None
+                except ConfigUnreadable:  # requests report it; the watcher waits for a fix
+                    if trouble != "unreadable":
+                        log.warning("The cache cannot be read; token changes are not watched until it is fixed")
+                    trouble = "unreadable"
+                except Exception:  # the watcher must never take the helper down
+                    if trouble != "unexpected":
+                        log.exception("Watching the cache failed; trying again")
+                    trouble = "unexpected"
                 self._started.set()
-                if not self._deliver(notices):
+                if not self._deliver(notices) or self._stop.wait(self._interval):
                     return
-            self._started.set()
-            if self._stop.wait(self._interval):
-                return
+        finally:
+            self._started.set()  # start() never waits on a thread that is gone
 
     def _deliver(self, notices: list[Notice]) -> bool:
         for method, params in notices:

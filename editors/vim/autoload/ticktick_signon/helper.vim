@@ -115,7 +115,8 @@ def OnClose(inst: dict<any>)
 enddef
 
 def OnExit(inst: dict<any>)
-  if current is inst
+  var was_current = current is inst
+  if was_current
     current = {}
   endif
   last_exit = {how: HowItEnded(inst), stderr: copy(inst.stderr), expected: inst.stopping}
@@ -123,9 +124,12 @@ def OnExit(inst: dict<any>)
   if inst.closed || index(['closed', 'fail'], ch_status(inst.channel)) >= 0
     FailUnanswered(inst)
   endif
-  for Hook in exit_hooks
-    Hook(inst.stopping)
-  endfor
+  # A helper Vim stopped and already replaced says nothing about the one running now.
+  if was_current || !inst.stopping
+    for Hook in exit_hooks
+      Hook(inst.stopping)
+    endfor
+  endif
 enddef
 
 # The running helper, started if need be: the instance, or {error: <local error>}.
