@@ -49,9 +49,16 @@ def ticktick_py(token: str = TOKEN, expire_time: int = LATER) -> str:
             "expires_in": 15551999,
             "scope": "tasks:read tasks:write",
             "expire_time": expire_time,
-            "readable_expire_time": time.asctime(time.localtime(expire_time)),
+            "readable_expire_time": _readable(expire_time),
         }
     )
+
+
+def _readable(when: int) -> str:
+    try:
+        return time.asctime(time.localtime(when))
+    except (OverflowError, OSError, ValueError):  # past Windows' localtime (year 3000), as some cases are
+        return "far in the future"
 
 
 def ticktick_mcp(token: str = TOKEN, base: str = "") -> str:

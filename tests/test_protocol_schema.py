@@ -467,7 +467,7 @@ def _wrong_value(prop: dict[str, Any]) -> Any:
 
 BASE_PARAMS = {
     "completeSignon": {"redirectUrl": "http://127.0.0.1:8080/?code=c&state=" + "S" * 43},
-    "importToken": {"path": "/nonexistent/.env"},
+    "importToken": {"path": os.path.abspath("/nonexistent/.env")},  # on Windows too: C:\nonexistent\.env
 }
 
 
