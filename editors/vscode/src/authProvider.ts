@@ -79,17 +79,28 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
    * Re-read the given profiles (default: every one known) from the helper and fire onDidChangeSessions
    * with what changed. Called for tokenChanged, our own sign-ins and sign-outs, and cache changes.
    */
-  refresh(profiles?: string[]): Promise<void> {
+  async refresh(profiles?: string[]): Promise<void> {
+    await this.reloadInTurn(profiles);
+  }
+
+  private reloadInTurn(profiles?: string[]): Promise<boolean> {
     const next = this.queue.then(() => this.reload(profiles));
-    this.queue = next.catch(() => undefined);
+    this.queue = next.then(
+      () => undefined,
+      () => undefined,
+    );
     return next;
   }
 
   private ensureLoaded(): Promise<void> {
     if (!this.loaded) {
-      const attempt = this.refresh();
+      // Until the helper could be asked about every profile, the next getSessions asks again.
+      const attempt = this.reloadInTurn().then((complete) => {
+        if (!complete && this.loaded === attempt) {
+          this.loaded = undefined;
+        }
+      });
       this.loaded = attempt;
-      attempt.catch(() => (this.loaded = undefined));
     }
     return this.loaded;
   }
@@ -98,8 +109,10 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
     return [...new Set([this.configuredProfile(), ...this.memento.get<string[]>(KNOWN_PROFILES_KEY, []), ...this.sessions.keys()])];
   }
 
-  private async reload(profiles = this.knownProfiles()): Promise<void> {
+  /** Returns: true when every profile could be read. */
+  private async reload(profiles = this.knownProfiles()): Promise<boolean> {
     const after = new Map(this.sessions);
+    let complete = true;
     for (const profile of new Set(profiles)) {
       let session: TickTickSession | undefined;
       try {
@@ -107,6 +120,7 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
       } catch (error) {
         // The helper cannot be asked: keep what we knew, so a crash does not look like a sign-out.
         this.log.warn(`Could not read the session of profile ${profile}: ${describeError(error).message}`);
+        complete = false;
         continue;
       }
       if (session) {
@@ -118,13 +132,14 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
     const change = diffSessions(this.sessions, after);
     this.sessions = after;
     if (isEmpty(change)) {
-      return;
+      return complete;
     }
     await this.memento.update(KNOWN_PROFILES_KEY, [...after.keys()].filter((p) => p !== this.configuredProfile()));
     this.log.info(
       `Sessions changed: added [${change.added.map((s) => s.id)}], removed [${change.removed.map((s) => s.id)}], changed [${change.changed.map((s) => s.id)}].`,
     );
     this.changeEmitter.fire(change);
+    return complete;
   }
 
   /** A profile's session, or undefined when it has no token or the token expired. */

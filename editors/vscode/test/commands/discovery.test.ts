@@ -207,6 +207,35 @@ describe('interpreter discovery for the bundled helper', () => {
   });
 });
 
+describe('interpreter discovery over time', () => {
+  let sandbox: Sandbox;
+  before(async () => {
+    sandbox = await Sandbox.start();
+  });
+  after(async () => {
+    await sandbox.stop();
+  });
+
+  it('Python installed after activation: the next getSessions finds it and the session', async () => {
+    const bin = tempDir('tt-path-');
+    const harness = await ExtensionHarness.start(sandbox, { helperCommand: null, env: { PATH: bin.path }, firstStatus: /helper missing$/ });
+    try {
+      assert.deepEqual(await harness.provider().getSessions(), []);
+      // Meanwhile the CLI signs in, and the user installs Python.
+      const argv = cliArgv(['login', '--sandbox', '--profile', 'default']);
+      const login = spawnSync(argv[0], argv.slice(1), { env: process.env, encoding: 'utf8' });
+      assert.equal(login.status, 0, login.stderr);
+      symlinkSync(bareSystemPython(), join(bin.path, 'python3'));
+      const sessions = await harness.provider().getSessions(['tasks:read']);
+      assert.deepEqual(sessions.map((s) => s.id), ['default']);
+      harness.secretsSeen.push(sessions[0].accessToken);
+    } finally {
+      await harness.stop();
+      bin.remove();
+    }
+  });
+});
+
 describe('interpreter discovery, the parts', () => {
   it('the bundled helper and an installed ticktick-signon share one cache file (the same platformdirs folder)', async () => {
     const home = tempDir('tt-xdg-');
