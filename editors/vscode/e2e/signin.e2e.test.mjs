@@ -320,7 +320,11 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     await account.hover();
     const signOut = page.locator('.monaco-menu .action-item', { hasText: /^Sign Out$/ });
     await signOut.waitFor();
+    await page.waitForTimeout(600); // the submenu fades in: let the picture show it whole
     await page.screenshot({ path: accountsScreenshotPath });
+    if (process.env.TICKTICK_E2E_UPDATE_SCREENSHOT === '1') {
+      copyFileSync(accountsScreenshotPath, join(extensionDir, 'media', 'accounts-menu.png'));
+    }
     await signOut.click();
     const confirm = page.locator('.monaco-dialog-box', { hasText: /default \(ticktick\.com\)/ });
     await confirm.waitFor();
