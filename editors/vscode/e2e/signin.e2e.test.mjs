@@ -1,12 +1,15 @@
-// Suite 3, end to end in a real VS Code: code-server with the built .vsix installed, driven through
-// Debian's Chromium by playwright-core. "TickTick: Sign In" runs from the command palette against the
-// sandbox provider; the sign-in page the extension opens is clicked through in the same browser, and
-// the status bar must then show the signed-in state. A screenshot of that window is kept.
+// Suite 3, end to end in a real VS Code: code-server with only the built .vsix installed (no helper on
+// PATH, no helper setting: the helper bundled in the .vsix runs, on the machine's python3), plus a tiny
+// consumer extension (e2e/consumer) that asks vscode.authentication for a 'ticktick' session. The whole
+// thing is driven through Debian's Chromium by playwright-core, against the sandbox provider: the consumer
+// gets the token through VS Code's consent dialog and the extension's sign-in; it sees onDidChangeSessions
+// when the user signs out from the Accounts menu and when `ticktick-signon login --sandbox`, run outside
+// VS Code, signs in again. Screenshots of the signed-in window and of the Accounts menu are kept.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -22,11 +25,14 @@ const support = require('../out/test/support/helper.js');
 
 const artifacts = join(repo, 'test-artifacts');
 const screenshotPath = join(artifacts, 'vscode-signed-in.png');
+const accountsScreenshotPath = join(artifacts, 'vscode-accounts-menu.png');
 const codeServerBin = join(here, 'node_modules', '.bin', 'code-server');
+const vsce = join(extensionDir, 'node_modules', '.bin', 'vsce');
 const vsix = join(extensionDir, 'dist', 'ticktick-signon.vsix');
 const manifest = JSON.parse(readFileSync(join(extensionDir, 'package.json'), 'utf8'));
 const extensionId = `${manifest.publisher}.${manifest.name}`;
-
+const bundle = JSON.parse(readFileSync(join(extensionDir, 'bundled', 'bundle.json'), 'utf8'));
+const SCOPES = ['tasks:read', 'tasks:write'];
 const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -62,44 +68,59 @@ function startCodeServer(args, env, logFile) {
   return { child, ready, output: () => output };
 }
 
-describe('TickTick Sign-On in a real VS Code (code-server)', { timeout: 300_000 }, () => {
+/** PATH without any folder that holds a `ticktick-signon` command: the extension must bring its own helper. */
+function pathWithoutHelper(path) {
+  return (path ?? '')
+    .split(delimiter)
+    .filter((dir) => dir && !existsSync(join(dir, 'ticktick-signon')) && !existsSync(join(dir, 'ticktick-signon.exe')))
+    .join(delimiter);
+}
+
+/** Every file under `dir` (code-server's logs: the output channel's file is somewhere below). */
+function filesUnder(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
+}
+
+describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone', { timeout: 420_000 }, () => {
   let root;
   let sandbox;
   let codeServer;
   let browser;
   let page;
   let env;
-  let configDir;
+  let userData;
+  let consumerLog;
+  let redirectUrl;
 
   before(async () => {
     mkdirSync(artifacts, { recursive: true });
     root = support.tempDir('tt-e2e-');
-    configDir = join(root.path, 'ticktick-signon');
-    const userData = join(root.path, 'user-data');
+    const configDir = join(root.path, 'ticktick-signon');
+    userData = join(root.path, 'user-data');
     const extensions = join(root.path, 'extensions');
     const workspace = join(root.path, 'workspace');
+    consumerLog = join(root.path, 'consumer.jsonl');
     mkdirSync(join(userData, 'User'), { recursive: true });
-    mkdirSync(join(userData, 'Machine'), { recursive: true });
     mkdirSync(workspace, { recursive: true });
     writeFileSync(join(workspace, 'notes.md'), '# My TickTick scripts\n');
+    writeFileSync(consumerLog, '');
 
     // code-server rewrites localhost URLs given to openExternal into its own /proxy/PORT/ path, which
     // the real provider (https://ticktick.com) never meets. 127.0.0.2 is loopback too, but not
     // "localhost" to VS Code, so the browser goes to the provider as it would to TickTick.
     sandbox = await support.Sandbox.start({ host: '127.0.0.2' });
-    const redirectPort = await support.freePort();
+    redirectUrl = `http://127.0.0.1:${await support.freePort()}/callback`;
     // What a user would set; the client secret is typed into the password box like a user would.
-    // The helper command is machine-scoped: in code-server (a remote window) it lives in the machine settings.
-    writeFileSync(
-      join(userData, 'Machine', 'settings.json'),
-      JSON.stringify({ 'ticktick.helperCommand': support.helperCommand() }, null, 2),
-    );
+    // No ticktick.helperCommand and no ticktick.pythonPath: the bundled helper on python3 from PATH.
     writeFileSync(
       join(userData, 'User', 'settings.json'),
       JSON.stringify(
         {
           'ticktick.clientId': 'sandbox-client',
-          'ticktick.redirectUrl': `http://127.0.0.1:${redirectPort}/callback`,
+          'ticktick.redirectUrl': redirectUrl,
           'workbench.startupEditor': 'none',
           'workbench.tips.enabled': false,
           'workbench.welcomePage.walkthroughs.openOnInstall': false,
@@ -117,18 +138,29 @@ describe('TickTick Sign-On in a real VS Code (code-server)', { timeout: 300_000 
       ),
     );
 
-    // The extension host (and so the helper) inherits this: the sandbox and a private cache.
+    // The extension host (and so the helper) inherits this: the sandbox, a private cache, no helper on PATH.
     env = {
       ...support.isolatedEnv(configDir, sandbox.baseUrl),
+      PATH: pathWithoutHelper(process.env.PATH),
       XDG_CONFIG_HOME: join(root.path, 'xdg-config'),
       XDG_DATA_HOME: join(root.path, 'xdg-data'),
       XDG_CACHE_HOME: join(root.path, 'xdg-cache'),
+      TICKTICK_E2E_CONSUMER_LOG: consumerLog,
     };
+    assert.notEqual(spawnSync('ticktick-signon', ['--version'], { env }).error, undefined, 'a ticktick-signon is on the PATH the test gives VS Code');
+
+    // The consumer: a second extension that uses the provider the standard way.
+    const consumerVsix = join(root.path, 'ticktick-e2e-consumer.vsix');
+    run(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', consumerVsix], {
+      cwd: join(here, 'consumer'),
+    });
+
     const common = ['--user-data-dir', userData, '--extensions-dir', extensions];
-    const installed = run(codeServerBin, [...common, '--install-extension', vsix], { env });
-    assert.match(installed, /was successfully installed/);
+    const installed = run(codeServerBin, [...common, '--install-extension', vsix, '--install-extension', consumerVsix], { env });
+    assert.match(installed, /'ticktick-signon.vsix' was successfully installed/);
     const listed = run(codeServerBin, [...common, '--list-extensions', '--show-versions'], { env });
     assert.ok(listed.includes(`${extensionId}@${manifest.version}`), listed);
+    assert.ok(listed.includes('ticktick-signon-tests.ticktick-e2e-consumer@0.0.1'), listed);
 
     const port = await support.freePort();
     codeServer = startCodeServer(
@@ -178,65 +210,147 @@ describe('TickTick Sign-On in a real VS Code (code-server)', { timeout: 300_000 
     root?.remove();
   });
 
-  it('signs in from the command palette, shows it in the status bar, and signs out', async () => {
+  it('gives another extension the session, and tells it of sign-outs in the Accounts menu and sign-ins by the CLI', async () => {
     try {
-      await signIn();
+      await scenario();
     } catch (error) {
       await page?.screenshot({ path: join(artifacts, 'vscode-e2e-failure.png') }).catch(() => undefined);
       throw error;
     }
   });
 
-  async function signIn() {
+  /** The consumer's records, one object per line. */
+  function consumerEvents() {
+    return readFileSync(consumerLog, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  }
+
+  async function consumerEvent(what, predicate, from = 0) {
+    const end = Date.now() + 60_000;
+    while (Date.now() < end) {
+      const found = consumerEvents().slice(from).find(predicate);
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.fail(`the consumer extension never saw ${what}: ${JSON.stringify(consumerEvents())}`);
+  }
+
+  /** The extension's output channel, as code-server writes it to its logs. */
+  async function outputChannel(pattern) {
+    const end = Date.now() + 60_000;
+    let text = '';
+    while (Date.now() < end) {
+      text = filesUnder(join(userData, 'logs'))
+        .filter((file) => file.includes('TickTick Sign-On'))
+        .map((file) => readFileSync(file, 'utf8'))
+        .join('\n');
+      if (pattern.test(text)) return text;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.fail(`the "TickTick Sign-On" output channel never said ${pattern}:\n${text}`);
+  }
+
+  function cli(args) {
+    const argv = support.cliArgv(args);
+    return spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8' });
+  }
+
+  async function scenario() {
     const statusItem = page.locator('.statusbar-item', { hasText: 'TickTick' });
     await statusItem.waitFor({ timeout: 60_000 });
     await assertText(statusItem, /TickTick: Sign in$/, 'the signed-out call to action');
+    // The bundled helper runs, and the output channel names the interpreter and the bundle's version.
+    const log = await outputChannel(/runs the bundled helper ticktick-signon/);
+    assert.match(log, new RegExp(`Python 3\\.\\d+\\.\\d+ \\(.+, from python3 on PATH\\) runs the bundled helper ticktick-signon ${bundle.helperVersion.replace(/\./g, '\\.')}`));
+    await consumerEvent('its own activation', (e) => e.kind === 'activated');
 
-    await runCommand(page, 'TickTick: Sign In');
-    // Only the secret is asked (client id and redirect URL are settings); it goes in a password box.
+    // The consumer asks for a session with createIfNone; VS Code asks the user first.
+    await runCommand(page, 'TickTick Consumer: Get Session');
+    const consent = page.locator('.monaco-dialog-box', { hasText: /wants to sign in using TickTick/ });
+    await consent.waitFor({ timeout: 30_000 });
+    await consent.locator('.monaco-button', { hasText: /^Allow$/ }).click();
+
+    // createSession runs the extension's sign-in: only the secret is asked, in a password box.
     const input = page.locator('.quick-input-widget input');
     await page.locator('.quick-input-widget', { hasText: 'Client Secret' }).waitFor();
     assert.equal(await input.getAttribute('type'), 'password');
     const popup = browser.waitForEvent('page', { timeout: 30_000 });
     await input.fill('sandbox-secret');
     await input.press('Enter');
-
-    // The extension calls vscode.env.openExternal; VS Code may first ask whether to open the site.
     const signInPage = await Promise.race([popup, confirmOpenExternal(page).then(() => popup)]);
     await signInPage.waitForLoadState();
     assert.ok(signInPage.url().startsWith(`${sandbox.baseUrl}/oauth/authorize?`), signInPage.url());
-    await page.locator('.notification-toast', { hasText: 'allow access in your browser' }).waitFor();
-    // The person clicks Allow; the sandbox sends the browser to the helper's loopback listener.
-    await signInPage.locator('#allow').click();
-    await signInPage.getByText('Signed in to TickTick').waitFor();
-    await signInPage.close();
 
+    // code-server can forward the redirect port only under its own /proxy/ path, which is not the
+    // registered redirect URL: the extension says so and asks for the address the browser ends on.
+    const pasteBox = page.locator('.quick-input-widget', { hasText: 'Paste Redirect URL' });
+    await pasteBox.waitFor();
+    assert.match(await pasteBox.innerText(), /VS Code runs on another machine than your browser/);
+    const redirected = signInPage.waitForRequest((request) => request.url().startsWith(redirectUrl), { timeout: 30_000 });
+    await signInPage.locator('#allow').click();
+    const landedOn = (await redirected).url();
+    await signInPage.close();
+    await input.fill(landedOn);
+    await input.press('Enter');
+
+    // The consumer got the session: the helper's token, with both scopes, on the profile's account.
+    const got = await consumerEvent('its session', (e) => e.kind === 'session' || e.kind === 'error');
+    assert.equal(got.kind, 'session', JSON.stringify(got));
+    const token = cli(['token']).stdout.trim();
+    assert.equal(got.session.accessToken, token);
+    assert.ok(await sandbox.acceptsToken(token));
+    assert.deepEqual(got.session.scopes, SCOPES);
+    assert.deepEqual(got.session.account, { id: 'default', label: 'default (ticktick.com)' });
     await assertText(statusItem, /TickTick: 1[78]\d days left$/, 'the signed-in state');
     await page.locator('.notification-toast', { hasText: /Signed in to TickTick until \d{4}-\d{2}-\d{2} \(1[78]\d days\)/ }).waitFor();
-    // The waiting notification went away with the wait.
-    await page.locator('.notification-toast', { hasText: 'allow access in your browser' }).waitFor({ state: 'detached' });
+    await page.locator('.notification-toast', { hasText: 'finishing sign-in' }).waitFor({ state: 'detached' });
+    // And it appeared nowhere on the screen.
+    assert.ok(!(await page.locator('body').innerText()).includes(token));
     await page.screenshot({ path: screenshotPath });
     if (process.env.TICKTICK_E2E_UPDATE_SCREENSHOT === '1') {
       copyFileSync(screenshotPath, join(extensionDir, 'media', 'screenshot.png'));
     }
 
-    // The token is real: the helper's CLI hands it out from the same cache, and the provider accepts it.
-    const argv = support.cliArgv(['token']);
-    const token = run(argv[0], argv.slice(1), { env }).trim();
-    assert.ok(await sandbox.acceptsToken(token));
-    // And it appeared nowhere on the screen.
-    assert.ok(!(await page.locator('body').innerText()).includes(token));
+    // The Accounts menu lists the TickTick account; Sign Out there goes through the provider.
+    let seen = consumerEvents().length;
+    await page.locator('.monaco-workbench').click({ position: { x: 640, y: 400 } });
+    await page.keyboard.press('Escape');
+    await page.locator('.activitybar [aria-label^="Accounts"]').first().click();
+    const account = page.locator('.monaco-menu .action-item', { hasText: 'default (ticktick.com) (TickTick)' });
+    await account.waitFor();
+    await account.hover();
+    const signOut = page.locator('.monaco-menu .action-item', { hasText: /^Sign Out$/ });
+    await signOut.waitFor();
+    await page.screenshot({ path: accountsScreenshotPath });
+    await signOut.click();
+    const confirm = page.locator('.monaco-dialog-box', { hasText: /default \(ticktick\.com\)/ });
+    await confirm.waitFor();
+    await confirm.locator('.monaco-button', { hasText: /^Sign Out$/ }).click();
+    const removed = await consumerEvent('the sign-out', (e) => e.kind === 'changed', seen);
+    assert.equal(removed.session, null);
+    await assertText(statusItem, /TickTick: Sign in$/, 'the signed-out call to action after the Accounts menu sign-out');
+    const signedOut = cli(['token']);
+    assert.equal(signedOut.status, 3, signedOut.stderr);
+    assert.equal(signedOut.stdout, '');
 
-    // Sign Out asks in a modal dialog; afterwards the status bar calls to sign in again.
+    // A sign-in in a terminal, outside VS Code, reaches the consumer and the status bar.
+    seen = consumerEvents().length;
+    const login = cli(['login', '--sandbox', '--profile', 'default']);
+    assert.equal(login.status, 0, login.stderr);
+    const again = await consumerEvent('the CLI sign-in', (e) => e.kind === 'changed', seen);
+    const cliToken = cli(['token']).stdout.trim();
+    assert.notEqual(cliToken, token);
+    if (again.session) {
+      assert.equal(again.session.accessToken, cliToken);
+    }
+    await assertText(statusItem, /TickTick: 1[78]\d days left$/, 'the state the CLI signed in to');
+
+    // Sign Out through the command and VS Code's modal dialog: the consumer hears that too.
+    seen = consumerEvents().length;
     await runCommand(page, 'TickTick: Sign Out');
     await page.locator('.monaco-dialog-box', { hasText: 'Sign out of TickTick' }).waitFor();
     await page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Sign Out$/ }).click();
     await assertText(statusItem, /TickTick: Sign in$/, 'the signed-out call to action after Sign Out');
-    await page.locator('.notification-toast', { hasText: 'Signed out of TickTick.' }).waitFor();
-    // The helper's cache agrees: `ticktick-signon token` now exits 3 (not signed in) and prints nothing.
-    const signedOut = spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8' });
-    assert.equal(signedOut.status, 3, signedOut.stderr);
-    assert.equal(signedOut.stdout, '');
+    await consumerEvent('the command sign-out', (e) => e.kind === 'changed' && e.session === null, seen);
   }
 });
 

@@ -83,7 +83,7 @@ cpSync(source, join(libs, 'ticktick_signon'), {
 // Its version, as the package itself reports it, for the output channel.
 const probe = spawnSync(
   python()[0],
-  [...python().slice(1), '-I', '-c', 'import sys; sys.path.insert(0, sys.argv[1]); import ticktick_signon; print(ticktick_signon.__version__)', libs],
+  [...python().slice(1), '-I', '-B', '-c', 'import sys; sys.path.insert(0, sys.argv[1]); import ticktick_signon; print(ticktick_signon.__version__)', libs],
   { encoding: 'utf8' },
 );
 const helperVersion = probe.stdout?.trim();

@@ -76,9 +76,6 @@ function isHttpUrl(value: string): boolean {
 export class TickTickCommands implements vscode.Disposable {
   private readonly statusItem: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly statusEmitter = new vscode.EventEmitter<StatusResult>();
-  /** A status was read from the helper (the interim cache watcher learns the cache's path from it). */
-  readonly onDidReadStatus = this.statusEmitter.event;
   /** The "no Python" notification was shown; not again until the settings change. */
   private noPythonShown = false;
 
@@ -91,7 +88,6 @@ export class TickTickCommands implements vscode.Disposable {
     this.statusItem.name = 'TickTick Sign-On';
     this.disposables.push(
       this.statusItem,
-      this.statusEmitter,
       client.onDidChangeToken(({ profile }) => {
         if (profile === readSettings().profile) {
           void this.refreshStatus();
@@ -355,7 +351,6 @@ export class TickTickCommands implements vscode.Disposable {
       return;
     }
     this.showView(status);
-    this.statusEmitter.fire(status);
   }
 
   /** The settings that choose the helper changed: say a missing Python again if it is still missing. */

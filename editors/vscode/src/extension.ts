@@ -5,7 +5,6 @@
 import * as vscode from 'vscode';
 
 import { PROVIDER_ID, PROVIDER_LABEL, TickTickAuthProvider } from './authProvider';
-import { CacheWatcher } from './cacheWatcher';
 import { readSettings, TickTickCommands } from './commands';
 import { HelperClient } from './helper/client';
 import { HelperLauncher } from './launcher';
@@ -37,12 +36,6 @@ export function activate(context: vscode.ExtensionContext): TickTickSignonApi {
     sessions,
     vscode.authentication.registerAuthenticationProvider(PROVIDER_ID, PROVIDER_LABEL, sessions, { supportsMultipleAccounts: false }),
   );
-
-  const cache = new CacheWatcher(() => {
-    void commands.refreshStatus();
-    void sessions.refresh();
-  });
-  context.subscriptions.push(cache, commands.onDidReadStatus((status) => cache.watch(status.configPath)));
 
   async function restart(): Promise<void> {
     await helper.stop();

@@ -61,5 +61,7 @@ export function waitForSignon(
     // A little past the state's death, so the helper's own signonFailed (expired) can arrive first.
     const ms = Math.max(0, stateExpiresAt * 1000 - Date.now()) + 5000;
     timer = setTimeout(() => finish({ kind: 'expired' }), Math.min(ms, 2 ** 31 - 1));
+    // The wait alone must not keep a process alive (a client closed under it sends nothing more).
+    timer.unref?.();
   });
 }

@@ -6,13 +6,13 @@ import { ExtensionHarness, helperPids, until } from '../support/harness';
 import { Emitter, EXTENSION_PATH } from '../support/fakeVscode';
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
 import { findPython, isSupported, pathCandidates, probePython } from '../../src/helper/python';
-import { helperCommand, Sandbox, tempDir } from '../support/helper';
+import { cliArgv, helperCommand, isolatedEnv, newClient, Sandbox, tempDir } from '../support/helper';
 
 const bundle = JSON.parse(readFileSync(join(EXTENSION_PATH, 'bundled', 'bundle.json'), 'utf8'));
 
@@ -148,12 +148,10 @@ describe('interpreter discovery for the bundled helper', () => {
 
     active = second;
     changed.fire({ id: second, path: second });
-    await until('a helper run by the newly selected interpreter', () => helperPids().length === 1 && helperPids()[0] !== before);
-    assert.ok(
-      harness.fake.logLines.some((l) => l.includes(`from the Python extension's interpreter "${second}") runs the bundled helper`)),
-      harness.fake.logLines.join('\n'),
-    );
+    const startedWith = (python: string) => harness.fake.logLines.some((l) => l.includes(`from the Python extension's interpreter "${python}") runs the bundled helper`));
+    await until('the newly selected interpreter', () => startedWith(second));
     await harness.statusText(/TickTick: Sign in$/);
+    await until('one helper, a new one', () => helperPids().length === 1 && helperPids()[0] !== before);
   });
 
   it('a Python older than 3.10 is passed over; with none left, one notification lists what was tried', async () => {
@@ -188,6 +186,28 @@ describe('interpreter discovery for the bundled helper', () => {
 });
 
 describe('interpreter discovery, the parts', () => {
+  it('the bundled helper and an installed ticktick-signon share one cache file (the same platformdirs folder)', async () => {
+    const home = tempDir('tt-xdg-');
+    try {
+      // No TICKTICK_SIGNON_CONFIG_DIR: each finds the folder by itself, under the same XDG_CONFIG_HOME.
+      const env: NodeJS.ProcessEnv = { ...isolatedEnv(home.path), XDG_CONFIG_HOME: home.path, APPDATA: home.path };
+      delete env.TICKTICK_SIGNON_CONFIG_DIR;
+      const bundled = newClient(env, undefined, `"${bareSystemPython()}" -I "${join(EXTENSION_PATH, 'bundled', 'tool', 'bootstrap.py')}"`);
+      try {
+        const fromBundle = (await bundled.getStatus()).configPath;
+        const argv = cliArgv(['status', '--json']);
+        // Not signed in: `status` exits 3, and still prints the JSON.
+        const installed = JSON.parse(spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8' }).stdout).configPath;
+        assert.equal(fromBundle, installed);
+        assert.ok(fromBundle.startsWith(home.path), fromBundle);
+      } finally {
+        await bundled.stop();
+      }
+    } finally {
+      home.remove();
+    }
+  });
+
   it('orders PATH candidates python3, python; on Windows the py launcher first', () => {
     assert.deepEqual(pathCandidates('linux').map((c) => c.argv.join(' ')), ['python3', 'python']);
     assert.deepEqual(pathCandidates('darwin').map((c) => c.label), ['python3 on PATH', 'python on PATH']);

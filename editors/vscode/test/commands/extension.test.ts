@@ -351,7 +351,7 @@ describe('the command layer with a fake vscode', () => {
     assert.ok(fake.logLines.some((line) => line.startsWith('warn The helper exited unexpectedly')));
   });
 
-  it('the status bar warns when fewer than 7 days are left', async () => {
+  it('the status bar warns when fewer than 7 days are left, and tokenExpiring brings a warning with Sign In', async () => {
     // A short-lived token from a sandbox that issues 3-day tokens.
     const shortLived = await Sandbox.start({ expiresIn: 3 * 86_400 });
     try {
@@ -361,10 +361,19 @@ describe('the command layer with a fake vscode', () => {
       const [old] = helperPids();
       fake.setConfig('ticktick.helperCommand', cliArgv(['serve']).map((arg) => `"${arg}"`).join(' '));
       await until('the old helper to stop', () => !helperPids().includes(old));
+      fake.answerMessage = (m) => (m.level === 'warning' && m.items.includes('Sign In') ? 'Sign In' : undefined);
       await signInByLoopback();
       await statusText(/^\$\(warning\) TickTick: [23] days left$/);
       assert.ok(item().backgroundColor);
       assert.equal(item().command, 'ticktick.signIn');
+      // The helper's tokenExpiring brings one warning with a Sign In button, which starts a sign-in.
+      await until('the expiry warning', () => fake.messages.some((m) => m.level === 'warning'));
+      const warnings = fake.messages.filter((m) => m.level === 'warning');
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0].text, /^Your TickTick sign-in \(profile "default"\) ends in [23] days, on \d{4}-\d{2}-\d{2}\. Sign in again to keep scripts and extensions working\.$/);
+      assert.deepEqual(warnings[0].items, ['Sign In']);
+      await until('a second sign-in from the warning', () => fake.opened.length === 2 && fake.progress.length === 2);
+      fake.progress[1].cancel(); // the user gives up on that one
     } finally {
       await shortLived.stop();
     }

@@ -1,9 +1,8 @@
 // A stand-in for the `vscode` module, installed in Node's module loader so the real extension code
 // runs outside VS Code: prompts are answered by the test, messages, progress and the status bar recorded.
 
-import { watch, FSWatcher } from 'fs';
 import Module from 'module';
-import { join, resolve } from 'path';
+import { resolve } from 'path';
 
 type Listener<T> = (value: T) => unknown;
 
@@ -53,32 +52,6 @@ export interface FakeExtension {
   isActive: boolean;
   exports: unknown;
   activate(): Promise<unknown>;
-}
-
-/** A file watcher on one file, by Node's fs.watch on its folder, as VS Code's own watcher reports it. */
-class FakeFileSystemWatcher {
-  private readonly created = new Emitter<unknown>();
-  private readonly changed = new Emitter<unknown>();
-  private readonly deleted = new Emitter<unknown>();
-  readonly onDidCreate = this.created.event;
-  readonly onDidChange = this.changed.event;
-  readonly onDidDelete = this.deleted.event;
-  private readonly watcher: FSWatcher | undefined;
-
-  constructor(pattern: { base: string; pattern: string }) {
-    try {
-      this.watcher = watch(pattern.base, (_event, name) => {
-        if (name === pattern.pattern) {
-          this.changed.fire({ fsPath: join(pattern.base, name) });
-        }
-      });
-    } catch {
-      this.watcher = undefined; // the folder does not exist yet: VS Code's watcher would say nothing either
-    }
-  }
-  dispose(): void {
-    this.watcher?.close();
-  }
 }
 
 class CancellationTokenSource {
@@ -232,15 +205,6 @@ const fake = {
       this.name = 'Canceled';
     }
   },
-  RelativePattern: class {
-    readonly base: string;
-    constructor(
-      base: { fsPath: string } | string,
-      readonly pattern: string,
-    ) {
-      this.base = typeof base === 'string' ? base : base.fsPath;
-    }
-  },
   Uri: {
     parse: (value: string) => ({ toString: () => value, scheme: value.split(':')[0] }),
     file: (path: string) => ({ fsPath: resolve(path), toString: () => `file://${resolve(path)}`, scheme: 'file' }),
@@ -359,7 +323,6 @@ const fake = {
     },
     onDidChangeConfiguration: (listener: Listener<{ affectsConfiguration(section: string): boolean }>) =>
       state.configChanged.event(listener),
-    createFileSystemWatcher: (pattern: { base: string; pattern: string }) => new FakeFileSystemWatcher(pattern),
     workspaceFolders: undefined,
   },
 };
