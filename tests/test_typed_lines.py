@@ -8,7 +8,7 @@ from collections import deque
 
 import pytest
 
-from ticktick_signon.typed_lines import TypedLines
+from ticktick_signon.typed_lines import TypedLines, is_terminal
 
 
 def test_a_pipe_gives_its_lines_as_they_come_then_its_end() -> None:
@@ -54,7 +54,7 @@ class FakeConsole:
         self.shown += char
 
 
-class FakeTerminal:
+class FakeTerminal:  # what the console stands for; never read
     def isatty(self) -> bool:
         return True
 
@@ -81,3 +81,21 @@ def test_ctrl_c_and_ctrl_z_in_a_windows_console() -> None:
     with pytest.raises(KeyboardInterrupt):
         console_lines(FakeConsole("ab\x03")).next(1)
     assert console_lines(FakeConsole("\x1a")).next(1) == ""  # Ctrl+Z on an empty line: the end of input
+
+
+def test_the_null_device_and_a_pipe_are_no_terminal() -> None:
+    # Windows' isatty() says yes to NUL (stdin=DEVNULL); the CLI must not ask questions of it.
+    with open(os.devnull) as null:
+        assert not is_terminal(null)
+    read_fd, write_fd = os.pipe()
+    with os.fdopen(read_fd) as reader, os.fdopen(write_fd, "w"):
+        assert not is_terminal(reader)
+    assert not is_terminal(None)
+
+
+@pytest.mark.posix_only("a pseudo-terminal (os.openpty)")
+def test_a_pseudo_terminal_is_one() -> None:
+    leader, follower = os.openpty()
+    with os.fdopen(follower) as terminal:
+        assert is_terminal(terminal)
+    os.close(leader)

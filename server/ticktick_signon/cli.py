@@ -371,6 +371,7 @@ def import_(path: Path | None, profile: str, fmt: str, from_env: bool, force: bo
         raise click.UsageError("give the token file's PATH, or --from-env (not both)")
     from .messages import parse_profile
     from .token_formats import read_pyticktick_settings
+    from .typed_lines import is_terminal
 
     importer = _service().importer
 
@@ -385,7 +386,7 @@ def import_(path: Path | None, profile: str, fmt: str, from_env: bool, force: bo
         try:
             result = run(force)
         except InvalidParams as error:
-            if error.data.get("field") != "force" or not sys.stdin.isatty():
+            if error.data.get("field") != "force" or not is_terminal(sys.stdin):
                 raise
             console.warning(error.message.split(";")[0] + ".")
             if not click.confirm("Replace it?", default=False, err=True):

@@ -24,6 +24,7 @@ from .errors import SignonError
 from .records import Profile
 from .runtime import default_service as _service
 from .runtime import default_store as _store
+from .typed_lines import TypedLines, is_terminal
 
 log = logging.getLogger("ticktick_signon")
 
@@ -110,7 +111,7 @@ def sign_in(options: LoginOptions) -> None:
     from .oauth import ENV_AUTH_URL
 
     profile = options.profile or ("sandbox" if options.sandbox else "default")
-    interactive = sys.stdin.isatty() and not options.sandbox
+    interactive = is_terminal(sys.stdin) and not options.sandbox
     params = parse_start({"profile": profile, "region": options.region})
     if interactive and not _may_replace_token(params.profile):
         return
@@ -313,7 +314,6 @@ def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopb
     """
     from .errors import InvalidParams, NoPendingSignon, StateMismatch
     from .oauth import check_http_url
-    from .typed_lines import TypedLines
 
     expired = NoRedirect(f"The sign-in link expired after 10 minutes; run `{login_command(profile)}` again.")
     stdin_open = sys.stdin is not None and not sys.stdin.closed
@@ -343,7 +343,7 @@ def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopb
             continue
         if line is None:
             continue
-        if line and not sys.stdin.isatty():
+        if line and not is_terminal(sys.stdin):
             console.say()  # end the prompt's line, as a terminal's echo would
         if not line:
             stdin_open = False

@@ -19,6 +19,27 @@ import time
 from typing import Any, TextIO
 
 
+def is_terminal(stream: TextIO | None) -> bool:
+    """Whether ``stream`` is a terminal a person types into (not a pipe, a file or the null device).
+
+    Windows' ``isatty()`` is true for the NUL device too (``stdin=DEVNULL``, ``< NUL``), so
+    there the stream must also be a console.
+    """
+    try:
+        if stream is None or not stream.isatty():
+            return False
+        if os.name != "nt":
+            return True
+        import ctypes
+        import msvcrt
+
+        mode = ctypes.c_uint32()
+        handle = ctypes.c_void_p(msvcrt.get_osfhandle(stream.fileno()))
+        return bool(ctypes.windll.kernel32.GetConsoleMode(handle, ctypes.byref(mode)))  # type: ignore[attr-defined]
+    except (OSError, ValueError):  # closed, or no handle behind it
+        return False
+
+
 class TypedLines:
     """The lines of ``stream`` (default: stdin), one at a time, each with a timeout.
 
@@ -34,14 +55,13 @@ class TypedLines:
         self._typed = ""  # a Windows console's line so far
         self._console = console
         self._queue: queue.Queue[str] | None = None
-        if self._stream.isatty():
-            if console is None and os.name == "nt":
-                import msvcrt
-
-                self._console = msvcrt
-        elif console is None:
+        if console is None and not is_terminal(self._stream):
             self._queue = queue.Queue()
             threading.Thread(target=self._pump, daemon=True, name="typed-lines").start()
+        elif console is None and os.name == "nt":
+            import msvcrt
+
+            self._console = msvcrt
 
     def next(self, timeout: float) -> str | None:
         """Return the next line with its newline, ``""`` once input has ended, or None if none came in ``timeout`` s.
