@@ -1,8 +1,8 @@
 """The ``ticktick-signon`` command line: login, token, status, import, logout, serve, sandbox, help.
 
 This module wires the commands; ``login``'s conversation with the person
-lives in signin_conversation.py, and how lines look (colour, symbols) and the
-CLI's own exit statuses in console.py. Logging is set up in ``runtime``.
+lives in signin_conversation.py; how lines look (colour, symbols), the flag
+names errors are told in, and the exit statuses are in console.py. Logging is set up in ``runtime``.
 Conversation goes to stderr; stdout carries only what a command was asked to
 print (a token, a status, help), so it can be piped. Heavy imports happen
 inside the commands that need them: ``token`` never loads pygls or httpx.
@@ -11,7 +11,6 @@ inside the commands that need them: ``token`` never loads pygls or httpx.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -26,53 +25,8 @@ from .runtime import configure_logging
 from .runtime import default_service as _service
 from .runtime import default_store as _store
 
-#: Protocol names in the service's messages, and what the command line calls them.
-_FLAGS = {
-    "clientId": "--client-id",
-    "clientSecret": "--client-secret",
-    "redirectUrl": "--redirect-url",
-    "profile": "--profile",
-    "region": "--region",
-    "minValidSeconds": "--min-valid",
-}
-
-EXIT_STATUSES = """\b
-Exit status:
-  0    done (status: signed in)
-  1    status: not signed in, the token has expired, or (--verify)
-       TickTick rejected it; sandbox: cannot listen on its port; import:
-       you chose not to replace the token
-  2    bad usage: an unknown option or a bad value, or login without a
-       terminal and without a client id or secret; import: a file that
-       cannot be read or holds no usable token, or a valid token in the
-       way without --force
-  3    token: not signed in
-  4    token: the token has expired (or expires within --min-valid);
-       import: the file's token has expired
-  5    the cache file cannot be read or written
-  6    login: the sign-in was refused (Deny), or the redirect was not this
-       sign-in's
-  7    login: TickTick refused the token request; status --verify,
-       import: TickTick's answer says nothing about the token
-  8    login, status --verify, import: TickTick could not be reached
-  9    login: no redirect came back (nothing was pasted, or the sign-in
-       link expired after 10 minutes)
-  10   login: signed in, but --save could not write its file
-  130  cancelled (Ctrl-C)"""
-
-
-def _in_cli_words(error: SignonError) -> str:
-    """The service's message with each protocol name (``clientSecret``) as its flag (``--client-secret``)."""
-    message = error.message
-    if isinstance(error, InvalidParams):
-        for name in [*error.data.get("missing", []), error.data.get("field")]:
-            if name in _FLAGS:
-                message = re.sub(rf"\b{name}\b", _FLAGS[name], message)
-    return message
-
-
 def _fail(error: SignonError) -> NoReturn:
-    console.fail(_in_cli_words(error), error.exit_code)
+    console.fail(console.in_cli_words(error), error.exit_code)
 
 
 def _named_profile(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -99,7 +53,7 @@ class _Commands(click.Group):
             console.cancelled()
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_STATUSES)
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=console.EXIT_STATUSES)
 @click.version_option(__version__, prog_name="ticktick-signon")
 @click.option(
     "--log-level",
