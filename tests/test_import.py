@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from ticktick_signon.token_store import TokenStore
 
 from .rpc import HelperProcess
 from .test_protocol_schema import assert_valid
+from .test_cli import cli
 
 TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
 OTHER = "7d1f3b2a-9e8c-4d6b-a5f4-3c2b1a0f9e8d"
@@ -228,16 +228,6 @@ def test_a_valid_token_is_replaced_only_with_force(helper: HelperProcess, tmp_pa
 
 # -- the CLI -------------------------------------------------------------------------------------------
 
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ticktick_signon", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        env=env or dict(os.environ),
-    )
 
 
 def test_cli_import_status_and_force(tmp_path: Path, sandbox: SandboxProvider, auth_url: str) -> None:

@@ -8,8 +8,6 @@ those lines win.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import pytest
 
 from ticktick_signon.pyticktick_env import env_lines, merge_env
 
-from .test_cli import load_pyticktick
+from .test_cli import cli, load_pyticktick
 
 OLD = "11111111-2222-4333-8444-555555555555"
 OLD_EXPIRES = int(time.time()) + 20 * 86400
@@ -33,15 +31,6 @@ def load_in_pyticktick(env_file: Path) -> dict[str, object]:
         "expiration": loaded.v1_token.expiration,
     }
 
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ticktick_signon", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 OLD_JSON = json.dumps({"value": OLD, "expiration": OLD_EXPIRES})

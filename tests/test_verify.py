@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from ticktick_signon.token_store import TokenStore
 
 from .rpc import HelperProcess, RpcError, follow_authorize, free_port
 from .test_protocol_schema import assert_valid
+from .test_cli import cli
 
 CREDS = {"clientId": "sandbox-client", "clientSecret": "sandbox-secret"}
 
@@ -134,15 +133,6 @@ def test_the_helper_loads_httpx_only_when_a_sign_on_starts(auth_url: str) -> Non
 # -- the CLI ---------------------------------------------------------------------------------
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ticktick_signon", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-
 
 def test_status_verify(sandbox: SandboxProvider, auth_url: str, config_dir: Path) -> None:
     good = sandbox.issue_token()
@@ -176,17 +166,11 @@ def test_status_verify_without_a_token_says_so(auth_url: str) -> None:
 def test_a_sandbox_profile_is_never_sent_to_ticktick(config_dir: Path) -> None:
     """A `login --sandbox` token means nothing to TickTick: verifying it without the sandbox's address is
     refused (-32602, CLI exit 2) before any request, instead of asking TickTick and reporting "rejected"."""
-    signed = subprocess.run(
-        [sys.executable, "-m", "ticktick_signon", "login", "--sandbox"],
-        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-    )
+    signed = cli("login", "--sandbox", timeout=120)
     assert signed.returncode == 0, signed.stderr
     # Should anything still try the network, a dead proxy makes it fail here, not on the internet.
     env = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
-    done = subprocess.run(
-        [sys.executable, "-m", "ticktick_signon", "status", "--verify", "--profile", "sandbox"],
-        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env=env,
-    )
+    done = cli("status", "--verify", "--profile", "sandbox", env=env)
     assert done.returncode == 2, done.stderr
     assert "local sandbox, not TickTick" in done.stderr and "TICKTICK_SIGNON_AUTH_URL" in done.stderr
     assert "rejected" not in done.stderr and "Traceback" not in done.stderr
