@@ -35,7 +35,11 @@ def main(command: str) -> int:
         }
         login = subprocess.Popen(
             [command, "login", "--profile", "pasted", "--redirect-url", redirect, "--no-browser"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         seen = []
         for line in login.stderr:  # type: ignore[union-attr]
@@ -48,15 +52,21 @@ def main(command: str) -> int:
         with httpx.Client(follow_redirects=False, timeout=30, trust_env=False) as browser:
             page = browser.get(found.group(0))
             request_id = re.search(r"name=request value='([^']+)'", page.text).group(1)  # type: ignore[union-attr]
-            decision = browser.post(f"{sandbox.base_url}/oauth/authorize/decision", data={"request": request_id, "decision": "allow"})
+            decision = browser.post(
+                f"{sandbox.base_url}/oauth/authorize/decision", data={"request": request_id, "decision": "allow"}
+            )
             landed = decision.headers["location"]
         time.sleep(1)  # the CLI is now waiting on stdin, as it would for a person
         out, err = login.communicate(landed + "\n", timeout=60)
     transcript = "".join(seen) + err
     print(transcript.strip())
-    token = subprocess.run([command, "token", "--profile", "pasted"], capture_output=True, text=True, timeout=60, env=env)
+    token = subprocess.run(
+        [command, "token", "--profile", "pasted"], capture_output=True, text=True, timeout=60, env=env
+    )
     ok = login.returncode == 0 and token.returncode == 0 and len(token.stdout.strip()) == 36
-    print(f"paste-path login: exit {login.returncode}; token --profile pasted: exit {token.returncode}; {'OK' if ok else 'FAILED'}")
+    print(
+        f"paste-path login: exit {login.returncode}; token --profile pasted: exit {token.returncode}; {'OK' if ok else 'FAILED'}"
+    )
     return 0 if ok else 1
 
 

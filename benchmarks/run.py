@@ -34,34 +34,82 @@ import httpx
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import ticktick_signon  # noqa: E402
+import vscode_bench  # noqa: E402
 from scale_worker import BASE_EXPIRES_AT, PROFILE, write_token  # noqa: E402
 from stdio_client import StdioServer  # noqa: E402
-import vscode_bench  # noqa: E402
-
-import ticktick_signon  # noqa: E402
-from ticktick_signon.token_store import TokenStore  # noqa: E402
+from ticktick_signon.cache.store import TokenStore  # noqa: E402
 
 SANDBOX_ID, SANDBOX_SECRET = "sandbox-client", "sandbox-secret"
 SCOPE = "tasks:read tasks:write"
 
 #: (key, what is measured, project side, floor side, target ratio or None, unit)
 ROWS: list[tuple[str, str, str, str, float | None, str]] = [
-    ("cold_start", "cold start: spawn, first `getToken` reply (token cached)", "`ticktick-signon serve`",
-     "bare pygls `JsonRPCServer` (`benchmarks/floor_server.py`)", 1.10, "ms"),
-    ("warm_get_token", "warm `getToken` round trip ({calls} calls, per call)", "helper", "same floor server", 1.10, "us"),
+    (
+        "cold_start",
+        "cold start: spawn, first `getToken` reply (token cached)",
+        "`ticktick-signon serve`",
+        "bare pygls `JsonRPCServer` (`benchmarks/floor_server.py`)",
+        1.10,
+        "ms",
+    ),
+    (
+        "warm_get_token",
+        "warm `getToken` round trip ({calls} calls, per call)",
+        "helper",
+        "same floor server",
+        1.10,
+        "us",
+    ),
     ("idle_rss", "idle memory (RSS after the first reply)", "helper", "same floor server", 1.10, "MiB"),
-    ("token_cli", "`ticktick-signon token` as a whole process (default cache folder)", "CLI", "`python -c pass`",
-     2.5, "ms"),
-    ("token_cli_env", "the same with `TICKTICK_SIGNON_CONFIG_DIR` set (no platformdirs import)", "CLI",
-     "`python -c pass`", 2.5, "ms"),
-    ("complete_signon", "`completeSignon` against the sandbox, exchange included", "helper",
-     "one bare httpx POST of the same form", 1.20, "ms"),
-    ("first_signon", "first sign-in: the first `completeSignon` of a fresh helper, {browser:.0f} s after `startSignon`",
-     "fresh helper", "one bare httpx POST in a warm process", 1.25, "ms"),
-    ("import_pyticktick", "reference: `python -c \"import pyticktick\"`", "`import pyticktick`", "`python -c pass`",
-     None, "ms"),
-    ("vscode_activation", "VS Code: extension activation to the first status-bar text, bundled helper",
-     "extension", "the bundled helper alone (spawn, first `getStatus` reply)", 1.15, "ms"),
+    (
+        "token_cli",
+        "`ticktick-signon token` as a whole process (default cache folder)",
+        "CLI",
+        "`python -c pass`",
+        2.5,
+        "ms",
+    ),
+    (
+        "token_cli_env",
+        "the same with `TICKTICK_SIGNON_CONFIG_DIR` set (no platformdirs import)",
+        "CLI",
+        "`python -c pass`",
+        2.5,
+        "ms",
+    ),
+    (
+        "complete_signon",
+        "`completeSignon` against the sandbox, exchange included",
+        "helper",
+        "one bare httpx POST of the same form",
+        1.20,
+        "ms",
+    ),
+    (
+        "first_signon",
+        "first sign-in: the first `completeSignon` of a fresh helper, {browser:.0f} s after `startSignon`",
+        "fresh helper",
+        "one bare httpx POST in a warm process",
+        1.25,
+        "ms",
+    ),
+    (
+        "import_pyticktick",
+        'reference: `python -c "import pyticktick"`',
+        "`import pyticktick`",
+        "`python -c pass`",
+        None,
+        "ms",
+    ),
+    (
+        "vscode_activation",
+        "VS Code: extension activation to the first status-bar text, bundled helper",
+        "extension",
+        "the bundled helper alone (spawn, first `getStatus` reply)",
+        1.15,
+        "ms",
+    ),
 ]
 #: Issue 10: one .vsix for every platform, helper included.
 VSIX_MAX_BYTES = 4 * 1024 * 1024
@@ -107,15 +155,18 @@ def stale_script_warning(argv: list[str]) -> str | None:
     text = Path(argv[0]).read_text(errors="replace")
     if f"from {module} import {func}" in text:
         return None
-    return (f"{argv[0]} does not import {declared} as pyproject.toml declares: it predates the current entry point; "
-            "re-run `pip install -e .` (or pass --cli) to time what a fresh install runs.")
+    return (
+        f"{argv[0]} does not import {declared} as pyproject.toml declares: it predates the current entry point; "
+        "re-run `pip install -e .` (or pass --cli) to time what a fresh install runs."
+    )
 
 
 def platform_config_dir(env: dict[str, str]) -> Path:
     """Where the CLI looks by default (platformdirs, under this env): the row users actually run."""
     code = "import platformdirs; print(platformdirs.user_config_dir('ticktick-signon', appauthor=False))"
-    return Path(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                               check=True).stdout.strip())
+    return Path(
+        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.strip()
+    )
 
 
 def base_env(config_dir: Path) -> dict[str, str]:
@@ -149,7 +200,10 @@ class Sandbox:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [*helper_argv(), "sandbox", "--port", str(self.port), "--auto-approve"],
-            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30
         while True:
@@ -216,10 +270,16 @@ class SignonBench:
         self.first_ms = (time.perf_counter() - t) * 1e3
 
     def _authorized_redirect(self) -> str:
-        started = self.helper.call("startSignon", {
-            "clientId": SANDBOX_ID, "clientSecret": SANDBOX_SECRET, "redirectUrl": self.redirect,
-            "profile": "bench", "listen": False,
-        })
+        started = self.helper.call(
+            "startSignon",
+            {
+                "clientId": SANDBOX_ID,
+                "clientSecret": SANDBOX_SECRET,
+                "redirectUrl": self.redirect,
+                "profile": "bench",
+                "listen": False,
+            },
+        )
         answer = self.browser.get(started["authorizeUrl"])
         if answer.status_code != 302:
             raise RuntimeError(f"the sandbox did not approve (HTTP {answer.status_code})")
@@ -238,10 +298,16 @@ class SignonBench:
         helper = StdioServer([*helper_argv(), "serve"], dict(env, TICKTICK_SIGNON_AUTH_URL=self.sandbox.base_url))
         try:
             helper.call("getStatus", {})
-            started = helper.call("startSignon", {
-                "clientId": SANDBOX_ID, "clientSecret": SANDBOX_SECRET, "redirectUrl": self.redirect,
-                "profile": "first", "listen": False,
-            })
+            started = helper.call(
+                "startSignon",
+                {
+                    "clientId": SANDBOX_ID,
+                    "clientSecret": SANDBOX_SECRET,
+                    "redirectUrl": self.redirect,
+                    "profile": "first",
+                    "listen": False,
+                },
+            )
             shown = time.perf_counter()
             answer = self.browser.get(started["authorizeUrl"])
             if answer.status_code != 302:
@@ -259,8 +325,13 @@ class SignonBench:
         code = parse_qs(urlsplit(self._authorized_redirect()).query)["code"][0]
         form = {"code": code, "grant_type": "authorization_code", "scope": SCOPE, "redirect_uri": self.redirect}
         t = time.perf_counter()
-        answer = httpx.post(f"{self.sandbox.base_url}/oauth/token", data=form, auth=(SANDBOX_ID, SANDBOX_SECRET),
-                            headers={"Accept": "application/json"}, timeout=20)
+        answer = httpx.post(
+            f"{self.sandbox.base_url}/oauth/token",
+            data=form,
+            auth=(SANDBOX_ID, SANDBOX_SECRET),
+            headers={"Accept": "application/json"},
+            timeout=20,
+        )
         elapsed = time.perf_counter() - t
         if answer.status_code != 200 or "access_token" not in answer.json():
             raise RuntimeError(f"the bare POST failed (HTTP {answer.status_code})")
@@ -282,8 +353,9 @@ def paired(project: Callable[[], Any], floor: Callable[[], Any], project_first: 
 # -- the scale row --------------------------------------------------------------------------
 
 
-def run_scale(env: dict[str, str], config_dir: Path, helpers: int, calls: int, writes: int,
-              call_us: float) -> dict[str, Any]:
+def run_scale(
+    env: dict[str, str], config_dir: Path, helpers: int, calls: int, writes: int, call_us: float
+) -> dict[str, Any]:
     """``helpers`` readers (each its own helper) against one writer; check every read."""
     initial = str(uuid.uuid4())
     write_token(TokenStore(config_dir), initial, 0)
@@ -293,12 +365,24 @@ def run_scale(env: dict[str, str], config_dir: Path, helpers: int, calls: int, w
     interval = max(0.001, expected / max(writes, 1))
     worker = [sys.executable, str(HERE / "scale_worker.py")]
     procs = [
-        subprocess.Popen([*worker, "client", "--calls", str(calls), "--helper", json.dumps([*helper_argv(), "serve"])],
-                         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [*worker, "client", "--calls", str(calls), "--helper", json.dumps([*helper_argv(), "serve"])],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(helpers)
     ]
-    procs.append(subprocess.Popen([*worker, "writer", "--writes", str(writes), "--interval", f"{interval:.6f}"],
-                                  env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+    procs.append(
+        subprocess.Popen(
+            [*worker, "writer", "--writes", str(writes), "--interval", f"{interval:.6f}"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+    )
     for proc in procs:
         if proc.stdout.readline().strip() != "ready":  # type: ignore[union-attr]
             raise RuntimeError("a scale worker failed to start")
@@ -410,8 +494,14 @@ def run_propagation(env: dict[str, str], config_dir: Path, helpers: int, logins:
     try:
         for n in range(logins):
             profile = f"propagation-{n}"
-            subprocess.run([*helper_argv(), "login", "--sandbox", "--profile", profile], env=env, check=True,
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [*helper_argv(), "login", "--sandbox", "--profile", profile],
+                env=env,
+                check=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             saved_at = os.stat(config_dir / "config.json").st_mtime_ns / 1e9
             latencies += [(listener.arrival("tokenChanged", profile) - saved_at) * 1e3 for listener in listeners]
     finally:
@@ -430,8 +520,10 @@ def run_propagation(env: dict[str, str], config_dir: Path, helpers: int, logins:
 
 def run_idle(env: dict[str, str], seconds: float) -> dict[str, Any]:
     """CPU time of an idle helper (watching the cache) and of the idle floor server, over the same seconds."""
-    servers = {"project": StdioServer([*helper_argv(), "serve"], env),
-               "floor": StdioServer([sys.executable, str(HERE / "floor_server.py")], env)}
+    servers = {
+        "project": StdioServer([*helper_argv(), "serve"], env),
+        "floor": StdioServer([sys.executable, str(HERE / "floor_server.py")], env),
+    }
     try:
         for server in servers.values():
             server.call("getToken", GET_TOKEN)
@@ -443,8 +535,14 @@ def run_idle(env: dict[str, str], seconds: float) -> dict[str, Any]:
         for server in servers.values():
             server.close()
     share = used["project"] / 1e3 / seconds
-    return {"seconds": seconds, "project_ms": used["project"], "floor_ms": used["floor"], "project_share_of_a_core": share,
-            "target_share": IDLE["target_share"], "ok": share <= IDLE["target_share"]}
+    return {
+        "seconds": seconds,
+        "project_ms": used["project"],
+        "floor_ms": used["floor"],
+        "project_share_of_a_core": share,
+        "target_share": IDLE["target_share"],
+        "ok": share <= IDLE["target_share"],
+    }
 
 
 # -- report --------------------------------------------------------------------------------
@@ -487,8 +585,10 @@ def render(report: dict[str, Any]) -> str:
         )
     size = report.get("vsix_bytes")
     if size is not None:
-        lines.append(f"| .vsix size (one for every platform, helper included) | {size / 2**20:.2f} MiB | - | - |"
-                     f" < {VSIX_MAX_BYTES / 2**20:.0f} MiB | {'met' if size < VSIX_MAX_BYTES else '**missed**'} |")
+        lines.append(
+            f"| .vsix size (one for every platform, helper included) | {size / 2**20:.2f} MiB | - | - |"
+            f" < {VSIX_MAX_BYTES / 2**20:.0f} MiB | {'met' if size < VSIX_MAX_BYTES else '**missed**'} |"
+        )
     idle = report.get("idle_cpu")
     if idle is not None:
         lines.append(
@@ -570,8 +670,9 @@ def main(argv: list[str] | None = None) -> int:
                 first = run % 2 == 0
                 print(f"run {run + 1}/{runs}", file=sys.stderr, flush=True)
                 if wanted & {"cold_start", "warm_get_token", "idle_rss"}:
-                    p, f = paired(lambda: server_sample(helper, env, calls), lambda: server_sample(floor, env, calls),
-                                  first)
+                    p, f = paired(
+                        lambda: server_sample(helper, env, calls), lambda: server_sample(floor, env, calls), first
+                    )
                     for key in ("cold_start", "warm_get_token", "idle_rss"):
                         samples[key][0].append(p[key])
                         samples[key][1].append(f[key])
@@ -589,8 +690,9 @@ def main(argv: list[str] | None = None) -> int:
                     samples["import_pyticktick"][0].append(p)
                     samples["import_pyticktick"][1].append(f)
                 if not vscode_missing:
-                    p, f = paired(lambda: vscode_bench.sample("extension", env),
-                                  lambda: vscode_bench.sample("bare", env), first)
+                    p, f = paired(
+                        lambda: vscode_bench.sample("extension", env), lambda: vscode_bench.sample("bare", env), first
+                    )
                     samples["vscode_activation"][0].append(p)
                     samples["vscode_activation"][1].append(f)
                 if signon is not None and "complete_signon" in wanted:
@@ -598,7 +700,9 @@ def main(argv: list[str] | None = None) -> int:
                     samples["complete_signon"][0].append(p)
                     samples["complete_signon"][1].append(f)
                 if signon is not None and "first_signon" in wanted:
-                    p, f = paired(lambda: signon.first_ms_sample(base_env(Path(tmp) / "signon")), signon.floor_ms, first)
+                    p, f = paired(
+                        lambda: signon.first_ms_sample(base_env(Path(tmp) / "signon")), signon.floor_ms, first
+                    )
                     samples["first_signon"][0].append(p)
                     samples["first_signon"][1].append(f)
             first_complete_ms = signon.first_ms if signon else None
@@ -625,8 +729,12 @@ def main(argv: list[str] | None = None) -> int:
     rows = {key: summarize(*samples[key], target) for key, _, _, _, target, _ in ROWS if samples[key][0]}
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-                    "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None},  # none on Windows
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        },  # none on Windows
         "config": {"runs": runs, "warm_calls": calls, "quick": args.quick, "scale": scale, "helper": helper},
         "stale_console_script": stale,
         "units": {key: unit for key, *_, unit in ROWS},
@@ -646,8 +754,10 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(render(report))
     if first_complete_ms is not None:
-        print(f"\nA fresh helper's first completeSignon sent right after startSignon (no time in the browser, so it"
-              f" waits for the HTTP imports startSignon began): {first_complete_ms:.0f} ms.")
+        print(
+            f"\nA fresh helper's first completeSignon sent right after startSignon (no time in the browser, so it"
+            f" waits for the HTTP imports startSignon began): {first_complete_ms:.0f} ms."
+        )
     print(f"JSON: {args.json}")
     return 0
 

@@ -29,7 +29,7 @@ PROFILE = "default"
 
 def write_token(store: object, token: str, seq: int) -> None:
     """Replace the profile's token through ``TokenStore.update``, as a sign-on would."""
-    from ticktick_signon.records import Token
+    from ticktick_signon.core.records import Token
 
     new = Token(token, "bearer", "tasks:read tasks:write", BASE_EXPIRES_AT + seq)
 
@@ -60,7 +60,7 @@ def run_client(argv: list[str], calls: int) -> None:
 
 
 def run_writer(config_dir: Path, writes: int, interval: float) -> None:
-    from ticktick_signon.token_store import TokenStore
+    from ticktick_signon.cache.store import TokenStore
 
     store = TokenStore(config_dir)  # one store, as a long-running writer would keep
     print("ready", flush=True)

@@ -12,7 +12,7 @@ import subprocess
 import time
 from typing import Any
 
-from ticktick_signon.framing import Frame, read_frame
+from ticktick_signon.helper.framing import Frame, read_frame
 
 
 class RpcFailure(Exception):
@@ -70,10 +70,13 @@ class StdioServer:
         import os
 
         try:
-            return sum(
-                int(open(f"/proc/{self.pid}/task/{task}/schedstat").read().split()[0])
-                for task in os.listdir(f"/proc/{self.pid}/task")
-            ) / 1e9
+            return (
+                sum(
+                    int(open(f"/proc/{self.pid}/task/{task}/schedstat").read().split()[0])
+                    for task in os.listdir(f"/proc/{self.pid}/task")
+                )
+                / 1e9
+            )
         except (OSError, ValueError, IndexError):
             fields = open(f"/proc/{self.pid}/stat").read().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

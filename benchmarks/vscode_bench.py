@@ -39,7 +39,11 @@ def sample(mode: str, env: dict[str, str]) -> float:
     """One timed start in milliseconds: ``extension`` (activation to status text) or ``bare`` (helper alone)."""
     done = subprocess.run(
         ["node", str(SCRIPT), mode, sys.executable],
-        env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if done.returncode != 0:
         raise RuntimeError(f"bench-activation.js {mode} failed: {done.stderr[-1500:]}")

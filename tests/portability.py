@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ticktick_signon.link_guard import is_link
+from ticktick_signon.cache.link_guard import is_link
 
 WINDOWS = os.name == "nt"
 
@@ -32,7 +32,9 @@ def plant_symlink(link: Path, target: Path) -> None:
 def plant_junction(link: Path, target: Path) -> None:
     """Make ``link`` a Windows junction to the folder ``target``, as ``mklink /J`` does (no privilege needed)."""
     target.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["cmd", "/c", "mklink", "/J", str(link), str(target)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["cmd", "/c", "mklink", "/J", str(link), str(target)], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0 and is_link(os.lstat(link)), f"mklink /J failed: {done.stdout}{done.stderr}"
 
 

@@ -105,7 +105,9 @@ class HelperProcess:
     def send(self, message: dict[str, Any]) -> None:
         self.send_raw(encode_frame(message))
 
-    def call(self, method: str, params: Any = None, *, omit_params: bool = False, timeout: float = 30) -> dict[str, Any]:
+    def call(
+        self, method: str, params: Any = None, *, omit_params: bool = False, timeout: float = 30
+    ) -> dict[str, Any]:
         """Send a request and return the whole reply message."""
         with self._lock:
             self._next_id += 1

@@ -18,8 +18,16 @@ from typing import Any
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-ROW_KEYS = ("cold_start", "warm_get_token", "idle_rss", "token_cli", "token_cli_env", "complete_signon",
-            "first_signon", "import_pyticktick")
+ROW_KEYS = (
+    "cold_start",
+    "warm_get_token",
+    "idle_rss",
+    "token_cli",
+    "token_cli_env",
+    "complete_signon",
+    "first_signon",
+    "import_pyticktick",
+)
 #: Measured only where the VS Code extension is built (node, `npm run build && npm run package`).
 OPTIONAL_ROW_KEYS = ("vscode_activation",)
 
@@ -36,7 +44,9 @@ def test_quick_run_measures_every_row_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "latest.json"
     done = subprocess.run(
         [sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--json", str(out)],
-        capture_output=True, text=True, timeout=240,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(out.read_text())
@@ -81,7 +91,12 @@ def runner() -> ModuleType:
 def test_scale_checker_passes_a_consistent_trace(runner: ModuleType) -> None:
     base = runner.BASE_EXPIRES_AT
     writes = [[1, "t1", 100], [2, "t2", 200]]
-    reads = [[50, "t0", base, None], [150, "t1", base + 1, None], [150, "t2", base + 2, None], [250, "t2", base + 2, None]]
+    reads = [
+        [50, "t0", base, None],
+        [150, "t1", base + 1, None],
+        [150, "t2", base + 2, None],
+        [250, "t2", base + 2, None],
+    ]
     result = runner.check_scale([_trace(reads)], writes, "t0", 2)
     assert result["ok"] and result["distinct_tokens_seen"] == 3
 

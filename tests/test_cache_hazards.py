@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from ticktick_signon import oauth
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core import oauth
+from ticktick_signon.core.records import Cache, Profile, Token
 from ticktick_signon.errors import ConfigUnreadable, TokenExchangeFailed
-from ticktick_signon.records import Cache, Profile, Token
-from ticktick_signon.token_store import TokenStore
 
 from .portability import assert_owner_only, plant_junction, plant_symlink
 from .rpc import HelperProcess, RpcError, follow_authorize, free_port
@@ -71,8 +71,9 @@ def store_token(folder: Path, value: str = TOKEN) -> None:
 def cli(*args: str) -> tuple[int, str, str]:
     """The console script's entry point (``entry.main``), where `token`'s fast path runs before click."""
     code = "import sys; from ticktick_signon.entry import main; main(sys.argv[1:], prog_name='ticktick-signon')"
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ))
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, env=dict(os.environ)
+    )
     return done.returncode, done.stdout, done.stderr
 
 
@@ -92,7 +93,9 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes | None, int, int]]:
 
 
 def start_and_finish(helper: HelperProcess) -> dict:
-    started = helper.request("startSignon", {**CREDS, "redirectUrl": f"http://127.0.0.1:{free_port()}/cb", "listen": False})
+    started = helper.request(
+        "startSignon", {**CREDS, "redirectUrl": f"http://127.0.0.1:{free_port()}/cb", "listen": False}
+    )
     return helper.request("completeSignon", {"redirectUrl": follow_authorize(started["authorizeUrl"])})
 
 
@@ -110,9 +113,12 @@ class TestForeignOwners:
         before = snapshot(config_dir)
         helper = HelperProcess.spawn(env=dict(os.environ))
         try:
-            for method, params in [("getToken", None), ("getStatus", None),
-                                   ("startSignon", {**CREDS, "redirectUrl": "http://127.0.0.1:8080/", "listen": False}),
-                                   ("signOut", None)]:
+            for method, params in [
+                ("getToken", None),
+                ("getStatus", None),
+                ("startSignon", {**CREDS, "redirectUrl": "http://127.0.0.1:8080/", "listen": False}),
+                ("signOut", None),
+            ]:
                 error = rpc_error(helper, method, params)
                 assert error.code == -32008, (method, error)
                 assert str(config_dir) in error.message and "nobody" in error.message, error.message
@@ -146,7 +152,9 @@ class TestForeignOwners:
         assert str(lock) in caught.value.message and "nobody" in caught.value.message
         assert (config_dir / "config.json").read_bytes() == before
 
-    def test_a_symlinked_folder_pointing_at_someone_elses_folder_is_refused(self, config_dir: Path, tmp_path: Path) -> None:
+    def test_a_symlinked_folder_pointing_at_someone_elses_folder_is_refused(
+        self, config_dir: Path, tmp_path: Path
+    ) -> None:
         target = tmp_path / "theirs"
         write_raw(target, json.dumps(document({"accessToken": PLANTED})))
         os.chown(target / "config.json", nobody().pw_uid, nobody().pw_gid)
@@ -168,7 +176,9 @@ class TestLooseModes:
         assert mode(config_dir) == 0o700
         assert "Tightened permissions" in caplog.text and str(config_dir) in caplog.text
 
-    def test_a_folder_loosened_after_the_store_cached_the_file_is_tightened_at_the_next_read(self, config_dir: Path) -> None:
+    def test_a_folder_loosened_after_the_store_cached_the_file_is_tightened_at_the_next_read(
+        self, config_dir: Path
+    ) -> None:
         store = TokenStore(config_dir, clock=lambda: time.time() + 60)  # past the racy window: the cached copy is used
         store_token(config_dir)
         store.read()
@@ -205,7 +215,7 @@ class TestLooseModes:
 
 
 NESTED = "[" * 100_000 + "]" * 100_000
-NESTED_IN_A_KEY = json.dumps(document())[:-1] + ', "x": ' + "{\"a\": " * 5_000 + "1" + "}" * 5_000 + "}"
+NESTED_IN_A_KEY = json.dumps(document())[:-1] + ', "x": ' + '{"a": ' * 5_000 + "1" + "}" * 5_000 + "}"
 
 
 @pytest.mark.parametrize("content", [NESTED, NESTED_IN_A_KEY], ids=["top-level", "in-an-unknown-key"])
@@ -222,9 +232,13 @@ def test_a_deeply_nested_cache_is_unreadable_for_the_store_the_cli_and_the_helpe
         assert "Traceback" not in err and str(path) in err
     helper = HelperProcess.spawn(env=dict(os.environ))
     try:
-        for method, params in [("getToken", None), ("getStatus", None), ("signOut", None),
-                               ("startSignon", {**CREDS, "redirectUrl": "http://127.0.0.1:8080/", "listen": False}),
-                               ("completeSignon", {"redirectUrl": "http://127.0.0.1:8080/?state=s&code=c"})]:
+        for method, params in [
+            ("getToken", None),
+            ("getStatus", None),
+            ("signOut", None),
+            ("startSignon", {**CREDS, "redirectUrl": "http://127.0.0.1:8080/", "listen": False}),
+            ("completeSignon", {"redirectUrl": "http://127.0.0.1:8080/?state=s&code=c"}),
+        ]:
             error = rpc_error(helper, method, params)
             assert (error.code, error.data["path"]) == (-32008, str(path)), (method, error)
         path.write_text(json.dumps(document()))  # the user fixes the file: the same helper serves again
@@ -244,7 +258,7 @@ def test_a_deeply_nested_cache_is_left_exactly_as_it_was(config_dir: Path) -> No
 
 def test_an_oversized_cache_is_unreadable_not_a_memory_error(config_dir: Path, auth_url: str) -> None:
     """A cache holds a few KiB; a huge file (a mistake, or a disk filled on purpose) is refused, not read whole."""
-    from ticktick_signon.cache_file import MAX_CACHE_BYTES
+    from ticktick_signon.cache.reader import MAX_CACHE_BYTES
 
     # Valid JSON, so only the size can be what is wrong with it.
     content = json.dumps(document())[:-1] + ', "padding": "' + "x" * MAX_CACHE_BYTES + '"}'
@@ -318,9 +332,18 @@ def test_a_token_answer_that_would_expire_past_what_the_cache_holds_is_refused()
 
 def test_a_pending_sign_on_with_an_impossible_expiry_is_unreadable(config_dir: Path) -> None:
     doc = document()
-    doc["pendingSignons"] = {"s": {"state": "s", "profile": "default", "clientId": "i", "clientSecret": "x",
-                                   "redirectUrl": "http://127.0.0.1:8080/", "region": "ticktick",
-                                   "authBase": "https://ticktick.com", "expiresAt": 2**63}}
+    doc["pendingSignons"] = {
+        "s": {
+            "state": "s",
+            "profile": "default",
+            "clientId": "i",
+            "clientSecret": "x",
+            "redirectUrl": "http://127.0.0.1:8080/",
+            "region": "ticktick",
+            "authBase": "https://ticktick.com",
+            "expiresAt": 2**63,
+        }
+    }
     write_raw(config_dir, json.dumps(doc))
     with pytest.raises(ConfigUnreadable) as caught:
         TokenStore(config_dir).read()
@@ -339,7 +362,10 @@ def test_the_largest_expiry_that_every_platform_can_show_is_accepted(config_dir:
 class TestSymlinkedFolder:
     @pytest.mark.parametrize(
         "plant",
-        [plant_symlink, pytest.param(plant_junction, marks=pytest.mark.windows_only("junctions are Windows' own folder links"))],
+        [
+            plant_symlink,
+            pytest.param(plant_junction, marks=pytest.mark.windows_only("junctions are Windows' own folder links")),
+        ],
         ids=["symlink", "junction"],
     )
     def test_a_symlink_to_a_folder_of_your_own_works_for_every_method(
@@ -377,7 +403,9 @@ class TestSymlinkedFolder:
             ("dangling", "is a symlink to"),
         ],
     )
-    def test_a_folder_that_is_not_one_gets_its_true_reason(self, config_dir: Path, tmp_path: Path, make: str, reason: str) -> None:
+    def test_a_folder_that_is_not_one_gets_its_true_reason(
+        self, config_dir: Path, tmp_path: Path, make: str, reason: str
+    ) -> None:
         if make == "file":
             config_dir.write_text("I am a file")
         elif make == "symlink-to-file":

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from ticktick_signon.records import Profile, Token
-from ticktick_signon.token_store import TokenStore
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core.records import Profile, Token
 
 
-def cli(*args: str, stdin: str | None = "", env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, stdin: str | None = "", env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ticktick_signon", *args],
         input=stdin,
@@ -30,9 +32,17 @@ def cli(*args: str, stdin: str | None = "", env: dict[str, str] | None = None, t
     )
 
 
-def store_token(config_dir: Path, value: str = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10", expires_at: int | None = None) -> None:
+def store_token(
+    config_dir: Path, value: str = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10", expires_at: int | None = None
+) -> None:
     expires = expires_at if expires_at is not None else int(time.time()) + 3600
-    profile = Profile("my-id", "my-secret", "http://127.0.0.1:8080/", "ticktick", Token(value, "bearer", "tasks:read tasks:write", expires))
+    profile = Profile(
+        "my-id",
+        "my-secret",
+        "http://127.0.0.1:8080/",
+        "ticktick",
+        Token(value, "bearer", "tasks:read tasks:write", expires),
+    )
     TokenStore(config_dir).update(lambda c: (c.with_profile("default", profile), None))
 
 
@@ -45,7 +55,9 @@ def load_pyticktick(env_file: Path):
         " 'value': str(s.v1_token.value), 'expiration': s.v1_token.expiration}))"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTICKTICK_")}
-    done = subprocess.run([sys.executable, "-c", code, str(env_file)], capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(env_file)], capture_output=True, text=True, env=env, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stdout)
 
@@ -75,7 +87,10 @@ class TestTokenCommand:
         env_file.write_text(out)
         settings = load_pyticktick(env_file)
         assert (settings.v1_client_id, settings.v1_client_secret) == ("my-id", "my-secret")
-        assert (settings.v1_token.value, settings.v1_token.expiration) == ("0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10", expires)
+        assert (settings.v1_token.value, settings.v1_token.expiration) == (
+            "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10",
+            expires,
+        )
 
     @pytest.mark.parametrize(
         ("setup", "args", "code"),
@@ -103,7 +118,7 @@ class TestTokenCommand:
     def test_token_path_imports_neither_pygls_nor_httpx(self, config_dir: Path) -> None:
         store_token(config_dir)
         code = (
-            "import sys; from ticktick_signon.cli import main\n"
+            "import sys; from ticktick_signon.cli.app import main\n"
             "try:\n    main(['token'])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('pygls', 'httpx', 'http.server') if m in sys.modules), file=sys.stderr)"
         )
@@ -127,7 +142,9 @@ class TestStatus:
         done = cli("status")
         assert done.returncode == 0, done.stderr
         text = done.stdout
-        assert "signed in to TickTick" in text and "my-id" in text and "my-secret" not in text and "0b6e2a50" not in text
+        assert (
+            "signed in to TickTick" in text and "my-id" in text and "my-secret" not in text and "0b6e2a50" not in text
+        )
         assert json.loads(cli("status", "--json").stdout)["sandbox"] is False
         store_token(config_dir, expires_at=1000)
         done = cli("status", "--profile", "default")
@@ -146,7 +163,11 @@ class TestTokenWording:
     def test_expired_names_when_and_the_command(self, config_dir: Path) -> None:
         store_token(config_dir, expires_at=1000)
         done = cli("token")
-        assert done.returncode == 4 and "expired" in done.stderr and "run `ticktick-signon login` to sign in again" in done.stderr
+        assert (
+            done.returncode == 4
+            and "expired" in done.stderr
+            and "run `ticktick-signon login` to sign in again" in done.stderr
+        )
         store_token(config_dir)
         done = cli("token", "--min-valid", "7200")
         assert done.returncode == 4 and "within --min-valid" in done.stderr
@@ -170,14 +191,17 @@ class TestLogout:
         assert json.loads(cli("status", "--json").stdout)["clientId"] is None
         second = cli("logout", "--forget")
         assert second.returncode == 0
-        assert "Forgot" not in second.stderr and "Nothing to do: profile 'default' was not signed in and had nothing saved." in second.stderr
+        assert (
+            "Forgot" not in second.stderr
+            and "Nothing to do: profile 'default' was not signed in and had nothing saved." in second.stderr
+        )
 
 
 def _commands() -> list[str]:
     """Every command the group registers, so a new one is held to the same help standard."""
     import click
 
-    from ticktick_signon.cli import main
+    from ticktick_signon.cli.app import main
 
     return main.list_commands(click.Context(main))
 
@@ -238,10 +262,18 @@ def _readme_exit_statuses() -> dict[int, str]:
 
 def test_one_exit_status_table_in_the_readme_and_in_help_matching_the_code() -> None:
     """Every status the CLI can end with is in both tables, and nothing else is."""
-    from ticktick_signon import console, errors
+    from ticktick_signon import errors
+    from ticktick_signon.cli import console
 
     used = {error.exit_code for error in errors.LEAVES if not issubclass(error, (errors.InternalError,))}
-    used |= {0, console.EXIT_NOT_SIGNED_IN, console.EXIT_USAGE, console.EXIT_NO_REDIRECT, console.EXIT_SAVE_FAILED, console.EXIT_CANCELLED}
+    used |= {
+        0,
+        console.EXIT_NOT_SIGNED_IN,
+        console.EXIT_USAGE,
+        console.EXIT_NO_REDIRECT,
+        console.EXIT_SAVE_FAILED,
+        console.EXIT_CANCELLED,
+    }
     assert set(_help_exit_statuses()) == used
     assert set(_readme_exit_statuses()) == used
 

@@ -12,8 +12,15 @@ from .test_cli import cli, store_token
 
 @pytest.mark.parametrize(
     "command",
-    [("logout", "--forget"), ("logout",), ("token",), ("token", "--format", "json"), ("status",), ("status", "--json"),
-     ("login", "--sandbox")],
+    [
+        ("logout", "--forget"),
+        ("logout",),
+        ("token",),
+        ("token", "--format", "json"),
+        ("status",),
+        ("status", "--json"),
+        ("login", "--sandbox"),
+    ],
 )
 def test_an_empty_profile_is_a_usage_error_and_changes_nothing(config_dir: Path, command: tuple[str, ...]) -> None:
     """A script with an unset variable ran `logout --forget --profile "$P"` and wiped the default profile."""

@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
-from ticktick_signon import cache_file, entry, messages
-from ticktick_signon.records import Cache, Profile, Token
-from ticktick_signon.token_store import TokenStore
+from ticktick_signon import entry
+from ticktick_signon.cache import reader as cache_file
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core import messages
+from ticktick_signon.core.records import Cache, Profile, Token
 
 from .portability import plant_junction, plant_symlink
 
@@ -29,15 +31,21 @@ TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
 
 
 def store_token(config_dir: Path, *, profile: str = "default", expires_at: int = FAR) -> None:
-    settings = Profile(client_id="my id", client_secret="s3cr'et", redirect_url="http://127.0.0.1:8080/",
-                       region="ticktick", token=Token(TOKEN, "bearer", "tasks:read tasks:write", expires_at))
+    settings = Profile(
+        client_id="my id",
+        client_secret="s3cr'et",
+        redirect_url="http://127.0.0.1:8080/",
+        region="ticktick",
+        token=Token(TOKEN, "bearer", "tasks:read tasks:write", expires_at),
+    )
     TokenStore(config_dir).update(lambda cache: (cache.with_profile(profile, settings), None))
 
 
 def run(module: str, *args: str) -> subprocess.CompletedProcess[str]:
     code = f"import sys; from ticktick_signon.{module} import main; main(sys.argv[1:], prog_name='ticktick-signon')"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ))
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, env=dict(os.environ)
+    )
 
 
 @pytest.mark.parametrize(
@@ -54,7 +62,7 @@ def test_fast_path_prints_exactly_what_the_click_cli_prints(config_dir: Path, ar
     store_token(config_dir)
     store_token(config_dir, profile="work")
     assert entry.fast_token(list(args[1:]), os.environ, 1_700_000_000.0) is not None, "the fast path declined"
-    fast, full = run("entry", *args), run("cli", *args)
+    fast, full = run("entry", *args), run("cli.app", *args)
     assert (fast.returncode, fast.stderr) == (full.returncode, full.stderr) == (0, "")
     if "json" in args or "--format=json" in args:
         fast_json, full_json = json.loads(fast.stdout), json.loads(full.stdout)
@@ -67,7 +75,9 @@ def test_fast_path_prints_exactly_what_the_click_cli_prints(config_dir: Path, ar
 
 def test_python_dash_m_goes_through_the_entry_point(config_dir: Path) -> None:
     store_token(config_dir)
-    done = subprocess.run([sys.executable, "-m", "ticktick_signon", "token"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "ticktick_signon", "token"], capture_output=True, text=True, timeout=60
+    )
     assert (done.returncode, done.stdout) == (0, TOKEN + "\n")
 
 
@@ -77,7 +87,7 @@ def test_fast_path_loads_neither_click_nor_the_token_store_nor_filelock(config_d
         "import sys; from ticktick_signon.entry import main\n"
         "main(['token'], standalone_mode=False)\n"
         "heavy = ('click', 'logging', 'dataclasses', 'typing', 'pathlib', 'pygls', 'httpx', 'filelock',\n"
-        "         'ticktick_signon.cli', 'ticktick_signon.token_store', 'ticktick_signon.records')\n"
+        "         'ticktick_signon.cli.app', 'ticktick_signon.cache.store', 'ticktick_signon.core.records')\n"
         "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -135,7 +145,9 @@ def _loose_folder(config_dir: Path) -> None:
         (["--profile", "nobody"], None, FAR),  # not signed in
         pytest.param([], _loosen, FAR, marks=pytest.mark.posix_only("mode bits")),  # the CLI tightens it and says so
         pytest.param([], _symlink, FAR, id="symlink"),
-        pytest.param([], _junction, FAR, id="junction", marks=pytest.mark.windows_only("junctions are Windows' own folder links")),
+        pytest.param(
+            [], _junction, FAR, id="junction", marks=pytest.mark.windows_only("junctions are Windows' own folder links")
+        ),
         ([], _other_profile_broken, FAR),
         ([], _empty_token, FAR),
         pytest.param([], _loose_folder, FAR, marks=pytest.mark.posix_only("mode bits")),
@@ -155,7 +167,7 @@ def test_an_absent_or_unparsable_cache_falls_through_to_the_cli_with_its_exit_co
     config_dir.mkdir(mode=0o700)
     (config_dir / "config.json").write_text("nope")
     (config_dir / "config.json").chmod(0o600)
-    fast, full = run("entry", "token"), run("cli", "token")
+    fast, full = run("entry", "token"), run("cli.app", "token")
     assert (fast.returncode, fast.stdout, fast.stderr) == (full.returncode, full.stdout, full.stderr)
     assert fast.returncode == 5
 
@@ -171,15 +183,26 @@ def _valid_doc() -> dict[str, Any]:
     return {
         "version": 1,
         "profiles": {
-            "default": {"clientId": "id", "clientSecret": "SECRET-b7f1", "redirectUrl": "http://127.0.0.1:8080/",
-                        "region": "ticktick",
-                        "token": {"accessToken": "TOKEN-9c2e", "tokenType": "bearer", "scope": "x", "expiresAt": 5}},
+            "default": {
+                "clientId": "id",
+                "clientSecret": "SECRET-b7f1",
+                "redirectUrl": "http://127.0.0.1:8080/",
+                "region": "ticktick",
+                "token": {"accessToken": "TOKEN-9c2e", "tokenType": "bearer", "scope": "x", "expiresAt": 5},
+            },
             "bare": {},
         },
         "pendingSignons": {
-            "STATE-41aa": {"state": "STATE-41aa", "profile": "default", "clientId": "id", "clientSecret": "SECRET-b7f1",
-                           "redirectUrl": "http://127.0.0.1:8080/", "region": "ticktick", "authBase": "https://x",
-                           "expiresAt": 9},
+            "STATE-41aa": {
+                "state": "STATE-41aa",
+                "profile": "default",
+                "clientId": "id",
+                "clientSecret": "SECRET-b7f1",
+                "redirectUrl": "http://127.0.0.1:8080/",
+                "region": "ticktick",
+                "authBase": "https://x",
+                "expiresAt": 9,
+            },
         },
     }
 
@@ -220,7 +243,9 @@ def _write(config_dir: Path, content: bytes, mode: int = 0o600) -> Path:
     return path
 
 
-def test_the_reader_answers_every_mutated_document_with_records_or_a_reason_that_leaks_nothing(config_dir: Path) -> None:
+def test_the_reader_answers_every_mutated_document_with_records_or_a_reason_that_leaks_nothing(
+    config_dir: Path,
+) -> None:
     docs = _mutations()
     assert len(docs) > 250
     refused = 0
@@ -254,7 +279,10 @@ def test_an_odd_profile_name_is_not_echoed_into_the_reason(config_dir: Path) -> 
     _write(config_dir, json.dumps(doc).encode())
     with pytest.raises(cache_file.Unusable) as caught:
         cache_file.read(str(config_dir), tighten=False)
-    assert caught.value.reason == "not a valid cache: profiles.(a profile with an odd name).token.accessToken must be printable ASCII and not blank"
+    assert (
+        caught.value.reason
+        == "not a valid cache: profiles.(a profile with an odd name).token.accessToken must be printable ASCII and not blank"
+    )
 
 
 @pytest.mark.posix_only("mode bits")
@@ -292,13 +320,17 @@ def test_serve_starts_without_click_and_answers(config_dir: Path) -> None:
     store_token(config_dir)
     code = (
         "import atexit, sys\n"
-        "atexit.register(lambda: print(sorted(m for m in ('click', 'ticktick_signon.cli') if m in sys.modules),"
+        "atexit.register(lambda: print(sorted(m for m in ('click', 'ticktick_signon.cli.app') if m in sys.modules),"
         " file=sys.stderr))\n"
         "from ticktick_signon.entry import main; main(['serve'])"
     )
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getToken"}).encode()
-    done = subprocess.run([sys.executable, "-c", code], input=b"Content-Length: %d\r\n\r\n" % len(body) + body,
-                          capture_output=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=b"Content-Length: %d\r\n\r\n" % len(body) + body,
+        capture_output=True,
+        timeout=60,
+    )
     assert done.returncode == 0
     assert json.loads(done.stdout.split(b"\r\n\r\n", 1)[1])["result"]["accessToken"] == TOKEN
     assert done.stderr.decode().strip().splitlines()[-1] == "[]"

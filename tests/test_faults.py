@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core.messages import parse_start
 from ticktick_signon.errors import InvalidParams, NoPendingSignon
-from ticktick_signon.messages import parse_start
 from ticktick_signon.sandbox import SandboxProvider
-from ticktick_signon.signon_service import SignonService
-from ticktick_signon.token_store import TokenStore
+from ticktick_signon.signin.service import SignonService
 
 from .rpc import HelperProcess, RpcError, follow_authorize, free_port
 from .test_helper import CREDS, paste_redirect, sign_in
@@ -83,7 +83,9 @@ def fast_timeout_helper(sandbox: SandboxProvider, auth_url: str):
         helper.close()
 
 
-def test_token_endpoint_faults_keep_token_and_settings(fast_timeout_helper: HelperProcess, sandbox: SandboxProvider) -> None:
+def test_token_endpoint_faults_keep_token_and_settings(
+    fast_timeout_helper: HelperProcess, sandbox: SandboxProvider
+) -> None:
     helper = fast_timeout_helper
     good = sign_in(helper)
     before = cache_of(helper)["profiles"]
@@ -93,7 +95,13 @@ def test_token_endpoint_faults_keep_token_and_settings(fast_timeout_helper: Help
         for fault, code, data in FAULTS:
             sandbox.token_fault = fault
             started = helper.request(
-                "startSignon", {"clientId": "other-app", "clientSecret": "other-secret", "redirectUrl": paste_redirect(), "listen": False}
+                "startSignon",
+                {
+                    "clientId": "other-app",
+                    "clientSecret": "other-secret",
+                    "redirectUrl": paste_redirect(),
+                    "listen": False,
+                },
             )
             sandbox.token_fault = None
             redirect = follow_authorize(started["authorizeUrl"].replace("other-app", "sandbox-client"))
@@ -115,7 +123,9 @@ def test_token_endpoint_faults_keep_token_and_settings(fast_timeout_helper: Help
 class TestHostileRedirects:
     def test_wrong_address_or_missing_code_leave_the_sign_on_alive(self, helper: HelperProcess) -> None:
         port = free_port()
-        started = helper.request("startSignon", {**CREDS, "redirectUrl": f"http://127.0.0.1:{port}/cb", "listen": False})
+        started = helper.request(
+            "startSignon", {**CREDS, "redirectUrl": f"http://127.0.0.1:{port}/cb", "listen": False}
+        )
         good = follow_authorize(started["authorizeUrl"])
         state = started["state"]
         for bad in (
@@ -133,12 +143,17 @@ class TestHostileRedirects:
 
     def test_denial_with_and_without_description(self, helper: HelperProcess) -> None:
         for query, data in (
-            ("error=access_denied&error_description=Not+now", {"error": "access_denied", "errorDescription": "Not now"}),
+            (
+                "error=access_denied&error_description=Not+now",
+                {"error": "access_denied", "errorDescription": "Not now"},
+            ),
             ("error=server_error", {"error": "server_error"}),
         ):
             started = helper.request("startSignon", {**CREDS, "redirectUrl": "http://127.0.0.1:8080/", "listen": False})
             with pytest.raises(RpcError) as caught:
-                helper.request("completeSignon", {"redirectUrl": f"http://127.0.0.1:8080/?state={started['state']}&{query}"})
+                helper.request(
+                    "completeSignon", {"redirectUrl": f"http://127.0.0.1:8080/?state={started['state']}&{query}"}
+                )
             assert caught.value.code == -32005
             assert {k: v for k, v in caught.value.data.items() if k != "kind"} == data
 
@@ -152,7 +167,9 @@ class TestHostileRedirects:
 
     def test_expired_state_is_no_pending_sign_on(self, sandbox: SandboxProvider, config_dir: Path) -> None:
         clock = [1_900_000_000.0]
-        service = SignonService(TokenStore(config_dir), clock=lambda: clock[0], environ={"TICKTICK_SIGNON_AUTH_URL": sandbox.base_url})
+        service = SignonService(
+            TokenStore(config_dir), clock=lambda: clock[0], environ={"TICKTICK_SIGNON_AUTH_URL": sandbox.base_url}
+        )
         started = service.start(parse_start({**CREDS, "redirectUrl": "http://127.0.0.1:8080/", "listen": False}))
         redirect = follow_authorize(started["authorizeUrl"])
         clock[0] += 601
@@ -171,7 +188,9 @@ class TestListenerUnderAttack:
             httpx.get(f"{base}/"),
             httpx.get(f"{base}/cb?state=guess&code=abc", headers={"Origin": "https://evil.example"}),
             httpx.get(f"{base}/cb?state=guess&error=x&error_description=%3Cscript%3Ealert(1)%3C/script%3E"),
-            httpx.options(f"{base}/cb", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}),
+            httpx.options(
+                f"{base}/cb", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+            ),
             httpx.post(f"{base}/cb?state={started['state']}&code=abc"),
         ]
         for probe in probes:
@@ -224,7 +243,9 @@ def _listening_addresses(port: int) -> list[str]:
             local, state = line.split()[1], line.split()[3]
             address, _, hex_port = local.partition(":")
             if int(hex_port, 16) == port and state == "0A":  # 0A: LISTEN
-                found.append(socket.inet_ntop(socket.AF_INET, bytes.fromhex(address)[::-1]) if len(address) == 8 else address)
+                found.append(
+                    socket.inet_ntop(socket.AF_INET, bytes.fromhex(address)[::-1]) if len(address) == 8 else address
+                )
     return found
 
 

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from ticktick_signon.records import Profile, Token
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core.records import Profile, Token
 from ticktick_signon.sandbox import SandboxProvider
-from ticktick_signon.token_store import TokenStore
 
 from .portability import assert_owner_only
 from .rpc import HelperProcess, RpcError, encode_frame, follow_authorize, free_port
@@ -25,7 +25,9 @@ def paste_redirect(port: int | None = None) -> str:
 
 
 def sign_in(helper: HelperProcess, profile: str = "default") -> dict:
-    started = helper.request("startSignon", {**CREDS, "redirectUrl": paste_redirect(), "listen": False, "profile": profile})
+    started = helper.request(
+        "startSignon", {**CREDS, "redirectUrl": paste_redirect(), "listen": False, "profile": profile}
+    )
     return helper.request("completeSignon", {"redirectUrl": follow_authorize(started["authorizeUrl"])})
 
 
@@ -112,7 +114,9 @@ class TestSignOnPaths:
             assert helper.request("startSignon", {**CREDS, "redirectUrl": redirect})["listening"] is False
 
     def test_another_helper_can_finish_the_sign_on(self, helper: HelperProcess) -> None:
-        started = helper.request("startSignon", {**CREDS, "redirectUrl": paste_redirect(), "listen": False, "profile": "work"})
+        started = helper.request(
+            "startSignon", {**CREDS, "redirectUrl": paste_redirect(), "listen": False, "profile": "work"}
+        )
         other = HelperProcess.spawn(env=dict(os.environ))
         try:
             result = other.request("completeSignon", {"redirectUrl": follow_authorize(started["authorizeUrl"])})
@@ -196,7 +200,9 @@ class TestErrors:
         first = helper.request("startSignon", {**CREDS, "redirectUrl": paste_redirect(), "listen": False})
         second = helper.request("startSignon", {**CREDS, "redirectUrl": paste_redirect(), "listen": False})
         assert first["state"] != second["state"]
-        assert rpc_error(helper, "completeSignon", {"redirectUrl": follow_authorize(first["authorizeUrl"])}).code == -32004
+        assert (
+            rpc_error(helper, "completeSignon", {"redirectUrl": follow_authorize(first["authorizeUrl"])}).code == -32004
+        )
 
     def test_denied_sign_on(self, helper: HelperProcess) -> None:
         started = helper.request("startSignon", {**CREDS, "redirectUrl": paste_redirect(), "listen": False})
@@ -207,7 +213,13 @@ class TestErrors:
     def test_exchange_failure_keeps_token_and_settings(self, helper: HelperProcess) -> None:
         before = sign_in(helper)
         started = helper.request(
-            "startSignon", {"clientSecret": "wrong-secret", "clientId": "sandbox-client", "redirectUrl": paste_redirect(), "listen": False}
+            "startSignon",
+            {
+                "clientSecret": "wrong-secret",
+                "clientId": "sandbox-client",
+                "redirectUrl": paste_redirect(),
+                "listen": False,
+            },
         )
         error = rpc_error(helper, "completeSignon", {"redirectUrl": follow_authorize(started["authorizeUrl"])})
         assert (error.code, error.data["status"], error.data["error"]) == (-32006, 401, "invalid_client")
@@ -248,7 +260,9 @@ def test_exits_zero_on_eof_and_writes_only_frames(helper: HelperProcess) -> None
         out = rest[length:]
 
 
-def test_no_secret_code_or_token_in_logs_or_other_replies(sandbox: SandboxProvider, auth_url: str, tmp_path: Path) -> None:
+def test_no_secret_code_or_token_in_logs_or_other_replies(
+    sandbox: SandboxProvider, auth_url: str, tmp_path: Path
+) -> None:
     log_file = tmp_path / "helper.log"
     helper = HelperProcess.spawn(env=dict(os.environ), args=("--log-level", "debug", "--log-file", str(log_file)))
     try:

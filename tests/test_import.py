@@ -12,15 +12,15 @@ from typing import Any
 import pexpect
 import pytest
 
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core.records import Profile, Token
 from ticktick_signon.errors import InvalidParams
-from ticktick_signon.records import Profile, Token
+from ticktick_signon.imports.formats import FoundToken, read_pyticktick_settings, read_token_text
 from ticktick_signon.sandbox import SandboxProvider
-from ticktick_signon.token_formats import FoundToken, read_pyticktick_settings, read_token_text
-from ticktick_signon.token_store import TokenStore
 
 from .rpc import HelperProcess
-from .test_protocol_schema import assert_valid
 from .test_cli import cli
+from .test_protocol_schema import assert_valid
 
 TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
 OTHER = "7d1f3b2a-9e8c-4d6b-a5f4-3c2b1a0f9e8d"
@@ -229,7 +229,6 @@ def test_a_valid_token_is_replaced_only_with_force(helper: HelperProcess, tmp_pa
 # -- the CLI -------------------------------------------------------------------------------------------
 
 
-
 def test_cli_import_status_and_force(tmp_path: Path, sandbox: SandboxProvider, auth_url: str) -> None:
     done = cli("import", str(write(tmp_path, "py.env", pyticktick_split())))
     assert done.returncode == 0, done.stderr
@@ -296,7 +295,7 @@ def test_cli_import_over_a_valid_token_asks_at_a_terminal(tmp_path: Path, config
 
 
 def test_the_disk_edge_refuses_big_binary_and_unreadable_files(tmp_path: Path) -> None:
-    from ticktick_signon.token_files import read_token_file
+    from ticktick_signon.imports.files import read_token_file
 
     big = tmp_path / "big.env"
     big.write_bytes(b"A=" + b"x" * 70_000)

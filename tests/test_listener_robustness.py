@@ -20,8 +20,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from ticktick_signon import loopback
-from ticktick_signon.loopback import LoopbackListener, Outcome
+from ticktick_signon.signin import loopback
+from ticktick_signon.signin.loopback import LoopbackListener, Outcome
 
 from .rpc import HelperProcess, encode_frame, follow_authorize, free_port
 from .test_protocol_schema import assert_valid
@@ -129,12 +129,16 @@ class TestSlowDrip:
         try:
             time.sleep(1.0)
             peak = threading.active_count() - baseline
-            assert peak <= getattr(loopback, "MAX_PENDING_CONNECTIONS", 32) + 8, f"{peak} threads for 150 trickling clients"
+            assert peak <= getattr(loopback, "MAX_PENDING_CONNECTIONS", 32) + 8, (
+                f"{peak} threads for 150 trickling clients"
+            )
             page = httpx.get(f"http://127.0.0.1:{port}/cb?state=good-state&code=abc", timeout=5)
             assert page.status_code == 200 and "Signed in" in page.text
             assert seen == [f"http://127.0.0.1:{port}/cb?state=good-state&code=abc"]
             assert listener.wait_closed(5)
-            assert trickle.wait_all_closed(3), f"{len(trickle.sockets) - len(trickle.closed)} connections outlived the listener"
+            assert trickle.wait_all_closed(3), (
+                f"{len(trickle.sockets) - len(trickle.closed)} connections outlived the listener"
+            )
         finally:
             trickle.stop()
             listener.close()
@@ -153,7 +157,9 @@ class TestSlowDrip:
             time.sleep(0.5)
             assert not trickle.closed
             listener.close()
-            assert trickle.wait_all_closed(3), f"{len(trickle.sockets) - len(trickle.closed)} connections outlived close()"
+            assert trickle.wait_all_closed(3), (
+                f"{len(trickle.sockets) - len(trickle.closed)} connections outlived close()"
+            )
         finally:
             trickle.stop()
 
@@ -303,7 +309,7 @@ class TestTwoHelpersOnOnePort:
 def _helper_with_check_interval(seconds: float) -> HelperProcess:
     """A real helper whose listener checks the cache only on requests (a long periodic interval)."""
     code = (
-        "import sys; from ticktick_signon import loopback; "
+        "import sys; from ticktick_signon.signin import loopback; "
         f"loopback.CHECK_INTERVAL_SECONDS = {seconds}; "
         "from ticktick_signon.entry import main; sys.argv = ['ticktick-signon', 'serve']; main()"
     )
@@ -321,11 +327,19 @@ def test_a_closed_stdout_still_gives_the_browser_its_page_then_stops_the_helper(
     """Issue 12 item 8: the browser got no page (though the token was saved) and the helper kept running."""
     process = subprocess.Popen(
         [sys.executable, "-m", "ticktick_signon", "serve"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
     )
     try:
         port = free_port()
-        message = {"jsonrpc": "2.0", "id": 1, "method": "startSignon", "params": {**CREDS, "redirectUrl": f"http://127.0.0.1:{port}/cb"}}
+        message = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "startSignon",
+            "params": {**CREDS, "redirectUrl": f"http://127.0.0.1:{port}/cb"},
+        }
         process.stdin.write(encode_frame(message))
         process.stdin.flush()
         length = int(process.stdout.readline().split(b":")[1])

@@ -23,7 +23,6 @@ import httpx
 import pexpect  # a declared test dependency: a missing one must fail, not skip
 import pytest
 
-
 from .portability import assert_owner_only
 from .rpc import follow_authorize, free_port
 from .test_cli import cli, store_token
@@ -179,7 +178,9 @@ class TestSandboxLogin:
         assert saved["token"]["accessToken"] in done.stdout  # only where --print asked for it
 
     def test_console_script_and_print_with_a_human_date(self, config_dir: Path) -> None:
-        done = subprocess.run([str(SCRIPT), "login", "--sandbox", "--print"], capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [str(SCRIPT), "login", "--sandbox", "--print"], capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         token_line, expiry_line = done.stdout.splitlines()
         assert token_line.removeprefix("Token: ") == cli("token", "--profile", "sandbox").stdout.strip()
@@ -191,7 +192,9 @@ class TestSandboxLogin:
         from .test_cli import load_pyticktick
 
         env_file = tmp_path / "pyticktick.env"
-        env_file.write_text("# mine\nPYTICKTICK_V1_BASE_URL=https://api.ticktick.com/open/v1/\nPYTICKTICK_V1_TOKEN='stale'\n")
+        env_file.write_text(
+            "# mine\nPYTICKTICK_V1_BASE_URL=https://api.ticktick.com/open/v1/\nPYTICKTICK_V1_TOKEN='stale'\n"
+        )
         done = cli("login", "--sandbox", "--save", str(env_file))
         assert done.returncode == 0, done.stderr
         assert_owner_only(env_file, 0o600)
@@ -235,7 +238,11 @@ class TestPiped:
         store_token(config_dir)
         # The saved profile's credentials beat the environment's, so name the sandbox app's.
         login = Piped(
-            "--client-id", "sandbox-client", "--redirect-url", f"http://127.0.0.1:{free_port()}/callback", "--no-browser"
+            "--client-id",
+            "sandbox-client",
+            "--redirect-url",
+            f"http://127.0.0.1:{free_port()}/callback",
+            "--no-browser",
         )
         page = httpx.get(follow_authorize(login.authorize_url(), "deny"))
         assert page.status_code == 400 and "Sign-in failed" in page.text and "</html>" in page.text
@@ -263,10 +270,18 @@ class TestPiped:
         assert "is not a loopback address" in done.stderr and "paste" in done.stderr
         assert done.returncode == 9
 
-    def test_nothing_pasted_has_its_own_status_and_leaves_no_pending_sign_on(self, auth_url: str, config_dir: Path) -> None:
+    def test_nothing_pasted_has_its_own_status_and_leaves_no_pending_sign_on(
+        self, auth_url: str, config_dir: Path
+    ) -> None:
         """Items 7 and 6: not "refused" (6) but 9; and the abandoned sign-on's state is gone from the cache."""
         with busy_port() as taken:
-            done = cli("login", "--redirect-url", f"http://127.0.0.1:{taken.getsockname()[1]}/", "--no-browser", env=creds_env())
+            done = cli(
+                "login",
+                "--redirect-url",
+                f"http://127.0.0.1:{taken.getsockname()[1]}/",
+                "--no-browser",
+                env=creds_env(),
+            )
         assert done.returncode == 9, done.stderr
         assert "No address was pasted" in done.stderr and "Traceback" not in done.stderr
         assert cache(config_dir).get("pendingSignons", {}) == {}
@@ -285,7 +300,9 @@ class TestPiped:
             ((), {"PYTICKTICK_V1_OAUTH_REDIRECT_URL": "ftp://x/"}, "PYTICKTICK_V1_OAUTH_REDIRECT_URL"),
         ],
     )
-    def test_a_bad_redirect_url_names_where_it_came_from(self, auth_url: str, args: tuple[str, ...], env_extra: dict[str, str], named: str) -> None:
+    def test_a_bad_redirect_url_names_where_it_came_from(
+        self, auth_url: str, args: tuple[str, ...], env_extra: dict[str, str], named: str
+    ) -> None:
         done = cli("login", "--no-browser", *args, env=creds_env(**env_extra))
         assert done.returncode == 2
         assert f"Give {named} as an absolute http(s) URL." in done.stderr and "redirectUrl" not in done.stderr
@@ -294,7 +311,9 @@ class TestPiped:
         """Item 2: a client id of spaces never reaches the sign-in URL or the cache."""
         blank = cli("login", "--no-browser", env=creds_env(PYTICKTICK_V1_CLIENT_ID="   "))
         assert blank.returncode == 2 and "--client-id" in blank.stderr
-        login = Piped("--client-id", "  sandbox-client  ", "--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser")
+        login = Piped(
+            "--client-id", "  sandbox-client  ", "--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser"
+        )
         url = login.authorize_url()
         assert "client_id=sandbox-client&" in url
         httpx.get(follow_authorize(url))
@@ -304,15 +323,22 @@ class TestPiped:
 
     def test_secret_on_the_command_line_is_warned_about(self, auth_url: str) -> None:
         env = {k: v for k, v in creds_env().items() if k != "PYTICKTICK_V1_CLIENT_SECRET"}
-        login = Piped("--client-secret", "sandbox-secret", "--redirect-url", f"http://127.0.0.1:{free_port()}/", "--no-browser", env=env)
+        login = Piped(
+            "--client-secret",
+            "sandbox-secret",
+            "--redirect-url",
+            f"http://127.0.0.1:{free_port()}/",
+            "--no-browser",
+            env=env,
+        )
         httpx.get(follow_authorize(login.authorize_url()))
         code, _, err = login.finish()
         assert code == 0 and "visible to other users" in err
 
     def test_a_sign_in_finished_by_another_program_is_said_in_cli_words(self, auth_url: str, config_dir: Path) -> None:
         """The listener's sign-on ended elsewhere (pasted into another client): no protocol advice like getToken."""
-        from ticktick_signon.signon_service import SignonService
-        from ticktick_signon.token_store import TokenStore
+        from ticktick_signon.cache.store import TokenStore
+        from ticktick_signon.signin.service import SignonService
 
         login = Piped("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser")
         location = follow_authorize(login.authorize_url())
@@ -335,10 +361,14 @@ class TestPiped:
         assert out == "" and cli("token").returncode == 0
 
     @pytest.mark.posix_only("SIGINT to a piped child: Windows sends Ctrl+C only through a console")
-    def test_interrupt_while_waiting_is_130_and_removes_the_pending_sign_on(self, auth_url: str, config_dir: Path) -> None:
+    def test_interrupt_while_waiting_is_130_and_removes_the_pending_sign_on(
+        self, auth_url: str, config_dir: Path
+    ) -> None:
         """Item 6 through pipes: SIGINT while waiting for the browser."""
         store_token(config_dir)
-        login = Piped("--client-id", "sandbox-client", "--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser")
+        login = Piped(
+            "--client-id", "sandbox-client", "--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser"
+        )
         login.read_until("Waiting for the browser")
         assert len(cache(config_dir)["pendingSignons"]) == 1
         login.proc.send_signal(signal.SIGINT)
@@ -398,8 +428,12 @@ class TestTerminal:
         assert cache(config_dir)["profiles"]["default"]["clientId"] == "sandbox-client"
 
     def test_the_browser_is_opened_and_comes_back_by_itself(self, auth_url: str) -> None:
-        term = Terminal("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--print",
-                        env=creds_env(BROWSER=f"{sys.executable} {FAKE_BROWSER} %s"))
+        term = Terminal(
+            "--redirect-url",
+            f"http://127.0.0.1:{free_port()}/cb",
+            "--print",
+            env=creds_env(BROWSER=f"{sys.executable} {FAKE_BROWSER} %s"),
+        )
         term.expect_exact("Open it in your browser now? [Y/n]: ")
         term.send("")
         term.expect_exact("200 Signed in to TickTick")  # what the fake browser saw on the listener's page
@@ -411,7 +445,9 @@ class TestTerminal:
         failing = tmp_path / "no-browser"
         failing.write_text("#!/bin/sh\nexit 1\n")
         failing.chmod(0o755)
-        term = Terminal("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--print", env=creds_env(BROWSER=str(failing)))
+        term = Terminal(
+            "--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--print", env=creds_env(BROWSER=str(failing))
+        )
         url = term.authorize_url()
         term.expect_exact("Open it in your browser now? [Y/n]: ")
         term.send("y")
@@ -423,8 +459,12 @@ class TestTerminal:
     def test_over_ssh_no_browser_is_offered_and_pasting_is_explained(self, auth_url: str) -> None:
         """Item 9: SSH_CONNECTION set."""
         port = free_port()
-        term = Terminal("--redirect-url", f"http://127.0.0.1:{port}/cb", "--print",
-                        env=creds_env(SSH_CONNECTION="10.0.0.2 50000 10.0.0.1 22"))
+        term = Terminal(
+            "--redirect-url",
+            f"http://127.0.0.1:{port}/cb",
+            "--print",
+            env=creds_env(SSH_CONNECTION="10.0.0.2 50000 10.0.0.1 22"),
+        )
         url = term.authorize_url()
         term.expect_exact("You are connected over SSH, so no browser is opened here")
         term.expect_exact(f"ssh -L {port}:127.0.0.1:{port}")
@@ -457,7 +497,9 @@ class TestTerminal:
         assert term.finish() == 130
         assert "Aborted" not in term.seen
 
-    def test_ctrl_c_while_waiting_is_cancelled_130_and_removes_the_pending_sign_on(self, auth_url: str, config_dir: Path) -> None:
+    def test_ctrl_c_while_waiting_is_cancelled_130_and_removes_the_pending_sign_on(
+        self, auth_url: str, config_dir: Path
+    ) -> None:
         """Item 6: the same message and status, and `status` no longer reports a sign-in waiting."""
         term = Terminal("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser")
         term.expect_exact(PASTE_PROMPT)
@@ -490,9 +532,18 @@ class TestTerminal:
         assert coloured.finish() == 0
         assert "\x1b[32m\x1b[1m✓\x1b[0m Signed in to the sandbox" in coloured.seen
         plain = Terminal(
-            "--profile", "other", "--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser", "--print",
+            "--profile",
+            "other",
+            "--redirect-url",
+            f"http://127.0.0.1:{free_port()}/cb",
+            "--no-browser",
+            "--print",
             env=creds_env(NO_COLOR="1"),
         )
         httpx.get(follow_authorize(plain.authorize_url()))
         assert plain.finish() == 0
-        assert "\x1b[" not in plain.seen and "✓" not in plain.seen and "Signed in to the sandbox (profile 'other')" in plain.seen
+        assert (
+            "\x1b[" not in plain.seen
+            and "✓" not in plain.seen
+            and "Signed in to the sandbox (profile 'other')" in plain.seen
+        )

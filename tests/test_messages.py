@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ticktick_signon import messages
+from ticktick_signon.core import messages
+from ticktick_signon.core.records import Cache, PendingSignon, Profile, Token
 from ticktick_signon.errors import LEAVES, InvalidParams, InvalidRequest
-from ticktick_signon.records import Cache, PendingSignon, Profile, Token
 
 
 def test_absent_params_give_defaults() -> None:
@@ -92,14 +92,24 @@ def test_every_error_leaf_has_a_distinct_code_and_kind() -> None:
     assert len(set(codes)) == len(codes) and len(set(kinds)) == len(kinds)
     for leaf in LEAVES:
         error = leaf("Do something.", extra=1)
-        assert error.to_dict() == {"code": leaf.code, "message": "Do something.", "data": {"kind": leaf.kind, "extra": 1}}
+        assert error.to_dict() == {
+            "code": leaf.code,
+            "message": "Do something.",
+            "data": {"kind": leaf.kind, "extra": 1},
+        }
 
 
 class TestRecords:
     def test_cache_round_trips_through_json(self) -> None:
         cache = Cache(
-            profiles={"default": Profile("id", "sec", "http://127.0.0.1:8080/", "ticktick", Token("t", "bearer", "s", 5))},
-            pending={"st": PendingSignon("st", "default", "id", "sec", "http://127.0.0.1:8080/", "ticktick", "https://ticktick.com", 9)},
+            profiles={
+                "default": Profile("id", "sec", "http://127.0.0.1:8080/", "ticktick", Token("t", "bearer", "s", 5))
+            },
+            pending={
+                "st": PendingSignon(
+                    "st", "default", "id", "sec", "http://127.0.0.1:8080/", "ticktick", "https://ticktick.com", 9
+                )
+            },
         )
         assert Cache.from_json(cache.to_json()) == cache
 

@@ -6,7 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ticktick_signon import oauth
+from ticktick_signon.core import oauth
+from ticktick_signon.core.records import PendingSignon, Profile, Token
 from ticktick_signon.errors import (
     AuthorizationDenied,
     InvalidParams,
@@ -16,7 +17,6 @@ from ticktick_signon.errors import (
     TokenExchangeFailed,
     TokenExpired,
 )
-from ticktick_signon.records import PendingSignon, Profile, Token
 
 NOW = 1_800_000_000.0
 CREDS = oauth.Credentials("cid", "s3cret", "http://127.0.0.1:8080/", "ticktick")
@@ -81,7 +81,9 @@ def test_auth_url_override_may_be_https_or_loopback_http(override: str) -> None:
     assert oauth.auth_base("ticktick", override) == override
 
 
-@pytest.mark.parametrize("override", ["http://example.com", "HTTP://ticktick.com/", "http://10.0.0.8:8765", "http://[::2]:1"])
+@pytest.mark.parametrize(
+    "override", ["http://example.com", "HTTP://ticktick.com/", "http://10.0.0.8:8765", "http://[::2]:1"]
+)
 def test_auth_url_override_with_plain_http_to_another_host_is_refused(override: str) -> None:
     """Issue 12 item 1: the secret must not cross the network unencrypted."""
     with pytest.raises(InvalidParams) as caught:
@@ -110,7 +112,11 @@ class TestResolveCredentials:
 
     def test_env_then_default_redirect(self) -> None:
         got = oauth.resolve_credentials({}, Profile(), self.ENV)
-        assert (got.client_id, got.client_secret, got.redirect_url) == ("env-id", "env-secret", "http://127.0.0.1:7000/")
+        assert (got.client_id, got.client_secret, got.redirect_url) == (
+            "env-id",
+            "env-secret",
+            "http://127.0.0.1:7000/",
+        )
         got = oauth.resolve_credentials({"clientId": "a", "clientSecret": "b"}, Profile(), {})
         assert got.redirect_url == "http://127.0.0.1:8080/" and got.region == "ticktick"
 
@@ -130,7 +136,15 @@ class TestResolveCredentials:
 class TestParseRedirect:
     @pytest.mark.parametrize(
         "url",
-        ["", "not a url", "/relative?state=x", "javascript:alert(1)//?state=x", "file:///etc/passwd?state=x", "http://?state=x", 7],
+        [
+            "",
+            "not a url",
+            "/relative?state=x",
+            "javascript:alert(1)//?state=x",
+            "file:///etc/passwd?state=x",
+            "http://?state=x",
+            7,
+        ],
     )
     def test_not_absolute_http_is_invalid_params(self, url: object) -> None:
         with pytest.raises(InvalidParams):
@@ -179,7 +193,11 @@ class TestFindPendingAndCheck:
         )
         with pytest.raises(AuthorizationDenied) as caught:
             oauth.check_redirect(pending, redirect)
-        assert caught.value.data == {"kind": "authorizationDenied", "error": "access_denied", "errorDescription": "nope"}
+        assert caught.value.data == {
+            "kind": "authorizationDenied",
+            "error": "access_denied",
+            "errorDescription": "nope",
+        }
 
     def test_missing_code_is_invalid_params(self) -> None:
         pending, _ = started()
@@ -187,7 +205,13 @@ class TestFindPendingAndCheck:
             oauth.check_redirect(pending, oauth.parse_redirect(f"http://127.0.0.1:8080/?state={pending.state}"))
 
     @pytest.mark.parametrize(
-        "where", ["http://127.0.0.1:8081/", "http://evil.example:8080/", "https://127.0.0.1:8080/", "http://127.0.0.1:8080/other"]
+        "where",
+        [
+            "http://127.0.0.1:8081/",
+            "http://evil.example:8080/",
+            "https://127.0.0.1:8080/",
+            "http://127.0.0.1:8080/other",
+        ],
     )
     def test_redirect_to_another_address_is_refused(self, where: str) -> None:
         pending, _ = started()

@@ -83,7 +83,10 @@ def fresh_venv(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Path:
     where = tmp_path_factory.mktemp("fresh")
     venv = where / "venv"
     _run([sys.executable, "-m", "venv", venv], cwd=where)
-    _run([venv / BIN / f"python{EXE}", "-m", "pip", "install", "--disable-pip-version-check", "-q", dist.wheel], cwd=where)
+    _run(
+        [venv / BIN / f"python{EXE}", "-m", "pip", "install", "--disable-pip-version-check", "-q", dist.wheel],
+        cwd=where,
+    )
     return venv
 
 
@@ -94,7 +97,9 @@ def _sign_in_and_read(command: Path, cwd: Path, config_dir: Path) -> str:
     token = _run([command, "token", "--profile", "sandbox"], cwd=cwd, env=env, timeout=60).stdout.strip()
     assert token, "token printed nothing"
     assert token not in login.stdout + login.stderr, "login --sandbox showed the token"
-    status = json.loads(_run([command, "status", "--profile", "sandbox", "--json"], cwd=cwd, env=env, timeout=60).stdout)
+    status = json.loads(
+        _run([command, "status", "--profile", "sandbox", "--json"], cwd=cwd, env=env, timeout=60).stdout
+    )
     assert status["signedIn"] is True
     assert Path(status["configPath"]) == config_dir / "config.json"
     return token
@@ -144,8 +149,16 @@ def test_the_wheel_carries_the_package_the_protocol_docs_and_the_licence(dist: D
 def test_the_sdist_builds_the_wheel_and_leaves_the_suite_in_the_repository(dist: Dist) -> None:
     with tarfile.open(dist.sdist) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
-    for needed in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE", "docs/protocol.md",
-                   "docs/protocol.schema.json", "server/ticktick_signon/__init__.py"):
+    for needed in (
+        "pyproject.toml",
+        "setup.py",
+        "MANIFEST.in",
+        "README.md",
+        "LICENSE",
+        "docs/protocol.md",
+        "docs/protocol.schema.json",
+        "server/ticktick_signon/__init__.py",
+    ):
         assert needed in names, f"the sdist lacks {needed}"
     assert not [name for name in names if name.startswith(("tests/", ".venv/", "editors/"))]
 
@@ -214,8 +227,14 @@ def test_pipx_install_of_the_wheel_signs_in_and_uninstall_keeps_the_cache(
     command = bin_dir / f"ticktick-signon{EXE}"
     _sign_in_and_read(command, tmp_path, config_dir)
     _run([*pipx, "install", "--force", dist.wheel], cwd=tmp_path, env=env)  # the README's upgrade
-    assert _run([command, "status", "--profile", "sandbox", "--json"], cwd=tmp_path,
-                env=_clean_env(TICKTICK_SIGNON_CONFIG_DIR=str(config_dir))).stdout.count('"signedIn": true') == 1
+    assert (
+        _run(
+            [command, "status", "--profile", "sandbox", "--json"],
+            cwd=tmp_path,
+            env=_clean_env(TICKTICK_SIGNON_CONFIG_DIR=str(config_dir)),
+        ).stdout.count('"signedIn": true')
+        == 1
+    )
     _run([*pipx, "uninstall", "ticktick-signon"], cwd=tmp_path, env=env)
     assert not command.exists()
     cache = json.loads((config_dir / "config.json").read_text())
@@ -241,4 +260,3 @@ def test_uv_tool_install_from_a_source_tree_signs_in(dist: Dist, tmp_path: Path,
     _sign_in_and_read(command, tmp_path, config_dir)
     _run([find_uv_bin(), "tool", "uninstall", "ticktick-signon"], cwd=tmp_path, env=env)
     assert not command.exists() and (config_dir / "config.json").is_file()
-

@@ -12,9 +12,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from ticktick_signon import link_guard
-from ticktick_signon.link_guard import UnsafePathError, is_link, open_no_follow, patiently
-from ticktick_signon.private_files import ensure_private_dir, read_private, write_private
+from ticktick_signon.cache import link_guard
+from ticktick_signon.cache.link_guard import UnsafePathError, is_link, open_no_follow, patiently
+from ticktick_signon.cache.private_files import ensure_private_dir, read_private, write_private
 
 from .portability import assert_owner_only, plant_junction, plant_symlink
 
@@ -75,10 +75,28 @@ def test_junctions_are_refused_for_reading_writing_and_folders(tmp_path: Path) -
     [
         (SimpleNamespace(st_mode=stat.S_IFREG | 0o600), False),
         (SimpleNamespace(st_mode=stat.S_IFLNK | 0o777), True),
-        (SimpleNamespace(st_mode=stat.S_IFLNK | 0o666, st_file_attributes=0x420, st_reparse_tag=IO_REPARSE_TAG_SYMLINK), True),
-        (SimpleNamespace(st_mode=stat.S_IFDIR | 0o777, st_file_attributes=0x410, st_reparse_tag=IO_REPARSE_TAG_MOUNT_POINT), True),
-        (SimpleNamespace(st_mode=stat.S_IFDIR | 0o777, st_file_attributes=0x410, st_reparse_tag=0), True),  # tag unknown
-        (SimpleNamespace(st_mode=stat.S_IFREG | 0o666, st_file_attributes=0x420, st_reparse_tag=IO_REPARSE_TAG_CLOUD_6), False),
+        (
+            SimpleNamespace(
+                st_mode=stat.S_IFLNK | 0o666, st_file_attributes=0x420, st_reparse_tag=IO_REPARSE_TAG_SYMLINK
+            ),
+            True,
+        ),
+        (
+            SimpleNamespace(
+                st_mode=stat.S_IFDIR | 0o777, st_file_attributes=0x410, st_reparse_tag=IO_REPARSE_TAG_MOUNT_POINT
+            ),
+            True,
+        ),
+        (
+            SimpleNamespace(st_mode=stat.S_IFDIR | 0o777, st_file_attributes=0x410, st_reparse_tag=0),
+            True,
+        ),  # tag unknown
+        (
+            SimpleNamespace(
+                st_mode=stat.S_IFREG | 0o666, st_file_attributes=0x420, st_reparse_tag=IO_REPARSE_TAG_CLOUD_6
+            ),
+            False,
+        ),
         (SimpleNamespace(st_mode=stat.S_IFREG | 0o666, st_file_attributes=0x20, st_reparse_tag=0), False),
     ],
 )

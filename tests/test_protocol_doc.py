@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from ticktick_signon import errors, server
-from ticktick_signon.records import Cache, Profile, Token
-from ticktick_signon.signon_service import SignonService
-from ticktick_signon.token_store import TokenStore
-from ticktick_signon.token_watcher import TokenTracker
+from ticktick_signon import errors
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core.records import Cache, Profile, Token
+from ticktick_signon.helper import server
+from ticktick_signon.helper.watcher import TokenTracker
+from ticktick_signon.signin.service import SignonService
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 DOC_TEXT = (DOCS / "protocol.md").read_text(encoding="utf-8")
@@ -334,7 +335,7 @@ def test_the_sandbox_approval_page_is_the_documented_form_and_behaves_as_said() 
 
     import httpx
 
-    from ticktick_signon import oauth
+    from ticktick_signon.core import oauth
     from ticktick_signon.sandbox import SandboxProvider
 
     sec = section("The sandbox, for test authors", 2)

@@ -22,7 +22,8 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from ticktick_signon import errors, server
+from ticktick_signon import errors
+from ticktick_signon.helper import server
 from ticktick_signon.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxProvider
 
 from .portability import assert_owner_only
@@ -228,9 +229,9 @@ def test_expired_listening_signon_notification_matches_the_schema(tmp_path: Path
     start makes the real service and the helper's real notifier send it within a second."""
     import threading
 
-    from ticktick_signon.messages import parse_start
-    from ticktick_signon.signon_service import SignonService
-    from ticktick_signon.token_store import TokenStore
+    from ticktick_signon.cache.store import TokenStore
+    from ticktick_signon.core.messages import parse_start
+    from ticktick_signon.signin.service import SignonService
 
     started_at = time.time()
     calls = []

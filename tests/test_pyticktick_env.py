@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ticktick_signon.pyticktick_env import env_lines, merge_env
+from ticktick_signon.imports.pyticktick import env_lines, merge_env
 
 from .test_cli import cli, load_pyticktick
 
@@ -30,7 +30,6 @@ def load_in_pyticktick(env_file: Path) -> dict[str, object]:
         "value": loaded.v1_token.value,
         "expiration": loaded.v1_token.expiration,
     }
-
 
 
 OLD_JSON = json.dumps({"value": OLD, "expiration": OLD_EXPIRES})

@@ -6,9 +6,9 @@ import io
 import json
 from typing import Any
 
-from ticktick_signon.server import serve
-from ticktick_signon.signon_service import SignonService
-from ticktick_signon.token_store import TokenStore
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.helper.server import serve
+from ticktick_signon.signin.service import SignonService
 
 from .rpc import encode_frame
 

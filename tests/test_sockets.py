@@ -11,12 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from ticktick_signon import oauth
+from ticktick_signon.core import oauth
+from ticktick_signon.core.records import PendingSignon
 from ticktick_signon.errors import NetworkError, TokenExchangeFailed
-from ticktick_signon.loopback import LoopbackListener, Outcome, render_page
-from ticktick_signon.records import PendingSignon
 from ticktick_signon.sandbox import SandboxClient, SandboxProvider
-from ticktick_signon.token_exchange import exchange_code
+from ticktick_signon.signin.loopback import LoopbackListener, Outcome, render_page
+from ticktick_signon.upstream.token_exchange import exchange_code
 
 from .rpc import follow_authorize, free_port
 
@@ -64,12 +64,17 @@ class TestSandbox:
 
         assert post(data=form).json()["error"] == "invalid_client"  # no Basic auth
         assert post(data=form, auth=("sandbox-client", "wrong")).status_code == 401
-        assert post(data={**form, "client_secret": "sandbox-secret"}, auth=good_auth).json()["error"] == "invalid_request"
+        assert (
+            post(data={**form, "client_secret": "sandbox-secret"}, auth=good_auth).json()["error"] == "invalid_request"
+        )
         assert post(params={"client_secret": "x"}, data=form, auth=good_auth).json()["error"] == "invalid_request"
         assert post(json=form, auth=good_auth).json()["error"] == "invalid_request"  # not a form
         assert post(data={**form, "grant_type": "password"}, auth=good_auth).json()["error"] == "unsupported_grant_type"
         # A wrong redirect_uri burns the code, like a real provider would.
-        assert post(data={**form, "redirect_uri": "http://127.0.0.1:1/"}, auth=good_auth).json()["error"] == "invalid_grant"
+        assert (
+            post(data={**form, "redirect_uri": "http://127.0.0.1:1/"}, auth=good_auth).json()["error"]
+            == "invalid_grant"
+        )
         assert post(data=form, auth=good_auth).json()["error"] == "invalid_grant"
 
         code = code_from(authorize(sandbox))
@@ -180,10 +185,12 @@ class TestListenerAnswersBeforeTelling:
     """
 
     @pytest.mark.parametrize(("decision", "title"), [("allow", "Signed in"), ("deny", "Sign-in failed")])
-    def test_the_page_is_whole_when_the_waiter_hears(self, sandbox: SandboxProvider, config_dir, decision: str, title: str) -> None:
-        from ticktick_signon.messages import StartParams
-        from ticktick_signon.signon_service import SignonService
-        from ticktick_signon.token_store import TokenStore
+    def test_the_page_is_whole_when_the_waiter_hears(
+        self, sandbox: SandboxProvider, config_dir, decision: str, title: str
+    ) -> None:
+        from ticktick_signon.cache.store import TokenStore
+        from ticktick_signon.core.messages import StartParams
+        from ticktick_signon.signin.service import SignonService
 
         browser = socket.socket()
         seen_by_waiter: list[bytes] = []
@@ -211,12 +218,16 @@ class TestListenerAnswersBeforeTelling:
         service = SignonService(TokenStore(config_dir), environ=environ, events=Waiter())
         redirect = f"http://127.0.0.1:{free_port()}/cb"
         try:
-            started = service.start(StartParams("default", "sandbox-client", "sandbox-secret", redirect, None, listen=True))
+            started = service.start(
+                StartParams("default", "sandbox-client", "sandbox-secret", redirect, None, listen=True)
+            )
             assert started["listening"]
             location = urlsplit(follow_authorize(started["authorizeUrl"], decision))
             with browser:
                 browser.connect((location.hostname, location.port))
-                browser.sendall(f"GET {location.path}?{location.query} HTTP/1.1\r\nHost: {location.netloc}\r\n\r\n".encode())
+                browser.sendall(
+                    f"GET {location.path}?{location.query} HTTP/1.1\r\nHost: {location.netloc}\r\n\r\n".encode()
+                )
                 assert heard.wait(10)
         finally:
             service.close()

@@ -11,16 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from ticktick_signon.cache.store import TokenStore, default_config_dir
+from ticktick_signon.core.records import Cache, Profile, Token
 from ticktick_signon.errors import ConfigUnreadable
-from ticktick_signon.records import Cache, Profile, Token
-from ticktick_signon.token_store import TokenStore, default_config_dir
 
 from .portability import plant_junction, plant_symlink
 
 
 def with_token(value: str, expires_at: int = 2_000_000_000):
     def change(cache: Cache) -> tuple[Cache, None]:
-        return cache.with_profile("default", Profile(client_id="id", token=Token(value, "bearer", "s", expires_at))), None
+        return cache.with_profile(
+            "default", Profile(client_id="id", token=Token(value, "bearer", "s", expires_at))
+        ), None
 
     return change
 
@@ -48,7 +50,9 @@ def test_write_creates_private_folder_and_file_whatever_the_umask(config_dir: Pa
     assert [p.name for p in config_dir.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def test_write_creates_folder_file_and_lock_and_leaves_no_temp_file(config_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_write_creates_folder_file_and_lock_and_leaves_no_temp_file(
+    config_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     store = TokenStore(config_dir)
     store.update(with_token("t1"))
     store.update(with_token("t2"))
@@ -84,8 +88,8 @@ def test_a_write_by_another_process_is_seen(config_dir: Path) -> None:
     store.update(with_token("t1"))
     assert store.read().profile("default").token.access_token == "t1"
     code = (
-        "import sys; from pathlib import Path; from ticktick_signon.token_store import TokenStore;"
-        "from ticktick_signon.records import Profile, Token;"
+        "import sys; from pathlib import Path; from ticktick_signon.cache.store import TokenStore;"
+        "from ticktick_signon.core.records import Profile, Token;"
         "TokenStore(Path(sys.argv[1])).update(lambda c: (c.with_profile('default', Profile(token=Token('t2','bearer','s',1))), None))"
     )
     subprocess.run([sys.executable, "-c", code, str(config_dir)], check=True)

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from ticktick_signon.records import Cache, PendingSignon, Profile, Token
-from ticktick_signon.token_store import TokenStore
-from ticktick_signon.token_watcher import EXPIRING_SOON_SECONDS, EXPIRING_VERY_SOON_SECONDS, TokenTracker
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core.records import Cache, PendingSignon, Profile, Token
+from ticktick_signon.helper.watcher import EXPIRING_SOON_SECONDS, EXPIRING_VERY_SOON_SECONDS, TokenTracker
 
 from .rpc import HelperProcess, follow_authorize, free_port
 from .test_protocol_schema import assert_valid
@@ -287,7 +287,7 @@ def test_the_watcher_survives_an_unexpected_failure_and_still_starts(caplog: pyt
     """A bug in one look must neither hang the helper's start (start() waits for the first look) nor stop watching."""
     import threading
 
-    from ticktick_signon.token_watcher import TokenWatcher
+    from ticktick_signon.helper.watcher import TokenWatcher
 
     tok = token(time.time() + 100 * DAY)
     looks = iter([RuntimeError("boom"), RuntimeError("boom"), cache(), cache(a=tok)])

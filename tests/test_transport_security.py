@@ -23,10 +23,10 @@ from pathlib import Path
 import pytest
 import trustme
 
-from ticktick_signon import oauth
+from ticktick_signon.core import oauth
+from ticktick_signon.core.records import PendingSignon
 from ticktick_signon.errors import NetworkError
-from ticktick_signon.records import PendingSignon
-from ticktick_signon.token_exchange import exchange_code
+from ticktick_signon.upstream.token_exchange import exchange_code
 
 from .rpc import HelperProcess, RpcError, follow_authorize
 from .test_protocol_schema import assert_valid
@@ -82,7 +82,9 @@ class TestProxies:
     ) -> None:
         """Issue 12 item 1: with HTTP_PROXY, http_proxy and ALL_PROXY set, the exchange with the
         sandbox on 127.0.0.1 went to the proxy, Basic auth and code included."""
-        started = helper.request("startSignon", {"clientId": "sandbox-client", "clientSecret": "sandbox-secret", "listen": False})
+        started = helper.request(
+            "startSignon", {"clientId": "sandbox-client", "clientSecret": "sandbox-secret", "listen": False}
+        )
         monkeypatch.setenv("NO_PROXY", "*")  # for this test's own browser; the helper keeps the proxies
         result = helper.request("completeSignon", {"redirectUrl": follow_authorize(started["authorizeUrl"])})
         assert result["accessToken"]
@@ -90,15 +92,22 @@ class TestProxies:
 
     def test_login_sandbox_goes_through_no_proxy(self, proxy: WatchedPort) -> None:
         """The CLI's sandbox sign-in (its browser, the exchange, the token check) stays on loopback."""
-        done = subprocess.run([sys.executable, "-m", "ticktick_signon", "login", "--sandbox"],
-                              capture_output=True, text=True, timeout=60, env=dict(os.environ))
+        done = subprocess.run(
+            [sys.executable, "-m", "ticktick_signon", "login", "--sandbox"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=dict(os.environ),
+        )
         assert done.returncode == 0, done.stderr
         assert "The token works" in done.stderr
         assert proxy.first_lines == []
 
     def test_other_hosts_still_use_the_proxy(self, proxy: WatchedPort) -> None:
         """HTTPS_PROXY keeps working for the real provider: the request is a CONNECT to the proxy."""
-        pending = PendingSignon("s", "d", "id", "secret", "http://127.0.0.1:8080/", "ticktick", "https://ticktick.example", 0)
+        pending = PendingSignon(
+            "s", "d", "id", "secret", "http://127.0.0.1:8080/", "ticktick", "https://ticktick.example", 0
+        )
         with pytest.raises(NetworkError):
             exchange_code(oauth.build_token_request(pending, "code"), lambda: 0.0, 5)
         assert proxy.first_lines == [b"CONNECT ticktick.example:443 HTTP/1.1"]
@@ -174,7 +183,9 @@ def endpoint(ca: trustme.CA, monkeypatch: pytest.MonkeyPatch) -> Iterator[TlsTok
 def sign_in(helper: HelperProcess) -> dict:
     """Start a paste sign-on and complete it with a redirect carrying its state; the exchange goes to the endpoint."""
     started = helper.request("startSignon", {"clientId": "id", "clientSecret": "secret", "listen": False})
-    return helper.request("completeSignon", {"redirectUrl": f"{started['redirectUrl']}?code=c0de&state={started['state']}"})
+    return helper.request(
+        "completeSignon", {"redirectUrl": f"{started['redirectUrl']}?code=c0de&state={started['state']}"}
+    )
 
 
 def test_an_untrusted_certificate_has_its_own_reason_and_says_so(endpoint: TlsTokenEndpoint) -> None:
@@ -219,7 +230,9 @@ def _private_mounts_work() -> bool:
     return subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode == 0
 
 
-@pytest.mark.skipif(not _private_mounts_work(), reason="needs Linux, root and unshare to give one process its own trust store")
+@pytest.mark.skipif(
+    not _private_mounts_work(), reason="needs Linux, root and unshare to give one process its own trust store"
+)
 def test_a_ca_in_the_os_trust_store_is_trusted(endpoint: TlsTokenEndpoint, tmp_path: Path) -> None:
     """Issue 12 item 5: a CA the administrator added to the OS store worked for Python's default
     context but not for the helper (certifi only). The helper runs in a private mount namespace
@@ -228,8 +241,17 @@ def test_a_ca_in_the_os_trust_store_is_trusted(endpoint: TlsTokenEndpoint, tmp_p
     assert os.path.isfile(bundle)
 
     def in_namespace(*command: str) -> list[str]:
-        return ["unshare", "--mount", "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh",
-                str(tmp_path / "ca.pem"), bundle, *command]
+        return [
+            "unshare",
+            "--mount",
+            "sh",
+            "-c",
+            'mount --bind "$1" "$2" && shift 2 && exec "$@"',
+            "sh",
+            str(tmp_path / "ca.pem"),
+            bundle,
+            *command,
+        ]
 
     # The premise: Python's default context trusts the OS store's new CA.
     port = endpoint.url.rsplit(":", 1)[1]
@@ -241,7 +263,10 @@ def test_a_ca_in_the_os_trust_store_is_trusted(endpoint: TlsTokenEndpoint, tmp_p
     stderr = tempfile.TemporaryFile()
     process = subprocess.Popen(
         in_namespace(sys.executable, "-m", "ticktick_signon", "serve"),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=dict(os.environ),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        env=dict(os.environ),
     )
     helper = HelperProcess(process, stderr)
     try:
@@ -252,10 +277,12 @@ def test_a_ca_in_the_os_trust_store_is_trusted(endpoint: TlsTokenEndpoint, tmp_p
 
 def test_serving_a_cached_token_loads_neither_truststore_nor_httpx(config_dir: Path) -> None:
     """The trust store costs only the first token exchange, never start-up or getToken."""
-    from ticktick_signon.records import Profile, Token
-    from ticktick_signon.token_store import TokenStore
+    from ticktick_signon.cache.store import TokenStore
+    from ticktick_signon.core.records import Profile, Token
 
-    TokenStore(config_dir).update(lambda cache: (cache.with_profile("default", Profile(token=Token("t", "bearer", "s", 2**31))), None))
+    TokenStore(config_dir).update(
+        lambda cache: (cache.with_profile("default", Profile(token=Token("t", "bearer", "s", 2**31))), None)
+    )
     code = (
         "import atexit, sys\n"
         "atexit.register(lambda: print(sorted(m for m in ('truststore', 'httpx', 'certifi') if m in sys.modules),"
@@ -263,8 +290,12 @@ def test_serving_a_cached_token_loads_neither_truststore_nor_httpx(config_dir: P
         "from ticktick_signon.entry import main; main(['serve'])"
     )
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getToken"}).encode()
-    done = subprocess.run([sys.executable, "-c", code], input=b"Content-Length: %d\r\n\r\n" % len(body) + body,
-                          capture_output=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=b"Content-Length: %d\r\n\r\n" % len(body) + body,
+        capture_output=True,
+        timeout=60,
+    )
     assert json.loads(done.stdout.split(b"\r\n\r\n", 1)[1])["result"]["accessToken"] == "t"
     assert done.stderr.decode().strip().splitlines()[-1] == "[]"
 
@@ -275,21 +306,24 @@ class TestTrustContext:
     def test_truststore_is_used_where_it_runs(self) -> None:
         import truststore
 
-        from ticktick_signon.token_exchange import trust_context
+        from ticktick_signon.upstream.token_exchange import trust_context
 
         assert isinstance(trust_context(), truststore.SSLContext)
 
     def test_certifi_when_truststore_cannot_run(self, monkeypatch: pytest.MonkeyPatch) -> None:
         import certifi
 
-        from ticktick_signon.token_exchange import trust_context
+        from ticktick_signon.upstream.token_exchange import trust_context
 
         monkeypatch.setitem(sys.modules, "truststore", None)  # import truststore now raises ImportError
         for name in TRUST_VARIABLES:
             monkeypatch.delenv(name, raising=False)
         context = trust_context()
         assert type(context) is ssl.SSLContext and context.verify_mode == ssl.CERT_REQUIRED
-        assert len(context.get_ca_certs()) == ssl.create_default_context(cafile=certifi.where()).cert_store_stats()["x509_ca"]
+        assert (
+            len(context.get_ca_certs())
+            == ssl.create_default_context(cafile=certifi.where()).cert_store_stats()["x509_ca"]
+        )
 
     @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the OpenSSL trust-store lookup is Linux's")
     def test_certifi_when_a_linux_system_has_no_ca_files(

@@ -8,7 +8,7 @@ from collections import deque
 
 import pytest
 
-from ticktick_signon.typed_lines import TypedLines, is_terminal
+from ticktick_signon.cli.typed_lines import TypedLines, is_terminal
 
 
 def test_a_pipe_gives_its_lines_as_they_come_then_its_end() -> None:

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from ticktick_signon import oauth
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core import oauth
+from ticktick_signon.core.records import Profile, Token
 from ticktick_signon.errors import InvalidParams, ProviderError
-from ticktick_signon.records import Profile, Token
 from ticktick_signon.sandbox import SandboxProvider
-from ticktick_signon.token_store import TokenStore
 
 from .rpc import HelperProcess, RpcError, follow_authorize, free_port
-from .test_protocol_schema import assert_valid
 from .test_cli import cli
+from .test_protocol_schema import assert_valid
 
 CREDS = {"clientId": "sandbox-client", "clientSecret": "sandbox-secret"}
 
@@ -131,7 +131,6 @@ def test_the_helper_loads_httpx_only_when_a_sign_on_starts(auth_url: str) -> Non
 
 
 # -- the CLI ---------------------------------------------------------------------------------
-
 
 
 def test_status_verify(sandbox: SandboxProvider, auth_url: str, config_dir: Path) -> None:

@@ -4,7 +4,7 @@ Editors spawn ``ticktick-signon serve`` on every start and scripts run
 ``ticktick-signon token`` once per use, so start-up is what both pay, and click
 alone costs a large share of it (benchmarks/README.md). ``serve`` with no
 options starts the helper without click. ``token`` answers only the plain
-success case, reading the cache through its one reader (``cache_file``, which
+success case, reading the cache through its one reader (``cache.reader``, which
 needs neither the token store nor a lock); anything it is not sure of (another
 command, an unusual option, no token, an expired token, a cache the reader
 refuses or would tighten) goes to ``cli.main``, which owns every message, error
@@ -39,7 +39,7 @@ def main(args: list[str] | None = None, prog_name: str | None = None, **extra: o
             if extra.get("standalone_mode", True):
                 sys.exit(0)
             return 0
-    from .cli import main as click_main
+    from ticktick_signon.cli.app import main as click_main
 
     return click_main(args, prog_name=prog_name or "ticktick-signon", **extra)
 
@@ -50,10 +50,10 @@ def _serve() -> None:
     Editors spawn the helper on every start; click and the extra garbage
     collection its objects bring cost about a tenth of the start-up.
     """
-    from .runtime import configure_logging, default_service
+    from ticktick_signon.runtime import configure_logging, default_service
 
     configure_logging("info", None)  # the click group's default for serve
-    from .server import run_stdio
+    from ticktick_signon.helper.server import run_stdio
 
     try:
         run_stdio(default_service())
@@ -77,11 +77,11 @@ def fast_token(argv: list[str], environ: Mapping[str, str], now: float) -> str |
     min_valid = options.get("min_valid", "0")
     if fmt not in _FORMATS or not (min_valid.isascii() and min_valid.isdigit()):
         return None
-    from . import cache_file
+    from ticktick_signon.cache import reader
 
     try:  # without tightening: a loose folder or file is the CLI's to fix and report
-        doc, _ = cache_file.read(cache_file.config_dir(environ), tighten=False)
-    except (OSError, cache_file.Unusable):
+        doc, _ = reader.read(reader.config_dir(environ), tighten=False)
+    except (OSError, reader.Unusable):
         return None
     saved = doc["profiles"].get(profile) or {}  # type: ignore[index]
     token = saved.get("token")
@@ -101,7 +101,7 @@ def fast_token(argv: list[str], environ: Mapping[str, str], now: float) -> str |
             "profile": profile,
         }
         return json.dumps(result) + "\n"
-    from .pyticktick_env import env_lines
+    from ticktick_signon.imports.pyticktick import env_lines
 
     lines = env_lines(saved.get("clientId"), saved.get("clientSecret"), token["accessToken"], token["expiresAt"])
     return "\n".join(lines) + "\n"

@@ -33,8 +33,8 @@ def configure_logging(level: str, log_file: Path | None) -> None:
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
-        from .link_guard import open_no_follow
-        from .private_files import FILE_MODE
+        from ticktick_signon.cache.link_guard import open_no_follow
+        from ticktick_signon.cache.private_files import FILE_MODE
 
         fd = open_no_follow(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
         handlers.append(logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8")))
@@ -50,15 +50,15 @@ def configure_logging(level: str, log_file: Path | None) -> None:
 
 def default_store():
     """The token store in the configured cache folder."""
-    from .token_store import TokenStore, default_config_dir
+    from ticktick_signon.cache.store import TokenStore, default_config_dir
 
     return TokenStore(default_config_dir())
 
 
 def default_service(environ: dict[str, str] | None = None, events: Any = None):
     """The sign-on service over the default store, configured from ``environ`` (default: the process's)."""
-    from .signon_service import SignonService
-    from .token_exchange import timeout_from_env
+    from ticktick_signon.signin.service import SignonService
+    from ticktick_signon.upstream.token_exchange import timeout_from_env
 
     env = dict(os.environ if environ is None else environ)
     return SignonService(default_store(), environ=env, http_timeout=timeout_from_env(env), events=events)

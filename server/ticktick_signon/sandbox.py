@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-
 log = logging.getLogger(__name__)
 
 SANDBOX_CLIENT_ID = "sandbox-client"
@@ -197,7 +196,12 @@ class SandboxProvider:
         scopes = set(query.get("scope", "").split())
         if not scopes or not scopes <= ALLOWED_SCOPES:
             return self._redirect(redirect_uri, {"error": "invalid_scope", "state": state})
-        request = {"client_id": client.client_id, "redirect_uri": redirect_uri, "scope": query["scope"], "state": state or ""}
+        request = {
+            "client_id": client.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": query["scope"],
+            "state": state or "",
+        }
         if self.auto_approve:
             return self.decide(request, allow=True)
         request_id = secrets.token_urlsafe(16)
@@ -240,9 +244,7 @@ class SandboxProvider:
         sep = "&" if urlsplit(uri).query else "?"
         return 302, {"Location": f"{uri}{sep}{query}"}, ""
 
-    def token(
-        self, headers: dict[str, str], query: str, body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
+    def token(self, headers: dict[str, str], query: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
         """Handle POST /oauth/token strictly; returns (status, headers, JSON body)."""
         self.stats.token_requests += 1
 
@@ -258,14 +260,21 @@ class SandboxProvider:
             form = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), strict_parsing=True).items()}
         except (ValueError, UnicodeDecodeError):
             return error(400, "invalid_request", "The body is not a valid form")
-        self.stats.last_token_request = {"form_keys": sorted(form), "basic": headers.get("authorization", "").startswith("Basic ")}
+        self.stats.last_token_request = {
+            "form_keys": sorted(form),
+            "basic": headers.get("authorization", "").startswith("Basic "),
+        }
         if "client_secret" in form or "client_id" in form:
             return error(400, "invalid_request", "Send client credentials with HTTP Basic only")
         client = self._basic_client(headers.get("authorization", ""))
         if client is None:
-            return 401, {"WWW-Authenticate": 'Basic realm="sandbox"', "Content-Type": "application/json"}, json.dumps(
-                {"error": "invalid_client", "error_description": "Bad or missing client credentials"}
-            ).encode()
+            return (
+                401,
+                {"WWW-Authenticate": 'Basic realm="sandbox"', "Content-Type": "application/json"},
+                json.dumps(
+                    {"error": "invalid_client", "error_description": "Bad or missing client credentials"}
+                ).encode(),
+            )
         if form.get("grant_type") != "authorization_code":
             return error(400, "unsupported_grant_type", "grant_type must be authorization_code")
         for name in ("code", "redirect_uri", "scope"):
@@ -284,7 +293,12 @@ class SandboxProvider:
         with self._lock:
             self._tokens[access_token] = self._clock() + self.expires_in
         self.stats.tokens_issued += 1
-        answer = {"access_token": access_token, "token_type": "bearer", "expires_in": self.expires_in, "scope": grant.scope}
+        answer = {
+            "access_token": access_token,
+            "token_type": "bearer",
+            "expires_in": self.expires_in,
+            "scope": grant.scope,
+        }
         return 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(answer).encode()
 
     def _basic_client(self, header: str) -> SandboxClient | None:
@@ -314,7 +328,11 @@ def _faulty_answer(fault: str, provider: SandboxProvider) -> tuple[int, dict[str
     token = {"access_token": str(uuid.uuid4()), "token_type": "bearer", "scope": "tasks:read tasks:write"}
     as_json = {"Content-Type": "application/json"}
     bodies: dict[str, tuple[int, dict[str, str], bytes]] = {
-        "server-error-html": (500, {"Content-Type": "text/html"}, b"<html><body><h1>500 Internal Server Error</h1></body></html>"),
+        "server-error-html": (
+            500,
+            {"Content-Type": "text/html"},
+            b"<html><body><h1>500 Internal Server Error</h1></body></html>",
+        ),
         "oauth-error": (400, as_json, b'{"error": "invalid_grant", "error_description": "Code already used"}'),
         "not-json": (200, {"Content-Type": "text/plain"}, b"this is not json"),
         "no-access-token": (200, as_json, json.dumps({"token_type": "bearer", "expires_in": 3600}).encode()),
@@ -351,13 +369,17 @@ class _SandboxHandler(BaseHTTPRequestHandler):
         elif parts.path == "/open/v1/project":
             scheme, _, token = self.headers.get("Authorization", "").partition(" ")
             if self.provider.api_status is not None:
-                self._send(self.provider.api_status, {"Content-Type": "application/json"}, b'{"error": "access_forbidden"}')
+                self._send(
+                    self.provider.api_status, {"Content-Type": "application/json"}, b'{"error": "access_forbidden"}'
+                )
             elif scheme.lower() == "bearer" and self.provider.token_is_valid(token):
                 self._send(200, {"Content-Type": "application/json"}, b'[{"id": "inbox", "name": "Inbox"}]')
             else:
                 self._send(401, {"Content-Type": "application/json"}, b'{"error": "invalid_token"}')
         else:
-            self._send(404, {}, _page("Not found", "The sandbox serves /oauth/authorize, /oauth/token and /open/v1/project."))
+            self._send(
+                404, {}, _page("Not found", "The sandbox serves /oauth/authorize, /oauth/token and /open/v1/project.")
+            )
 
     def do_POST(self) -> None:  # noqa: N802
         parts = urlsplit(self.path)

@@ -17,10 +17,16 @@ def repo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     The plugin-install tests install the editors' packages from it, as users install them from a clone.
     """
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     copy = tmp_path_factory.mktemp("clone") / "ticktick-signon"
     for name in filter(None, listed):
         source = ROOT / name

@@ -27,7 +27,6 @@ SUITE = EMACS_DIR / "test" / "ticktick-signon-test.el"
 LINT = EMACS_DIR / "test" / "lint.el"
 
 
-
 def emacs_major_version() -> int:
     if EMACS is None:
         return 0
@@ -131,7 +130,8 @@ def _has_use_package() -> bool:
         return False
     probe = subprocess.run(
         [EMACS, "--batch", "--eval", "(progn (package-activate-all) (require 'use-package))"],
-        capture_output=True, timeout=60,
+        capture_output=True,
+        timeout=60,
     )
     return probe.returncode == 0
 
@@ -176,7 +176,9 @@ def test_install_route(route: str, repo_copy: Path, tmp_path: Path, config_dir: 
 
     setup = ["(package-activate-all)"]  # what Emacs does before init.el at start-up
     if route == "package-install-file":
-        installed = run_emacs(["--eval", f"(progn (package-activate-all) {_recipe('package-install-file')})"], env, site=True)
+        installed = run_emacs(
+            ["--eval", f"(progn (package-activate-all) {_recipe('package-install-file')})"], env, site=True
+        )
         assert installed.returncode == 0, installed.stdout + installed.stderr
     if route == "straight":
         (home / ".emacs.d" / "straight" / "repos").mkdir(parents=True)

@@ -109,7 +109,9 @@ def _explain(result: dict | None, proc: subprocess.CompletedProcess[str] | str, 
     if result is not None:
         parts.append(f"error:\n{result.get('error')}")
         levels = {0: "TRACE", 1: "DEBUG", 2: "INFO", 3: "WARN", 4: "ERROR"}
-        notes = "\n".join(f"  [{levels.get(n['level'], n['level'])}] {n['msg']}" for n in result.get("notifications", []))
+        notes = "\n".join(
+            f"  [{levels.get(n['level'], n['level'])}] {n['msg']}" for n in result.get("notifications", [])
+        )
         parts.append(f"notifications:\n{notes or '  (none)'}")
         if result.get("prompts"):
             parts.append(f"prompts: {result['prompts']}")
@@ -119,7 +121,9 @@ def _explain(result: dict | None, proc: subprocess.CompletedProcess[str] | str, 
     if isinstance(proc, str):
         parts.append(proc)
     else:
-        parts.append(f"nvim exit status {proc.returncode}\nstdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}")
+        parts.append(
+            f"nvim exit status {proc.returncode}\nstdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
+        )
     for log in sorted(tmp.glob("xdg/**/lsp.log")):  # the helper's stderr, as vim.lsp.rpc records it
         parts.append(f"{log.relative_to(tmp)} (helper stderr):\n{log.read_text(errors='replace')[-4000:]}")
     return "\n\n".join(parts)
@@ -139,7 +143,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "nvim_case" not in metafunc.fixturenames:
         return
     if NVIM is None:
-        metafunc.parametrize("nvim_case", [pytest.param(None, marks=pytest.mark.skip(reason=SKIP_REASON))], ids=["nvim"])
+        metafunc.parametrize(
+            "nvim_case", [pytest.param(None, marks=pytest.mark.skip(reason=SKIP_REASON))], ids=["nvim"]
+        )
         return
     cases = _list_cases()
     ids = [re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:80] for name in cases]
@@ -274,7 +280,12 @@ def _start_installed(manager: str, repo_copy: Path, tmp_path: Path, bare: bool =
     check = MANAGERS_DIR / "check.lua"
     proc = subprocess.run(
         [NVIM, "--headless", "-i", "NONE", "-n", "-c", f"luafile {check}"],
-        env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=CASE_TIMEOUT,
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=CASE_TIMEOUT,
     )
     result_file = tmp_path / "result.json"
     assert result_file.exists(), f"no report from Neovim\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"

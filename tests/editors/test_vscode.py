@@ -50,7 +50,10 @@ def _toolchain() -> tuple[str | None, str]:
     if not match or int(match[1]) < 20:
         return None, f"node is {version or 'unknown'}; the VS Code extension's suites need Node.js >= 20"
     if not (EXTENSION / "node_modules" / ".bin" / "tsc").exists():
-        return None, "editors/vscode/node_modules is missing: run `npm ci` in editors/vscode (.ci/run does) to run these suites"
+        return (
+            None,
+            "editors/vscode/node_modules is missing: run `npm ci` in editors/vscode (.ci/run does) to run these suites",
+        )
     return npm, ""
 
 
@@ -170,7 +173,9 @@ def test_vsix_is_built(built: None) -> None:
         assert f"extension/bundled/libs/ticktick_signon/{module.name}" in names, module.name
     assert bundle["helperVersion"] == ticktick_signon.__version__
     assert {"pygls", "httpx", "platformdirs", "filelock"} <= set(bundle["packages"])
-    assert not any(".dist-info/" in n or "/bin/" in n or "__pycache__" in n or n.endswith((".pyc", ".so", ".pyd")) for n in names)
+    assert not any(
+        ".dist-info/" in n or "/bin/" in n or "__pycache__" in n or n.endswith((".pyc", ".so", ".pyd")) for n in names
+    )
     assert any(n.startswith("extension/bundled/licenses/httpx/") for n in names), "the dependencies' licenses ship"
     assert {c["command"] for c in manifest["contributes"]["commands"]} == {
         "ticktick.signIn",

@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
-from ticktick_signon import token_store
+from ticktick_signon.cache import store as token_store
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core.records import Cache, Profile, Token
 from ticktick_signon.errors import ConfigUnreadable
-from ticktick_signon.records import Cache, Profile, Token
 from ticktick_signon.sandbox import SandboxProvider
-from ticktick_signon.token_store import TokenStore
 
 from ..rpc import HelperProcess, RpcError, follow_authorize
 from .support import python_worker, scaled
@@ -175,7 +175,9 @@ def test_a_lock_left_by_a_killed_process_does_not_block_the_helper(config_dir: P
         assert replies and replies[0]["result"] == {"signedOut": True}, replies
         assert time.monotonic() - killed_at < 3.0  # promptly, not after LOCK_TIMEOUT_SECONDS (15 s)
         if os.name != "nt":  # Windows' filelock removes its lock file on release, so the helper's write took it away
-            assert (config_dir / "config.json.lock").exists()  # the dead holder's lock file is still there, and harmless
+            assert (
+                config_dir / "config.json.lock"
+            ).exists()  # the dead holder's lock file is still there, and harmless
         assert helper.request("getStatus")["signedIn"] is False
     finally:
         assert helper.close() == 0

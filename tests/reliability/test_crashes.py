@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from ticktick_signon.records import Cache, Profile, Token
-from ticktick_signon.token_store import TokenStore
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core.records import Cache, Profile, Token
 
 from ..portability import assert_owner_only
 from .support import python_worker, scaled
@@ -47,7 +47,9 @@ def read_acks(child: subprocess.Popen[bytes], first_only: bool, timeout: float =
         try:
             line = lines.get(timeout=timeout)
         except queue.Empty:
-            raise AssertionError("the writer made no progress: is the lock of the killed writer still blocking?") from None
+            raise AssertionError(
+                "the writer made no progress: is the lock of the killed writer still blocking?"
+            ) from None
         return [int(line)] if line.endswith(b"\n") else []
     return [int(line) for line in child.stdout.read().split(b"\n") if line]
 

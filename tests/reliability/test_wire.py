@@ -1,6 +1,6 @@
 """The wire under hostile input: fuzzed frames and JSON, the 1 MiB cap, and 100,000 pipelined requests.
 
-The main hypothesis loops drive ``ticktick_signon.server.serve`` in-process over
+The main hypothesis loops drive ``ticktick_signon.helper.server.serve`` in-process over
 byte streams (fast); the same generated streams then go to the real
 ``ticktick-signon serve`` subprocess, and the cap and pipelining tests use only
 the subprocess, measuring its memory (/proc on Linux, the working set on Windows).
@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benchmarks.process_memory import resident_kib
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.process_memory import resident_kib
-from ticktick_signon.records import Profile, Token
-from ticktick_signon.server import serve
-from ticktick_signon.signon_service import SignonService
-from ticktick_signon.token_store import TokenStore
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core.records import Profile, Token
+from ticktick_signon.helper.server import serve
+from ticktick_signon.signin.service import SignonService
 
 from ..rpc import HelperProcess
 from .support import FrameReader, check_reply_shape, frame, raw_frame, scaled, split_frames

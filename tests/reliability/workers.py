@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core.records import Cache, Profile, Token
 from ticktick_signon.errors import SignonError
-from ticktick_signon.records import Cache, Profile, Token
-from ticktick_signon.token_store import TokenStore
 
 CLIENT = {"client_id": "sandbox-client", "client_secret": "sandbox-secret"}
 REDIRECT = "http://127.0.0.1:9/callback"  # never listened on: these workers paste the redirect
@@ -31,8 +31,8 @@ def say(**event: Any) -> None:
 
 def signer(args: argparse.Namespace) -> int:
     """Sign in and out of one profile, checking before each round that no other writer undid the last one."""
-    from ticktick_signon.messages import StartParams
-    from ticktick_signon.signon_service import SignonService
+    from ticktick_signon.core.messages import StartParams
+    from ticktick_signon.signin.service import SignonService
 
     from ..rpc import follow_authorize  # httpx: only signers need it
 
@@ -66,7 +66,7 @@ def signer(args: argparse.Namespace) -> int:
 
 def reader(args: argparse.Namespace) -> int:
     """Read the cache as fast as possible until the stop file appears; every read must parse whole."""
-    from ticktick_signon.signon_service import SignonService
+    from ticktick_signon.signin.service import SignonService
 
     path = Path(args.config_dir) / "config.json"
     stop = Path(args.stop_file)

@@ -8,7 +8,9 @@ import os
 import sys
 
 if sys.version_info < (3, 10):
-    sys.stderr.write("ticktick-signon needs Python 3.10 or later; %s is %d.%d.\n" % ((sys.executable,) + sys.version_info[:2]))
+    sys.stderr.write(
+        "ticktick-signon needs Python 3.10 or later; %s is %d.%d.\n" % ((sys.executable,) + sys.version_info[:2])
+    )
     sys.exit(2)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "libs"))

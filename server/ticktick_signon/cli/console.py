@@ -16,7 +16,7 @@ from typing import NoReturn, TextIO
 
 import click
 
-from .errors import InvalidParams, SignonError
+from ticktick_signon.errors import InvalidParams, SignonError
 
 #: ``status``: the profile is not signed in, or its token has expired (as ``gh auth status``).
 EXIT_NOT_SIGNED_IN = 1

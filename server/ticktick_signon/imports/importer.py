@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import oauth
-from .errors import InvalidParams, TokenExpired
-from .records import Cache, Profile, Token
-from .token_formats import FoundToken, read_token_text
-from .token_store import TokenStore
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core import oauth
+from ticktick_signon.core.records import Cache, Profile, Token
+from ticktick_signon.errors import InvalidParams, TokenExpired
+from ticktick_signon.imports.formats import FoundToken, read_token_text
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class TokenImporter:
 
     def import_file(self, path: Path, profile: str, fmt: str = "auto", force: bool = False) -> dict[str, Any]:
         """Import the token in the file at ``path`` (see ``import_found``)."""
-        from .token_files import read_token_file
+        from ticktick_signon.imports.files import read_token_file
 
         return self.import_found(read_token_text(read_token_file(path), str(path), fmt), str(path), profile, force)
 

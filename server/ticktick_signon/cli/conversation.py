@@ -19,12 +19,12 @@ from typing import Any
 
 import click
 
-from . import console
-from .errors import SignonError
-from .records import Profile
-from .runtime import default_service as _service
-from .runtime import default_store as _store
-from .typed_lines import TypedLines, is_terminal
+from ticktick_signon.cli import console
+from ticktick_signon.cli.typed_lines import TypedLines, is_terminal
+from ticktick_signon.core.records import Profile
+from ticktick_signon.errors import SignonError
+from ticktick_signon.runtime import default_service as _service
+from ticktick_signon.runtime import default_store as _store
 
 log = logging.getLogger("ticktick_signon")
 
@@ -75,7 +75,9 @@ class NoRedirect(Exception):
 
 
 PASTE_PROMPT = "Paste the address your browser was sent to: "
-NOT_AN_ADDRESS = "That is not a web address: copy the whole address from the browser's address bar (it starts with http)."
+NOT_AN_ADDRESS = (
+    "That is not a web address: copy the whole address from the browser's address bar (it starts with http)."
+)
 
 
 def login_command(profile: str, sandbox: bool = False) -> str:
@@ -107,8 +109,8 @@ def sign_in(options: LoginOptions) -> None:
     """
     import threading
 
-    from .messages import StartParams, parse_start
-    from .oauth import ENV_AUTH_URL
+    from ticktick_signon.core.messages import StartParams, parse_start
+    from ticktick_signon.core.oauth import ENV_AUTH_URL
 
     profile = options.profile or ("sandbox" if options.sandbox else "default")
     interactive = is_terminal(sys.stdin) and not options.sandbox
@@ -169,7 +171,7 @@ def _abandon(service: Any, state: str) -> None:
 
 def _without_blanks(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment with pyticktick's credential names and the provider override trimmed; blank ones dropped."""
-    from .oauth import ENV_AUTH_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIRECT_URL
+    from ticktick_signon.core.oauth import ENV_AUTH_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIRECT_URL
 
     cleaned = dict(environ)
     for name in (ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIRECT_URL, ENV_AUTH_URL):
@@ -205,7 +207,13 @@ def resolve_credentials(
         InvalidParams: a redirect URL from a flag or the environment is not an http(s) URL.
         ConfigUnreadable: the cache file cannot be used.
     """
-    from .oauth import DEFAULT_REDIRECT_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIRECT_URL, check_http_url
+    from ticktick_signon.core.oauth import (
+        DEFAULT_REDIRECT_URL,
+        ENV_CLIENT_ID,
+        ENV_CLIENT_SECRET,
+        ENV_REDIRECT_URL,
+        check_http_url,
+    )
 
     saved = _store().read().profile(profile)
     client_id = options.client_id or saved.client_id or environ.get(ENV_CLIENT_ID)
@@ -230,8 +238,8 @@ def _ask(
     label: str, *, hint: str = "", hide_input: bool = False, default: str | None = None, web_address: bool = False
 ) -> str:
     """Ask for ``label`` until the answer is not blank (and, if asked for, is an http(s) URL); trimmed."""
-    from .errors import InvalidParams
-    from .oauth import check_http_url
+    from ticktick_signon.core.oauth import check_http_url
+    from ticktick_signon.errors import InvalidParams
 
     question = f"{label} ({hint})" if hint else label
     while True:
@@ -277,7 +285,7 @@ def offer_browser(authorize_url: str, may_offer: bool) -> None:
 
 def explain_wait(started: dict[str, Any], interactive: bool) -> None:
     """Say what the sign-in now waits for: the browser's return, a pasted address, or both."""
-    from .oauth import loopback_address
+    from ticktick_signon.core.oauth import loopback_address
 
     redirect_url = started["redirectUrl"]
     address = loopback_address(redirect_url)
@@ -312,8 +320,8 @@ def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopb
         NoRedirect: input ended with nothing pasted and nothing listening, or the link expired.
         SignonError: the sign-on failed (refused, the exchange failed, ...).
     """
-    from .errors import InvalidParams, NoPendingSignon, StateMismatch
-    from .oauth import check_http_url
+    from ticktick_signon.core.oauth import check_http_url
+    from ticktick_signon.errors import InvalidParams, NoPendingSignon, StateMismatch
 
     expired = NoRedirect(f"The sign-in link expired after 10 minutes; run `{login_command(profile)}` again.")
     stdin_open = sys.stdin is not None and not sys.stdin.closed
@@ -407,8 +415,8 @@ def save_env(path: Path, lines: list[str]) -> None:
     Raises:
         OSError: the file could not be read or written.
     """
-    from .private_files import read_private, write_private
-    from .pyticktick_env import merge_env
+    from ticktick_signon.cache.private_files import read_private, write_private
+    from ticktick_signon.imports.pyticktick import merge_env
 
     try:
         existing = read_private(path)[0].decode("utf-8")
@@ -423,7 +431,7 @@ def deliver(result: dict[str, Any], saved: Profile, options: LoginOptions, inter
     Without a terminal, a ``--save`` that fails ends the command with its own
     status (the sign-in itself worked); on a terminal the person is asked again.
     """
-    from .pyticktick_env import env_lines, token_json
+    from ticktick_signon.imports.pyticktick import env_lines, token_json
 
     access_token, expires_at = result["accessToken"], result["expiresAt"]
     want_print, want_copy, save = options.want_print, options.want_copy, options.save
@@ -472,7 +480,7 @@ def start_sandbox() -> tuple[Any, str, str, str]:
     import secrets
     import socket
 
-    from .sandbox import SandboxClient, SandboxProvider
+    from ticktick_signon.sandbox import SandboxClient, SandboxProvider
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .errors import ConfigUnreadable
-from .oauth import seconds_left
-from .records import Cache, Token
-from .token_store import TokenStore
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core.oauth import seconds_left
+from ticktick_signon.core.records import Cache, Token
+from ticktick_signon.errors import ConfigUnreadable
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidParams, InvalidRequest
-from .oauth import AUTH_BASES
+from ticktick_signon.core.oauth import AUTH_BASES
+from ticktick_signon.errors import InvalidParams, InvalidRequest
 
 DEFAULT_PROFILE = "default"
 _PROFILE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -116,9 +116,7 @@ def parse_start(params: Any) -> StartParams:
     p = _by_name(params, "startSignon")
     region = _string(p, "region")
     if region is not None and region not in AUTH_BASES:
-        raise InvalidParams(
-            "region must be 'ticktick' or 'dida365'.", field="region", allowed=sorted(AUTH_BASES)
-        )
+        raise InvalidParams("region must be 'ticktick' or 'dida365'.", field="region", allowed=sorted(AUTH_BASES))
     return StartParams(
         profile=_profile(p),  # type: ignore[arg-type]
         client_id=_string(p, "clientId"),
@@ -181,7 +179,7 @@ def parse_import(params: Any) -> ImportParams:
     path = Path(raw).expanduser()
     if not path.is_absolute():
         raise InvalidParams("path must be absolute (the helper's working folder is not yours).", field="path")
-    from .token_formats import FORMATS  # deferred: start-up does not need the import formats
+    from ticktick_signon.imports.formats import FORMATS  # deferred: start-up does not need the import formats
 
     fmt = _string(p, "format") or "auto"
     if fmt not in ("auto", *FORMATS):

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cache_format import SCHEMA_VERSION, check_document
+from ticktick_signon.core.cache_format import SCHEMA_VERSION, check_document
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,19 @@ from pygls.feature_manager import is_thread_function
 from pygls.protocol import JsonRPCNotification, JsonRPCProtocol, JsonRPCRequestMessage, default_converter
 from pygls.server import JsonRPCServer
 
-from . import messages
-from .errors import InternalError, InvalidRequest, MethodNotFound, ParseError, RequestCancelled, SignonError
-from .framing import BadFrame, read_frame, skip_body
-from .protocol_docs import protocol_doc
-from .signon_service import SignonService
-from .token_watcher import TokenWatcher
+from ticktick_signon.core import messages
+from ticktick_signon.errors import (
+    InternalError,
+    InvalidRequest,
+    MethodNotFound,
+    ParseError,
+    RequestCancelled,
+    SignonError,
+)
+from ticktick_signon.helper.framing import BadFrame, read_frame, skip_body
+from ticktick_signon.helper.protocol_docs import protocol_doc
+from ticktick_signon.helper.watcher import TokenWatcher
+from ticktick_signon.signin.service import SignonService
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 
-from .oauth import VERIFY_PATH
-from .token_exchange import network_error, open_client
+from ticktick_signon.core.oauth import VERIFY_PATH
+from ticktick_signon.upstream.token_exchange import network_error, open_client
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,9 @@ import os
 #: The files the wheel carries, as named in docs/.
 FILES = ("protocol.md", "protocol.schema.json")
 
-_PACKAGED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "docs")
-_SOURCE_TREE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs")
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGED = os.path.join(_PACKAGE, "docs")
+_SOURCE_TREE = os.path.join(os.path.dirname(os.path.dirname(_PACKAGE)), "docs")
 
 
 def protocol_doc(name: str = "protocol.md") -> str:

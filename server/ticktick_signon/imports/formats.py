@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .cache_format import access_token_problem, unix_time_problem
-from .errors import InvalidParams
+from ticktick_signon.core.cache_format import access_token_problem, unix_time_problem
+from ticktick_signon.errors import InvalidParams
 
 FORMATS = ("pyticktick", "ticktick-py", "ticktick-mcp")
 #: ticktick-mcp keeps no redirect URL; its apps are registered with its fixed default.

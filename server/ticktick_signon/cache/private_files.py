@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from .link_guard import WINDOWS, UnsafePathError, is_link, open_no_follow, patiently, refused
+from ticktick_signon.cache.link_guard import WINDOWS, UnsafePathError, is_link, open_no_follow, patiently, refused
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def write_private(path: Path, data: bytes) -> None:
             os.fchmod(fd, FILE_MODE)  # the umask may have taken bits off; set exactly 0600
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
     except BaseException:
         os.close(fd)

@@ -3,8 +3,8 @@
 One JSON file (``config.json``) in a 0700 folder, 0600 itself; every write
 happens under a filelock and lands with ``os.replace``, so readers in other
 processes never see a torn file and need no lock. Reads go through
-``cache_file.read_file``, the cache's one reader, which ``ticktick-signon
-token``'s fast path uses too; the folder rule (``cache_file.check_folder``)
+``reader.read_file``, the cache's one reader, which ``ticktick-signon
+token``'s fast path uses too; the folder rule (``reader.check_folder``)
 runs on every read and write. Parsed reads are kept in memory and revalidated
 with one ``stat``; a file changed within the last seconds is re-read anyway,
 because two writes in one filesystem-timestamp tick can look identical to
@@ -22,11 +22,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
-from . import cache_file
-from .cache_file import CACHE_NAME
-from .errors import ConfigUnreadable
-from .private_files import UnsafePathError, ensure_private_dir, write_private
-from .records import Cache
+from ticktick_signon.cache import reader
+from ticktick_signon.cache.private_files import UnsafePathError, ensure_private_dir, write_private
+from ticktick_signon.cache.reader import CACHE_NAME
+from ticktick_signon.core.records import Cache
+from ticktick_signon.errors import ConfigUnreadable
 
 log = logging.getLogger(__name__)
 #: A lock held longer than this is reported instead of waited on forever.
@@ -40,7 +40,7 @@ _StatKey = tuple[int, int, int, int]
 
 def default_config_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """Return the cache folder: ``$TICKTICK_SIGNON_CONFIG_DIR``, else platformdirs' user config dir."""
-    return Path(cache_file.config_dir(environ))
+    return Path(reader.config_dir(environ))
 
 
 def _key(info: os.stat_result) -> _StatKey:
@@ -67,10 +67,10 @@ class TokenStore:
     def _load(self) -> Cache:
         """Read and parse the file (its folder already checked); an unusable file is left as it is."""
         try:
-            cache, info = cache_file.read_file(str(self.path), tighten=True, parse=Cache.from_json)
+            cache, info = reader.read_file(str(self.path), tighten=True, parse=Cache.from_json)
         except FileNotFoundError:
             return Cache()
-        except cache_file.Unusable as exc:
+        except reader.Unusable as exc:
             raise self._unreadable(exc.reason) from None
         with self._mutex:
             self._cached = (_key(info), cache)
@@ -84,10 +84,10 @@ class TokenStore:
         """
         try:
             # On every read, the cached one too: a folder loosened since is tightened now.
-            cache_file.check_folder(str(self.directory), tighten=True)
+            reader.check_folder(str(self.directory), tighten=True)
         except FileNotFoundError:
             return Cache()
-        except cache_file.Unusable as exc:
+        except reader.Unusable as exc:
             raise self._unreadable(exc.reason) from None
         with self._mutex:
             cached = self._cached
@@ -98,23 +98,19 @@ class TokenStore:
                 return Cache()
             except OSError:
                 info = None
-            if (
-                info is not None
-                and _key(info) == cached[0]
-                and self._clock() - info.st_mtime > RACY_SECONDS
-            ):
+            if info is not None and _key(info) == cached[0] and self._clock() - info.st_mtime > RACY_SECONDS:
                 return cached[1]
         return self._load()
 
     def _prepare_folder(self) -> None:
         """Create the folder 0700 if it is missing; hold an existing one to the folder rule."""
         try:
-            cache_file.check_folder(str(self.directory), tighten=True)
+            reader.check_folder(str(self.directory), tighten=True)
         except FileNotFoundError:
             try:
                 ensure_private_dir(self.directory)
             except UnsafePathError:  # something else appeared there meanwhile: judge it by the rule
-                cache_file.check_folder(str(self.directory), tighten=True)
+                reader.check_folder(str(self.directory), tighten=True)
 
     def _sweep_temp_files(self) -> None:
         # Temp files are only ever written under the lock we hold, so any left
@@ -146,8 +142,8 @@ class TokenStore:
 
         try:
             self._prepare_folder()
-            cache_file.check_lock(str(self.lock_path))
-        except cache_file.Unusable as exc:
+            reader.check_lock(str(self.lock_path))
+        except reader.Unusable as exc:
             raise self._unreadable(exc.reason) from None
         except OSError as exc:
             raise self._unreadable(exc.strerror or type(exc).__name__) from None

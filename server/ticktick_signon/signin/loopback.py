@@ -308,7 +308,9 @@ class LoopbackListener:
                 if server is not None:
                     self._servers.append(server)
         except OSError as exc:
-            log.info("Loopback port %s:%d unavailable (%s); paste the redirect instead", self.host, self.port, exc.strerror)
+            log.info(
+                "Loopback port %s:%d unavailable (%s); paste the redirect instead", self.host, self.port, exc.strerror
+            )
             for server in self._release():
                 server.server_close()  # never served: shutdown() would wait forever
             return False
@@ -318,7 +320,9 @@ class LoopbackListener:
         self.bound_addresses = [server.server_address[:2] for server in self._servers]
         self.bound_address = self.bound_addresses[0]
         for server in self._servers:
-            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="loopback").start()
+            threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="loopback"
+            ).start()
         self._next_check = time.monotonic() + CHECK_INTERVAL_SECONDS
         self._timer = threading.Timer(self._ttl, self._expire)
         self._timer.daemon = True

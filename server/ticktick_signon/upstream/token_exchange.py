@@ -16,14 +16,14 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .errors import NetworkError, TokenExchangeFailed
-from .oauth import TokenRequest, is_loopback_host, parse_token_response
+from ticktick_signon.core.oauth import TokenRequest, is_loopback_host, parse_token_response
+from ticktick_signon.errors import NetworkError, TokenExchangeFailed
 
 if TYPE_CHECKING:
     import ssl
 
     import httpx
-from .records import Token
+from ticktick_signon.core.records import Token
 
 log = logging.getLogger(__name__)
 

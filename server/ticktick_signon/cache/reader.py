@@ -30,8 +30,8 @@ import os
 import stat
 from collections.abc import Callable, Mapping
 
-from .cache_format import check_document
-from .link_guard import UnsafePathError, is_link, open_no_follow, patiently
+from ticktick_signon.cache.link_guard import UnsafePathError, is_link, open_no_follow, patiently
+from ticktick_signon.core.cache_format import check_document
 
 ENV_CONFIG_DIR = "TICKTICK_SIGNON_CONFIG_DIR"
 APP_NAME = "ticktick-signon"
@@ -129,7 +129,9 @@ def check_lock(path: str) -> None:
         raise Unusable(f"its lock file {path} belongs to {owner}")
 
 
-def read(directory: str, *, tighten: bool, parse: Callable[[object], object] = check_document) -> tuple[object, os.stat_result]:
+def read(
+    directory: str, *, tighten: bool, parse: Callable[[object], object] = check_document
+) -> tuple[object, os.stat_result]:
     """Read the cache in ``directory``: the folder rule, then ``read_file``.
 
     Raises:
@@ -140,7 +142,9 @@ def read(directory: str, *, tighten: bool, parse: Callable[[object], object] = c
     return read_file(os.path.join(directory, CACHE_NAME), tighten=tighten, parse=parse)
 
 
-def read_file(path: str, *, tighten: bool, parse: Callable[[object], object] = check_document) -> tuple[object, os.stat_result]:
+def read_file(
+    path: str, *, tighten: bool, parse: Callable[[object], object] = check_document
+) -> tuple[object, os.stat_result]:
     """Open the cache file without following a symlink, check it, and parse it.
 
     Args:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from .cache_format import access_token_problem, unix_time_problem
-from .errors import (
+from ticktick_signon.core.cache_format import access_token_problem, unix_time_problem
+from ticktick_signon.core.records import PendingSignon, Profile, Token
+from ticktick_signon.errors import (
     AuthorizationDenied,
     InvalidParams,
     NoPendingSignon,
@@ -26,7 +27,6 @@ from .errors import (
     TokenExchangeFailed,
     TokenExpired,
 )
-from .records import PendingSignon, Profile, Token
 
 SCOPE = "tasks:read tasks:write"
 DEFAULT_REDIRECT_URL = "http://127.0.0.1:8080/"
@@ -98,9 +98,7 @@ def auth_base(region: str, override: str | None = None) -> str:
         InvalidParams: the region is unknown or the override is not an http(s) URL.
     """
     if region not in AUTH_BASES:
-        raise InvalidParams(
-            "Use region 'ticktick' or 'dida365'.", field="region", allowed=sorted(AUTH_BASES)
-        )
+        raise InvalidParams("Use region 'ticktick' or 'dida365'.", field="region", allowed=sorted(AUTH_BASES))
     if override:
         url = check_http_url(override, ENV_AUTH_URL)
         parts = urlsplit(url)
@@ -208,10 +206,7 @@ def resolve_credentials(
     client_id = requested.get("clientId") or saved.client_id or environ.get(ENV_CLIENT_ID)
     secret = requested.get("clientSecret") or saved.client_secret or environ.get(ENV_CLIENT_SECRET)
     redirect = (
-        requested.get("redirectUrl")
-        or saved.redirect_url
-        or environ.get(ENV_REDIRECT_URL)
-        or DEFAULT_REDIRECT_URL
+        requested.get("redirectUrl") or saved.redirect_url or environ.get(ENV_REDIRECT_URL) or DEFAULT_REDIRECT_URL
     )
     region = requested.get("region") or saved.region or DEFAULT_REGION
     missing = [name for name, value in (("clientId", client_id), ("clientSecret", secret)) if not value]
@@ -319,8 +314,7 @@ def find_pending(
     if found is None:
         if live:
             raise StateMismatch(
-                "This redirect does not belong to the sign-on in progress; "
-                "open the latest sign-in link and try again."
+                "This redirect does not belong to the sign-on in progress; open the latest sign-in link and try again."
             )
         raise NoPendingSignon(
             "No sign-on is waiting for this redirect (it was used, expired after "
@@ -365,8 +359,7 @@ def check_redirect(pending: PendingSignon, redirect: Redirect) -> str:
         if redirect.error_description:
             data["errorDescription"] = redirect.error_description[:500]
         raise AuthorizationDenied(
-            "TickTick did not allow access (the sign-in was refused or cancelled); "
-            "sign in again and choose Allow.",
+            "TickTick did not allow access (the sign-in was refused or cancelled); sign in again and choose Allow.",
             **data,
         )
     if not redirect.code:

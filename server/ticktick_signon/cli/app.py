@@ -18,12 +18,14 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__, console
-from .errors import InvalidParams, SignonError
-from .protocol_docs import protocol_doc
-from .runtime import configure_logging
-from .runtime import default_service as _service
-from .runtime import default_store as _store
+from ticktick_signon import __version__
+from ticktick_signon.cli import console
+from ticktick_signon.errors import InvalidParams, SignonError
+from ticktick_signon.helper.protocol_docs import protocol_doc
+from ticktick_signon.runtime import configure_logging
+from ticktick_signon.runtime import default_service as _service
+from ticktick_signon.runtime import default_store as _store
+
 
 def _fail(error: SignonError) -> NoReturn:
     console.fail(console.in_cli_words(error), error.exit_code)
@@ -61,7 +63,9 @@ class _Commands(click.Group):
     default=None,
     help="How much to log on stderr (default: info for serve, warning otherwise).",
 )
-@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), help="Also append logs to this file (0600).")
+@click.option(
+    "--log-file", type=click.Path(dir_okay=False, path_type=Path), help="Also append logs to this file (0600)."
+)
 @click.pass_context
 def main(ctx: click.Context, log_level: str | None, log_file: Path | None) -> None:
     """Sign in to TickTick's Open API and keep the OAuth token for every tool on this machine.
@@ -75,7 +79,9 @@ def main(ctx: click.Context, log_level: str | None, log_file: Path | None) -> No
     try:
         configure_logging(log_level or default, log_file)
     except OSError as exc:
-        raise click.BadParameter(f"cannot write to {log_file} ({exc.strerror or exc})", param_hint="--log-file") from None
+        raise click.BadParameter(
+            f"cannot write to {log_file} ({exc.strerror or exc})", param_hint="--log-file"
+        ) from None
 
 
 # -- login -------------------------------------------------------------------
@@ -123,13 +129,20 @@ Environment:
     "--redirect-url", callback=_trimmed, help="Your app's OAuth redirect URL [default: http://127.0.0.1:8080/]."
 )
 @click.option(
-    "--profile", default=None, callback=_named_profile, help="Profile to sign in [default: default; 'sandbox' with --sandbox]."
+    "--profile",
+    default=None,
+    callback=_named_profile,
+    help="Profile to sign in [default: default; 'sandbox' with --sandbox].",
 )
-@click.option("--region", type=click.Choice(["ticktick", "dida365"]), help="ticktick.com or dida365.com [default: ticktick].")
+@click.option(
+    "--region", type=click.Choice(["ticktick", "dida365"]), help="ticktick.com or dida365.com [default: ticktick]."
+)
 @click.option("--no-browser", is_flag=True, help="Do not offer to open a browser; just print the URL.")
 @click.option("--print", "want_print", is_flag=True, help="Print the token and its expiration on stdout.")
 @click.option("--copy", "want_copy", is_flag=True, help="Copy the token and its expiration to the clipboard.")
-@click.option("--save", type=click.Path(dir_okay=False, path_type=Path), help="Save the token to a pyticktick .env file.")
+@click.option(
+    "--save", type=click.Path(dir_okay=False, path_type=Path), help="Save the token to a pyticktick .env file."
+)
 @click.option("--sandbox", is_flag=True, help="Sign in to an embedded local sandbox: no account needed, no prompts.")
 def login(**given: Any) -> None:
     """Sign in through the browser and cache the token.
@@ -139,7 +152,7 @@ def login(**given: Any) -> None:
     it was sent to, whichever comes first. Without a terminal it asks nothing:
     give what it needs with flags or the environment.
     """
-    from .signin_conversation import LoginOptions, sign_in
+    from ticktick_signon.cli.conversation import LoginOptions, sign_in
 
     ctx = click.get_current_context()
     if ctx.get_parameter_source("client_secret") == click.core.ParameterSource.COMMANDLINE:
@@ -174,7 +187,13 @@ Examples:
     show_default=True,
     help="plain: the token alone; json: token and expiry; pyticktick-env: lines pyticktick's Settings loads.",
 )
-@click.option("--min-valid", type=click.IntRange(min=0), default=0, show_default=True, help="Fail if the token expires within this many seconds.")
+@click.option(
+    "--min-valid",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Fail if the token expires within this many seconds.",
+)
 def token(profile: str, fmt: str, min_valid: int) -> None:
     """Print the cached token on stdout, and nothing else.
 
@@ -183,10 +202,10 @@ def token(profile: str, fmt: str, min_valid: int) -> None:
     """
     import json
 
-    from .errors import NotSignedIn, TokenExpired
-    from .messages import parse_profile
-    from .oauth import check_token, token_result
-    from .signin_conversation import login_command
+    from ticktick_signon.cli.conversation import login_command
+    from ticktick_signon.core.messages import parse_profile
+    from ticktick_signon.core.oauth import check_token, token_result
+    from ticktick_signon.errors import NotSignedIn, TokenExpired
 
     try:
         profile = parse_profile({"profile": profile}).profile
@@ -211,24 +230,25 @@ def token(profile: str, fmt: str, min_valid: int) -> None:
     elif fmt == "json":
         click.echo(json.dumps(token_result(tok, profile, time.time())))
     else:
-        from .pyticktick_env import env_lines
+        from ticktick_signon.imports.pyticktick import env_lines
 
         click.echo("\n".join(env_lines(saved.client_id, saved.client_secret, tok.access_token, tok.expires_at)))
 
 
 def _describe(status: dict[str, Any]) -> str:
     """``status``'s words for a profile, with ✓/✗ on a terminal."""
-    from .signin_conversation import login_command
+    from ticktick_signon.cli.conversation import login_command
 
     where = "the local sandbox (not TickTick)" if status["sandbox"] else "TickTick"
     again = login_command(status["profile"], status["sandbox"])
     if status["signedIn"]:
         days = status["expiresIn"] // 86400
         mark = console.badge("success", err=False)
-        estimated = " (estimated: it was imported from a file without an expiry)" if status["expiresAtEstimated"] else ""
+        estimated = (
+            " (estimated: it was imported from a file without an expiry)" if status["expiresAtEstimated"] else ""
+        )
         state = (
-            f"signed in to {where}; the token expires {console.when(status['expiresAt'])}{estimated}"
-            f" ({days} days left)"
+            f"signed in to {where}; the token expires {console.when(status['expiresAt'])}{estimated} ({days} days left)"
         )
     elif status["expiresAt"] is not None:
         mark = console.badge("failure", err=False)
@@ -253,7 +273,9 @@ Examples:
   ticktick-signon status >/dev/null || ticktick-signon login""",
 )
 @click.option("--profile", default="default", show_default=True, callback=_named_profile, help="Profile to describe.")
-@click.option("--json", "as_json", is_flag=True, help="Print getStatus's result as JSON (with --verify, its answer too).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print getStatus's result as JSON (with --verify, its answer too)."
+)
 @click.option("--verify", is_flag=True, help="Also ask TickTick whether the token still works (one API call).")
 def status(profile: str, as_json: bool, verify: bool) -> None:
     """Say whether you are signed in and when the token expires (never the token itself).
@@ -263,7 +285,7 @@ def status(profile: str, as_json: bool, verify: bool) -> None:
     """
     import json
 
-    from .messages import parse_profile
+    from ticktick_signon.core.messages import parse_profile
 
     service = _service()
     try:
@@ -283,7 +305,7 @@ def status(profile: str, as_json: bool, verify: bool) -> None:
     if not verify:
         return
     if not result["verified"]["valid"]:
-        from .signin_conversation import login_command
+        from ticktick_signon.cli.conversation import login_command
 
         again = login_command(name, result["sandbox"])
         console.fail(f"TickTick rejected the token of profile '{name}'; sign in again with `{again}`.", 1)
@@ -323,9 +345,9 @@ def import_(path: Path | None, profile: str, fmt: str, from_env: bool, force: bo
     """
     if (path is None) == (not from_env):
         raise click.UsageError("give the token file's PATH, or --from-env (not both)")
-    from .messages import parse_profile
-    from .token_formats import read_pyticktick_settings
-    from .typed_lines import is_terminal
+    from ticktick_signon.cli.typed_lines import is_terminal
+    from ticktick_signon.core.messages import parse_profile
+    from ticktick_signon.imports.formats import read_pyticktick_settings
 
     importer = _service().importer
 
@@ -366,7 +388,7 @@ Examples:
 @click.option("--forget", is_flag=True, help="Also forget the saved client id, secret, redirect URL and region.")
 def logout(profile: str, forget: bool) -> None:
     """Remove the cached token (and with --forget the app's saved credentials)."""
-    from .messages import parse_sign_out
+    from ticktick_signon.core.messages import parse_sign_out
 
     try:
         request = parse_sign_out({"profile": profile, "forget": forget})
@@ -409,7 +431,7 @@ def serve() -> None:
     \b
     PROTOCOL_DOC
     """
-    from .server import run_stdio
+    from ticktick_signon.helper.server import run_stdio
 
     run_stdio(_service())
 
@@ -427,11 +449,19 @@ Examples:
       --client-id sandbox-client --client-secret sandbox-secret""",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0 picks a free one).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0 picks a free one)."
+)
 @click.option("--auto-approve", is_flag=True, help="Approve at once instead of showing Allow / Deny.")
 @click.option("--client-id", default="sandbox-client", show_default=True, help="The app's client id.")
 @click.option("--client-secret", default="sandbox-secret", show_default=True, help="The app's client secret.")
-@click.option("--expires-in", type=click.IntRange(min=1), default=15_552_000, show_default=True, help="Lifetime of issued tokens, in seconds.")
+@click.option(
+    "--expires-in",
+    type=click.IntRange(min=1),
+    default=15_552_000,
+    show_default=True,
+    help="Lifetime of issued tokens, in seconds.",
+)
 def sandbox(host: str, port: int, auto_approve: bool, client_id: str, client_secret: str, expires_in: int) -> None:
     """Run a local stand-in for TickTick's OAuth server, to try the flow without an account.
 
@@ -440,7 +470,7 @@ def sandbox(host: str, port: int, auto_approve: bool, client_id: str, client_sec
     """
     import ipaddress
 
-    from .sandbox import SandboxClient, SandboxProvider
+    from ticktick_signon.sandbox import SandboxClient, SandboxProvider
 
     try:
         if not ipaddress.ip_address(host).is_loopback:
@@ -448,7 +478,11 @@ def sandbox(host: str, port: int, auto_approve: bool, client_id: str, client_sec
     except ValueError:
         raise click.BadParameter("give a loopback IP address such as 127.0.0.1", param_hint="--host") from None
     provider = SandboxProvider(
-        (SandboxClient(client_id, client_secret),), auto_approve=auto_approve, expires_in=expires_in, host=host, port=port
+        (SandboxClient(client_id, client_secret),),
+        auto_approve=auto_approve,
+        expires_in=expires_in,
+        host=host,
+        port=port,
     )
     try:
         provider.start()

@@ -16,15 +16,15 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from . import oauth
-from .errors import AuthorizationDenied, InvalidParams, NoPendingSignon, SignonError, StateMismatch
-from .messages import StartParams
-from .records import Cache, PendingSignon, Profile, Token
-from .token_store import TokenStore
+from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core import oauth
+from ticktick_signon.core.messages import StartParams
+from ticktick_signon.core.records import Cache, PendingSignon, Profile, Token
+from ticktick_signon.errors import AuthorizationDenied, InvalidParams, NoPendingSignon, SignonError, StateMismatch
 
 if TYPE_CHECKING:  # imported where used: http.server (loopback) weighs on every helper's start-up
-    from .loopback import LoopbackListener, Outcome
-    from .token_import import TokenImporter
+    from ticktick_signon.imports.importer import TokenImporter
+    from ticktick_signon.signin.loopback import LoopbackListener, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class Exchange(Protocol):
 
 
 def _default_exchange(request: oauth.TokenRequest, clock: Callable[[], float], timeout: float) -> Token:
-    from .token_exchange import exchange_code  # deferred: pulls in httpx
+    from ticktick_signon.upstream.token_exchange import exchange_code  # deferred: pulls in httpx
 
     return exchange_code(request, clock, timeout)
 
@@ -44,7 +44,7 @@ class Verifier(Protocol):
 
 
 def _default_verifier(api_base: str, access_token: str, timeout: float) -> int:
-    from .api_client import projects_status  # deferred: pulls in httpx
+    from ticktick_signon.upstream.api_client import projects_status  # deferred: pulls in httpx
 
     return projects_status(api_base, access_token, timeout)
 
@@ -59,7 +59,7 @@ def _warm_network_imports() -> None:
             import httpx  # noqa: F401
             import truststore  # noqa: F401  (the exchange's trust store)
 
-            from . import token_exchange  # noqa: F401
+            from ticktick_signon.upstream import token_exchange  # noqa: F401
         except Exception:  # the exchange itself will report whatever is wrong
             log.debug("Warming the HTTP imports failed", exc_info=True)
 
@@ -182,7 +182,7 @@ class SignonService:
         address = oauth.loopback_address(pending.redirect_url)
         if address is None:
             return False
-        from .loopback import LoopbackListener
+        from ticktick_signon.signin.loopback import LoopbackListener
 
         host, port, path = address
         parts = pending.redirect_url.split("/", 3)
@@ -206,14 +206,16 @@ class SignonService:
 
     def _finish_from_listener(self, profile: str, url: str) -> Outcome:
         """Finish a sign-on from the listener; whoever waits hears of it once the browser has its page."""
-        from .loopback import Outcome
+        from ticktick_signon.signin.loopback import Outcome
 
         events = self._events
         try:
             result = self.complete(url, None)
         except (NoPendingSignon, StateMismatch):
             # Its state went a moment ago: pasted, replaced or signed out by another process.
-            return Outcome(False, "Sign-in already ended", "This sign-in was finished, replaced or cancelled elsewhere.")
+            return Outcome(
+                False, "Sign-in already ended", "This sign-in was finished, replaced or cancelled elsewhere."
+            )
         except InvalidParams:
             # A malformed or oversized URL: the sign-on is untouched, so keep waiting for the real one.
             return Outcome(
@@ -237,7 +239,7 @@ class SignonService:
         profile) or end it (a pasted redirect, ``signOut``) while this listener
         holds the port.
         """
-        from .loopback import Outcome
+        from ticktick_signon.signin.loopback import Outcome
 
         if not self._ending.acquire(blocking=False):
             return None  # this helper is ending it itself, and closes the listener
@@ -282,7 +284,9 @@ class SignonService:
                     False, "Sign-in link replaced", "A newer sign-in was started for this profile; use its link."
                 )
             )
-        log.info("Sign-on for profile %r ended elsewhere (%s); closing its listener", pending.profile, error.data["reason"])
+        log.info(
+            "Sign-on for profile %r ended elsewhere (%s); closing its listener", pending.profile, error.data["reason"]
+        )
         events = self._events
         return dataclasses.replace(page, after_page=(lambda: events.failed(pending.profile, error)) if events else None)
 
@@ -368,7 +372,7 @@ class SignonService:
     @property
     def importer(self) -> TokenImporter:
         """The import use case (``importToken``, ``ticktick-signon import``), over the same store and API."""
-        from .token_import import TokenImporter  # deferred: start-up never imports
+        from ticktick_signon.imports.importer import TokenImporter  # deferred: start-up never imports
 
         return TokenImporter(
             self.store, self._verifier, clock=self._clock, environ=self._environ, http_timeout=self._http_timeout

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import InvalidParams
-from .token_formats import MAX_FILE_BYTES
+from ticktick_signon.errors import InvalidParams
+from ticktick_signon.imports.formats import MAX_FILE_BYTES
 
 
 def read_token_file(path: Path) -> str:
