@@ -295,7 +295,12 @@ class TestCheckToken:
             oauth.check_token(None, NOW, 0)
 
     def test_token_result_and_seconds_left(self) -> None:
-        assert oauth.token_result(self.TOKEN, "p", NOW + 40.5) == {
+        from ticktick_signon.helper import wire
+        from ticktick_signon.signin.results import TokenResult
+
+        result = TokenResult.of(self.TOKEN, "p", NOW + 40.5)
+        assert "access_token" not in repr(result)  # the token stays out of logs and tracebacks
+        assert wire.token_result(result) == {
             "accessToken": "tok",
             "tokenType": "bearer",
             "scope": "s",

@@ -466,18 +466,6 @@ def check_token(token: Token | None, now: float, min_valid_seconds: int) -> Toke
     return token
 
 
-def token_result(token: Token, profile: str, now: float) -> dict[str, Any]:
-    """Return the wire form of a token (the result of getToken and completeSignon)."""
-    return {
-        "accessToken": token.access_token,
-        "tokenType": token.token_type,
-        "scope": token.scope,
-        "expiresAt": token.expires_at,
-        "expiresIn": seconds_left(token.expires_at, now),
-        "profile": profile,
-    }
-
-
 def loopback_address(redirect_url: str) -> tuple[str, int, str] | None:
     """Return ``(host, port, path)`` to listen on for this redirect, or None.
 

@@ -34,6 +34,7 @@ from ticktick_signon.errors import (
     RequestCancelled,
     SignonError,
 )
+from ticktick_signon.helper import wire
 from ticktick_signon.helper.framing import BadFrame, read_frame, skip_body
 from ticktick_signon.helper.protocol_docs import protocol_doc
 from ticktick_signon.helper.watcher import TokenWatcher
@@ -180,38 +181,39 @@ def create_server(service: SignonService) -> JsonRPCServer:
 
     @server.feature("startSignon")
     def start_signon(params: Any) -> dict[str, Any]:
-        return service.start(messages.parse_start(params))
+        return wire.start_result(service.start(messages.parse_start(params)))
 
     @server.feature("completeSignon")
     @server.thread()  # the token exchange can take seconds; other requests go on meanwhile
     def complete_signon(params: Any) -> dict[str, Any]:
         request = messages.parse_complete(params)
-        return service.complete(request.redirect_url, request.profile)
+        return wire.token_result(service.complete(request.redirect_url, request.profile))
 
     @server.feature("getToken")
     def get_token(params: Any) -> dict[str, Any]:
         request = messages.parse_get_token(params)
-        return service.get_token(request.profile, request.min_valid_seconds)
+        return wire.token_result(service.get_token(request.profile, request.min_valid_seconds))
 
     @server.feature("getStatus")
     def get_status(params: Any) -> dict[str, Any]:
-        return service.status(messages.parse_profile(params, "getStatus").profile)
+        return wire.status_result(service.status(messages.parse_profile(params, "getStatus").profile))
 
     @server.feature("signOut")
     def sign_out(params: Any) -> dict[str, Any]:
         request = messages.parse_sign_out(params)
-        return service.sign_out(request.profile, request.forget)
+        return wire.sign_out_result(service.sign_out(request.profile, request.forget))
 
     @server.feature("verifyToken")
     @server.thread()  # a call to TickTick's API
     def verify_token(params: Any) -> dict[str, Any]:
-        return service.verify(messages.parse_profile(params, "verifyToken").profile)
+        return wire.verify_result(service.verify(messages.parse_profile(params, "verifyToken").profile))
 
     @server.feature("importToken")
     @server.thread()  # a file without expiry is checked with TickTick's API
     def import_token(params: Any) -> dict[str, Any]:
         request = messages.parse_import(params)
-        return service.importer.import_file(request.path, request.profile, request.format, request.force)
+        result = service.import_file(request.path, request.profile, request.format, request.force)
+        return wire.import_result(result)
 
     return server
 

@@ -62,7 +62,7 @@ def render_page(outcome: Outcome) -> bytes:
         f"<h1 style='color:{colour}'>{html.escape(outcome.title)}</h1>"
         f"<p>{html.escape(outcome.detail)}</p>"
         "<p>You can close this tab.</p></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _drop(sock: socket.socket) -> None:
@@ -175,7 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.listener.connections.received(self.connection)
         return ok
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         status, outcome = self.server.listener.handle(self.path)
         try:
             self._answer(status, outcome)
@@ -203,10 +203,10 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass  # the browser has gone already
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.send_error(405)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         # The default prints the request line, which carries the authorization code.
         log.debug("Loopback listener answered a %s request", self.command)
 

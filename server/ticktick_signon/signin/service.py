@@ -14,16 +14,19 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core import oauth
 from ticktick_signon.core.messages import StartParams
 from ticktick_signon.core.records import Cache, PendingSignon, Profile, Token
 from ticktick_signon.errors import AuthorizationDenied, InvalidParams, NoPendingSignon, SignonError, StateMismatch
+from ticktick_signon.signin.results import ProfileStatus, SignOutReport, StartResult, TokenResult, VerifyResult
 
 if TYPE_CHECKING:  # imported where used: http.server (loopback) weighs on every helper's start-up
-    from ticktick_signon.imports.importer import TokenImporter
+    from ticktick_signon.imports.formats import FoundToken
+    from ticktick_signon.imports.importer import ImportResult, TokenImporter
     from ticktick_signon.signin.loopback import LoopbackListener, Outcome
 
 log = logging.getLogger(__name__)
@@ -70,15 +73,6 @@ def _state_bytes(count: int) -> bytes:
     import secrets  # deferred: it loads hashlib and OpenSSL, which getToken never needs
 
     return secrets.token_bytes(count)
-
-
-@dataclasses.dataclass(frozen=True)
-class SignOutReport:
-    """What a sign-out changed."""
-
-    token_removed: bool
-    settings_forgotten: bool
-    signon_cancelled: bool
 
 
 class LoopbackEvents(Protocol):
@@ -130,6 +124,8 @@ class SignonService:
         # listener does not take that for a sign-on ended by another process.
         self._ending = threading.Lock()
         self._started: weakref.WeakSet[LoopbackListener] = weakref.WeakSet()
+        self._importer: TokenImporter | None = None  # built on the first import: start-up never imports
+        self._importer_lock = threading.Lock()
 
     def set_events(self, events: LoopbackEvents | None) -> None:
         """Choose who hears about sign-ons the loopback listener finishes."""
@@ -137,11 +133,11 @@ class SignonService:
 
     # -- startSignon ---------------------------------------------------------
 
-    def start(self, params: StartParams) -> dict[str, Any]:
+    def start(self, params: StartParams) -> StartResult:
         """Begin a sign-on: issue a state, remember it, and listen on loopback if asked.
 
         Returns:
-            ``{authorizeUrl, state, redirectUrl, profile, listening, stateExpiresAt}``.
+            The authorize URL to open, the state, and whether a listener waits for the browser.
 
         Raises:
             InvalidParams: missing credentials, bad redirect URL or region.
@@ -169,14 +165,14 @@ class SignonService:
             _warm_network_imports()
         listening = params.listen and self._listen(pending)
         log.info("Sign-on started for profile %r (listening: %s)", params.profile, listening)
-        return {
-            "authorizeUrl": authorize_url,
-            "state": pending.state,
-            "redirectUrl": pending.redirect_url,
-            "profile": pending.profile,
-            "listening": listening,
-            "stateExpiresAt": pending.expires_at,
-        }
+        return StartResult(
+            authorize_url=authorize_url,
+            state=pending.state,
+            redirect_url=pending.redirect_url,
+            profile=pending.profile,
+            listening=listening,
+            state_expires_at=pending.expires_at,
+        )
 
     def _listen(self, pending: PendingSignon) -> bool:
         address = oauth.loopback_address(pending.redirect_url)
@@ -228,7 +224,7 @@ class SignonService:
             failure = error  # ``error`` itself is unbound once the except block ends
             tell_failed = (lambda: events.failed(profile, failure)) if events else None
             return Outcome(False, "Sign-in failed", failure.message, after_page=tell_failed)
-        expires_at = result["expiresAt"]
+        expires_at = result.expires_at
         tell_completed = (lambda: events.completed(profile, expires_at)) if events else None
         return Outcome(True, "Signed in to TickTick", "ticktick-signon has your token.", after_page=tell_completed)
 
@@ -309,14 +305,14 @@ class SignonService:
 
     # -- completeSignon ------------------------------------------------------
 
-    def complete(self, redirect_url: str, profile: str | None) -> dict[str, Any]:
+    def complete(self, redirect_url: str, profile: str | None) -> TokenResult:
         """Finish a sign-on from the URL the browser was redirected to.
 
         Checks, in order: the URL and its state, the live sign-on it belongs to,
         ``error=``, the code; then exchanges the code and saves token and settings.
 
         Returns:
-            The token result, as ``getToken`` gives it.
+            The new token, as ``get_token`` gives it.
 
         Raises:
             InvalidParams, StateMismatch, NoPendingSignon, AuthorizationDenied,
@@ -355,11 +351,11 @@ class SignonService:
 
         self.store.update(save)
         log.info("Sign-on completed for profile %r", pending.profile)
-        return oauth.token_result(token, pending.profile, self._clock())
+        return TokenResult.of(token, pending.profile, self._clock())
 
     # -- getToken / getStatus / signOut --------------------------------------
 
-    def get_token(self, profile: str, min_valid_seconds: int = 0) -> dict[str, Any]:
+    def get_token(self, profile: str, min_valid_seconds: int = 0) -> TokenResult:
         """Return the profile's token if valid for ``min_valid_seconds`` more.
 
         Raises:
@@ -367,24 +363,62 @@ class SignonService:
         """
         now = self._clock()
         token = oauth.check_token(self.store.read().profile(profile).token, now, min_valid_seconds)
-        return oauth.token_result(token, profile, now)
+        return TokenResult.of(token, profile, now)
 
-    @property
-    def importer(self) -> TokenImporter:
-        """The import use case (``importToken``, ``ticktick-signon import``), over the same store and API."""
-        from ticktick_signon.imports.importer import TokenImporter  # deferred: start-up never imports
+    # -- importToken ---------------------------------------------------------
 
-        return TokenImporter(
-            self.store, self._verifier, clock=self._clock, environ=self._environ, http_timeout=self._http_timeout
-        )
+    def import_file(self, path: Path, profile: str, fmt: str = "auto", force: bool = False) -> ImportResult:
+        """Import the token another tool keeps in the file at ``path`` into ``profile``.
 
-    def verify(self, profile: str) -> dict[str, Any]:
+        Args:
+            path: the token file (absolute).
+            profile: the profile to save it to.
+            fmt: ``auto`` or one of ``imports.formats.FORMATS``.
+            force: replace a valid token the profile already has.
+
+        Returns:
+            What was saved.
+
+        Raises:
+            See ``TokenImporter.import_file``: InvalidParams, TokenExpired,
+            ProviderError, NetworkError, ConfigUnreadable.
+        """
+        return self._token_importer().import_file(path, profile, fmt, force)
+
+    def import_found(self, found: FoundToken, source: str, profile: str, force: bool = False) -> ImportResult:
+        """Import a token already read (pyticktick's variables in the environment); see ``import_file``.
+
+        Args:
+            found: what was read.
+            source: how messages name where it came from ("the environment").
+            profile: the profile to save it to.
+            force: replace a valid token the profile already has.
+        """
+        return self._token_importer().import_found(found, source, profile, force)
+
+    def _token_importer(self) -> TokenImporter:
+        with self._importer_lock:
+            if self._importer is None:
+                from ticktick_signon.imports.importer import TokenImporter  # deferred: start-up never imports
+
+                self._importer = TokenImporter(
+                    self.store,
+                    self._verifier,
+                    clock=self._clock,
+                    environ=self._environ,
+                    http_timeout=self._http_timeout,
+                )
+            return self._importer
+
+    # -- verifyToken ---------------------------------------------------------
+
+    def verify(self, profile: str) -> VerifyResult:
         """Ask TickTick whether the profile's token still works (``GET /open/v1/project``).
 
         A refused token is kept: whether to sign in again is the user's call.
 
         Returns:
-            ``{profile, valid, checkedAt}``.
+            Whether TickTick accepts the token, and when it was asked.
 
         Raises:
             NotSignedIn, TokenExpired, ProviderError (an answer other than 200
@@ -405,9 +439,9 @@ class SignonService:
         base = oauth.api_base(saved.region or oauth.DEFAULT_REGION, override)
         valid = oauth.verdict(self._verifier(base, token.access_token, self._http_timeout))
         log.info("TickTick %s the token of profile %r", "accepts" if valid else "refuses", profile)
-        return {"profile": profile, "valid": valid, "checkedAt": int(self._clock())}
+        return VerifyResult(profile=profile, valid=valid, checked_at=int(self._clock()))
 
-    def status(self, profile: str) -> dict[str, Any]:
+    def status(self, profile: str) -> ProfileStatus:
         """Return what is known of a profile; never its secret or token.
 
         Raises:
@@ -418,32 +452,24 @@ class SignonService:
         saved = cache.profile(profile)
         token = saved.token
         live = oauth.prune_expired(cache.pending, now)
-        return {
-            "profile": profile,
-            "signedIn": token is not None and now < token.expires_at,
-            "expiresAt": token.expires_at if token else None,
-            "expiresIn": oauth.seconds_left(token.expires_at, now) if token else None,
-            "expiresAtEstimated": token is not None and token.estimated,
-            "pendingSignon": any(p.profile == profile for p in live.values()),
-            "region": saved.region,
-            "clientId": saved.client_id,
-            "sandbox": saved.sandbox,
-            "configPath": str(self.store.path),
-        }
+        return ProfileStatus(
+            profile=profile,
+            signed_in=token is not None and now < token.expires_at,
+            expires_at=token.expires_at if token else None,
+            expires_in=oauth.seconds_left(token.expires_at, now) if token else None,
+            expires_at_estimated=token is not None and token.estimated,
+            pending_signon=any(p.profile == profile for p in live.values()),
+            region=saved.region,
+            client_id=saved.client_id,
+            sandbox=saved.sandbox,
+            config_path=str(self.store.path),
+        )
 
-    def sign_out(self, profile: str, forget: bool = False) -> dict[str, Any]:
+    def sign_out(self, profile: str, forget: bool = False) -> SignOutReport:
         """Drop the profile's token (and with ``forget`` its saved settings) and any pending sign-on.
 
         Returns:
-            ``{signedOut}``: true if a token was removed, false if there was none.
-
-        Raises:
-            ConfigUnreadable: the cache file cannot be used.
-        """
-        return {"signedOut": self.sign_out_and_report(profile, forget).token_removed}
-
-    def sign_out_and_report(self, profile: str, forget: bool = False) -> SignOutReport:
-        """``sign_out``, saying everything that changed (for the CLI's ``logout``).
+            What changed: the token removed, the settings forgotten, a sign-in cancelled.
 
         Raises:
             ConfigUnreadable: the cache file cannot be used.

@@ -35,11 +35,10 @@ def projects_status(api_base: str, access_token: str, timeout: float) -> int:
 
     url = api_base + VERIFY_PATH
     try:
-        with open_client(url, timeout) as client:
-            with client.stream(
-                "GET", url, headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
-            ) as response:
-                status = response.status_code
+        with open_client(url, timeout) as client, client.stream(
+            "GET", url, headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+        ) as response:
+            status = response.status_code
     except httpx.HTTPError as exc:
         raise network_error(exc, url, timeout, "try again") from None
     log.info("TickTick's API answered HTTP %d to the token check", status)

@@ -64,19 +64,18 @@ def exchange_code(request: TokenRequest, clock: Callable[[], float], timeout: fl
     import httpx
 
     try:
-        with open_client(request.url, timeout) as client:
-            with client.stream(
-                "POST",
-                request.url,
-                data=request.form,
-                auth=httpx.BasicAuth(request.client_id, request.client_secret),
-                headers={"Accept": "application/json"},
-            ) as response:
-                raw = b""
-                for chunk in response.iter_bytes():
-                    raw += chunk
-                    if len(raw) > MAX_BODY_BYTES:
-                        break
+        with open_client(request.url, timeout) as client, client.stream(
+            "POST",
+            request.url,
+            data=request.form,
+            auth=httpx.BasicAuth(request.client_id, request.client_secret),
+            headers={"Accept": "application/json"},
+        ) as response:
+            raw = b""
+            for chunk in response.iter_bytes():
+                raw += chunk
+                if len(raw) > MAX_BODY_BYTES:
+                    break
     except httpx.HTTPError as exc:
         raise network_error(exc, request.url, timeout, "sign in again") from None
     status = response.status_code
