@@ -98,6 +98,18 @@ def test_unknown_region_is_invalid_params() -> None:
     assert caught.value.data["field"] == "region"
 
 
+def test_one_region_rule_for_requests_and_saved_profiles() -> None:
+    from ticktick_signon.core.messages import parse_start
+
+    with pytest.raises(InvalidParams) as from_oauth:
+        oauth.auth_base("mars")
+    with pytest.raises(InvalidParams) as from_request:
+        parse_start({"region": "mars"})
+    assert from_request.value.to_dict() == from_oauth.value.to_dict()
+    assert from_oauth.value.data["allowed"] == ["dida365", "ticktick"]
+    assert parse_start({"region": "dida365"}).region == "dida365"
+
+
 class TestResolveCredentials:
     ENV = {
         "PYTICKTICK_V1_CLIENT_ID": "env-id",

@@ -13,7 +13,6 @@ import binascii
 import html
 import json
 import logging
-import os
 import secrets
 import socket
 import struct
@@ -24,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from ticktick_signon.signin.loopback import ExclusiveHTTPServer
 
 log = logging.getLogger(__name__)
 
@@ -84,16 +85,8 @@ class _Stats:
     last_token_request: dict = field(default_factory=dict)
 
 
-class _SandboxServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # As the loopback listener's: Windows' SO_REUSEADDR would let two sockets share
-    # one port (a busy --port would look free), so there the port is claimed exclusively.
-    allow_reuse_address = os.name != "nt"
-
-    def server_bind(self) -> None:
-        if os.name == "nt":
-            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined]
-        super().server_bind()
+class _SandboxServer(ExclusiveHTTPServer):
+    """The sandbox's HTTP server: a busy --port is refused, as the loopback listener's is."""
 
 
 class SandboxProvider:

@@ -84,6 +84,17 @@ class TokenRequest:
     form: dict[str, str]
 
 
+def check_region(region: str) -> str:
+    """Return ``region`` if TickTick has it: ``"ticktick"`` or ``"dida365"``.
+
+    Raises:
+        InvalidParams: any other region; ``data.allowed`` lists the regions.
+    """
+    if region not in AUTH_BASES:
+        raise InvalidParams("region must be 'ticktick' or 'dida365'.", field="region", allowed=sorted(AUTH_BASES))
+    return region
+
+
 def auth_base(region: str, override: str | None = None) -> str:
     """Return the provider's base URL for a region.
 
@@ -97,8 +108,7 @@ def auth_base(region: str, override: str | None = None) -> str:
     Raises:
         InvalidParams: the region is unknown or the override is not an http(s) URL.
     """
-    if region not in AUTH_BASES:
-        raise InvalidParams("Use region 'ticktick' or 'dida365'.", field="region", allowed=sorted(AUTH_BASES))
+    check_region(region)
     if override:
         url = check_http_url(override, ENV_AUTH_URL)
         parts = urlsplit(url)

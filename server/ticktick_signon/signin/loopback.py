@@ -8,6 +8,7 @@ redirect, after its time-to-live, when its sign-on ends elsewhere, or when close
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import html
 import ipaddress
@@ -67,10 +68,8 @@ def render_page(outcome: Outcome) -> bytes:
 
 def _drop(sock: socket.socket) -> None:
     # shutdown (not close) wakes the handler thread blocked in recv; it then closes the socket itself.
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 class _Connections:
@@ -127,19 +126,28 @@ class _Connections:
             _drop(sock)
 
 
-class _Server(ThreadingHTTPServer):
+class ExclusiveHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server that holds its port alone on every OS (the listener's and the sandbox's).
+
+    POSIX: ``SO_REUSEADDR`` rebinds a port in TIME_WAIT at once, yet two sockets
+    still cannot listen on one port. Windows' ``SO_REUSEADDR`` would let them
+    share it (a busy port would look free), so there the port is claimed with
+    ``SO_EXCLUSIVEADDRUSE`` instead.
+    """
+
     daemon_threads = True
-    # socketserver's backlog of 5 would make the browser's connect wait out SYN retries during a flood.
-    request_queue_size = 128
-    # POSIX: rebind a port in TIME_WAIT at once. Windows' SO_REUSEADDR would let two
-    # sockets share a port, so there the port is claimed exclusively instead.
     allow_reuse_address = os.name != "nt"
-    listener: LoopbackListener
 
     def server_bind(self) -> None:
         if os.name == "nt":
             self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined]
         super().server_bind()
+
+
+class _Server(ExclusiveHTTPServer):
+    # socketserver's backlog of 5 would make the browser's connect wait out SYN retries during a flood.
+    request_queue_size = 128
+    listener: LoopbackListener
 
     def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
         self.listener.connections.admit(request)
@@ -197,11 +205,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.wfile.flush()
         self.close_connection = True
-        try:
-            # Send our FIN after the page now, so a process that exits next cannot turn it into a reset.
+        # Send our FIN after the page now, so a process that exits next cannot turn it into a reset.
+        with contextlib.suppress(OSError):  # the browser has gone already
             self.connection.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass  # the browser has gone already
 
     def do_POST(self) -> None:
         self.send_error(405)
