@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ticktick_signon.core import oauth
+from ticktick_signon.core import oauth, urls
 from ticktick_signon.core.records import PendingSignon, Profile, Token
 from ticktick_signon.errors import (
     AuthorizationDenied,
@@ -336,7 +336,7 @@ class TestCheckToken:
     ],
 )
 def test_loopback_address(url: str, expected: object) -> None:
-    assert oauth.loopback_address(url) == expected
+    assert urls.loopback_address(url) == expected
 
 
 class TestSandboxMark:
@@ -354,7 +354,7 @@ class TestSandboxMark:
         ],
     )
     def test_a_provider_on_loopback_is_local(self, base: str, local: bool) -> None:
-        assert oauth.is_local_provider(base) is local
+        assert urls.is_local_provider(base) is local
 
     def test_the_mark_round_trips_and_is_left_out_when_false(self) -> None:
         marked = Profile(client_id="c", sandbox=True)

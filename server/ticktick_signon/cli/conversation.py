@@ -216,8 +216,8 @@ def resolve_credentials(
         ENV_CLIENT_ID,
         ENV_CLIENT_SECRET,
         ENV_REDIRECT_URL,
-        check_http_url,
     )
+    from ticktick_signon.core.urls import check_http_url
 
     saved = _store().read().profile(profile)
     client_id = options.client_id or saved.client_id or environ.get(ENV_CLIENT_ID)
@@ -242,7 +242,7 @@ def _ask(
     label: str, *, hint: str = "", hide_input: bool = False, default: str | None = None, web_address: bool = False
 ) -> str:
     """Ask for ``label`` until the answer is not blank (and, if asked for, is an http(s) URL); trimmed."""
-    from ticktick_signon.core.oauth import check_http_url
+    from ticktick_signon.core.urls import check_http_url
     from ticktick_signon.errors import InvalidParams
 
     question = f"{label} ({hint})" if hint else label
@@ -289,7 +289,7 @@ def offer_browser(authorize_url: str, may_offer: bool) -> None:
 
 def explain_wait(started: StartResult, interactive: bool) -> None:
     """Say what the sign-in now waits for: the browser's return, a pasted address, or both."""
-    from ticktick_signon.core.oauth import loopback_address
+    from ticktick_signon.core.urls import loopback_address
 
     redirect_url = started.redirect_url
     address = loopback_address(redirect_url)
@@ -326,7 +326,7 @@ def wait_for_redirect(
         NoRedirect: input ended with nothing pasted and nothing listening, or the link expired.
         SignonError: the sign-on failed (refused, the exchange failed, ...).
     """
-    from ticktick_signon.core.oauth import check_http_url
+    from ticktick_signon.core.urls import check_http_url
     from ticktick_signon.errors import InvalidParams, NoPendingSignon, StateMismatch
 
     expired = NoRedirect(f"The sign-in link expired after 10 minutes; run `{login_command(profile)}` again.")

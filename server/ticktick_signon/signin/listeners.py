@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core import oauth
 from ticktick_signon.core.records import PendingSignon
+from ticktick_signon.core.urls import loopback_address
 from ticktick_signon.errors import InvalidParams, NoPendingSignon, SignonError, StateMismatch
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class LoopbackListeners:
         Returns:
             Whether a listener now waits (False: not a loopback URL, or its port is taken).
         """
-        address = oauth.loopback_address(pending.redirect_url)
+        address = loopback_address(pending.redirect_url)
         if address is None:
             return False
         from ticktick_signon.signin.loopback import LoopbackListener

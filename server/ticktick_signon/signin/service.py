@@ -22,6 +22,7 @@ from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core import oauth
 from ticktick_signon.core.messages import StartParams
 from ticktick_signon.core.records import Cache, PendingSignon, Profile, Token
+from ticktick_signon.core.urls import is_local_provider
 from ticktick_signon.errors import AuthorizationDenied, InvalidParams
 from ticktick_signon.signin.listeners import LoopbackEvents, LoopbackListeners
 from ticktick_signon.signin.results import ProfileStatus, SignOutReport, StartResult, TokenResult, VerifyResult
@@ -204,7 +205,7 @@ class SignonService:
                 redirect_url=pending.redirect_url,
                 region=pending.region,
                 token=token,
-                sandbox=oauth.is_local_provider(pending.auth_base),
+                sandbox=is_local_provider(pending.auth_base),
             )
             return cache.with_profile(pending.profile, settings), None
 
