@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ticktick_signon.signin.loopback import ExclusiveHTTPServer
@@ -127,7 +127,7 @@ class SandboxProvider:
         self._grants: dict[str, _Grant] = {}
         self._requests: dict[str, dict[str, str]] = {}
         self._tokens: dict[str, float] = {}
-        self._server: ThreadingHTTPServer | None = None
+        self._server: ExclusiveHTTPServer | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -156,7 +156,7 @@ class SandboxProvider:
     @property
     def base_url(self) -> str:
         assert self._server is not None, "start the sandbox first"
-        host, port = self._server.server_address[:2]
+        host, port = self._server.host_and_port()
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     # -- the OAuth logic ---------------------------------------------------------

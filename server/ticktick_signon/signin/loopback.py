@@ -143,6 +143,11 @@ class ExclusiveHTTPServer(ThreadingHTTPServer):
             self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined]
         super().server_bind()
 
+    def host_and_port(self) -> tuple[str, int]:
+        """The address bound (an IP, never a name), and the port: the one chosen when 0 was asked."""
+        host, port = self.server_address[:2]
+        return (host if isinstance(host, str) else bytes(host).decode()), port
+
 
 class _Server(ExclusiveHTTPServer):
     # socketserver's backlog of 5 would make the browser's connect wait out SYN retries during a flood.
@@ -323,7 +328,7 @@ class LoopbackListener:
         if not self._servers:
             log.info("No loopback address to listen on for %s:%d; paste the redirect instead", self.host, self.port)
             return False
-        self.bound_addresses = [server.server_address[:2] for server in self._servers]
+        self.bound_addresses = [server.host_and_port() for server in self._servers]
         self.bound_address = self.bound_addresses[0]
         for server in self._servers:
             threading.Thread(
