@@ -171,7 +171,7 @@ class TestHostileRedirects:
             TokenStore(config_dir), clock=lambda: clock[0], environ={"TICKTICK_SIGNON_AUTH_URL": sandbox.base_url}
         )
         started = service.start(parse_start({**CREDS, "redirectUrl": "http://127.0.0.1:8080/", "listen": False}))
-        redirect = follow_authorize(started["authorizeUrl"])
+        redirect = follow_authorize(started.authorize_url)
         clock[0] += 601
         with pytest.raises(NoPendingSignon):
             service.complete(redirect, None)

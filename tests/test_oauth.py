@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ticktick_signon.core import oauth
+from ticktick_signon.core import oauth, urls
 from ticktick_signon.core.records import PendingSignon, Profile, Token
 from ticktick_signon.errors import (
     AuthorizationDenied,
@@ -96,6 +96,18 @@ def test_unknown_region_is_invalid_params() -> None:
     with pytest.raises(InvalidParams) as caught:
         oauth.auth_base("mars")
     assert caught.value.data["field"] == "region"
+
+
+def test_one_region_rule_for_requests_and_saved_profiles() -> None:
+    from ticktick_signon.core.messages import parse_start
+
+    with pytest.raises(InvalidParams) as from_oauth:
+        oauth.auth_base("mars")
+    with pytest.raises(InvalidParams) as from_request:
+        parse_start({"region": "mars"})
+    assert from_request.value.to_dict() == from_oauth.value.to_dict()
+    assert from_oauth.value.data["allowed"] == ["dida365", "ticktick"]
+    assert parse_start({"region": "dida365"}).region == "dida365"
 
 
 class TestResolveCredentials:
@@ -295,7 +307,12 @@ class TestCheckToken:
             oauth.check_token(None, NOW, 0)
 
     def test_token_result_and_seconds_left(self) -> None:
-        assert oauth.token_result(self.TOKEN, "p", NOW + 40.5) == {
+        from ticktick_signon.helper import wire
+        from ticktick_signon.signin.results import TokenResult
+
+        result = TokenResult.of(self.TOKEN, "p", NOW + 40.5)
+        assert "access_token" not in repr(result)  # the token stays out of logs and tracebacks
+        assert wire.token_result(result) == {
             "accessToken": "tok",
             "tokenType": "bearer",
             "scope": "s",
@@ -319,7 +336,7 @@ class TestCheckToken:
     ],
 )
 def test_loopback_address(url: str, expected: object) -> None:
-    assert oauth.loopback_address(url) == expected
+    assert urls.loopback_address(url) == expected
 
 
 class TestSandboxMark:
@@ -337,7 +354,7 @@ class TestSandboxMark:
         ],
     )
     def test_a_provider_on_loopback_is_local(self, base: str, local: bool) -> None:
-        assert oauth.is_local_provider(base) is local
+        assert urls.is_local_provider(base) is local
 
     def test_the_mark_round_trips_and_is_left_out_when_false(self) -> None:
         marked = Profile(client_id="c", sandbox=True)

@@ -254,7 +254,7 @@ def test_expired_listening_signon_notification_matches_the_schema(tmp_path: Path
         result = service.start(
             parse_start({**CREDENTIALS, "redirectUrl": f"http://127.0.0.1:{free_port()}/cb", "profile": "late"})
         )
-        assert result["listening"] is True
+        assert result.listening is True
         assert done.wait(10), "no notification after the listener's time ran out"
     finally:
         service.close()

@@ -8,13 +8,14 @@ from typing import Any
 
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.helper.server import serve
+from ticktick_signon.signin.results import TokenResult
 from ticktick_signon.signin.service import SignonService
 
 from .rpc import encode_frame
 
 
 class ExplodingService(SignonService):
-    def get_token(self, profile: str, min_valid_seconds: int = 0) -> dict[str, Any]:
+    def get_token(self, profile: str, min_valid_seconds: int = 0) -> TokenResult:
         raise RuntimeError("boom with s3cret inside")
 
 

@@ -164,6 +164,22 @@ class TestLoopbackListener:
             listener, _ = self.make(taken.getsockname()[1])
             assert listener.start() is False
 
+    def test_the_listener_and_the_sandbox_hold_their_port_alone(self) -> None:
+        from http.server import BaseHTTPRequestHandler
+
+        from ticktick_signon.sandbox import _SandboxServer
+        from ticktick_signon.signin.loopback import ExclusiveHTTPServer, _Server
+
+        # One bind rule for both (SO_EXCLUSIVEADDRUSE on Windows, where SO_REUSEADDR would share a port).
+        assert issubclass(_Server, ExclusiveHTTPServer) and issubclass(_SandboxServer, ExclusiveHTTPServer)
+        with ExclusiveHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler) as first:
+            port = first.server_address[1]
+            for server_cls in (_SandboxServer, ExclusiveHTTPServer):
+                with pytest.raises(OSError):
+                    server_cls(("127.0.0.1", port), BaseHTTPRequestHandler).server_close()
+            with pytest.raises(OSError):
+                SandboxProvider((), host="127.0.0.1", port=port).start()
+
     def test_expires_after_its_ttl_and_says_so(self) -> None:
         port = free_port()
         listener, _ = self.make(port, ttl=0.3)
@@ -221,8 +237,8 @@ class TestListenerAnswersBeforeTelling:
             started = service.start(
                 StartParams("default", "sandbox-client", "sandbox-secret", redirect, None, listen=True)
             )
-            assert started["listening"]
-            location = urlsplit(follow_authorize(started["authorizeUrl"], decision))
+            assert started.listening
+            location = urlsplit(follow_authorize(started.authorize_url, decision))
             with browser:
                 browser.connect((location.hostname, location.port))
                 browser.sendall(
@@ -232,7 +248,7 @@ class TestListenerAnswersBeforeTelling:
         finally:
             service.close()
         page = seen_by_waiter[0].decode()
-        assert page.startswith("HTTP/1.") and f"<h1 style='color:" in page and title in page
+        assert page.startswith("HTTP/1.") and "<h1 style='color:" in page and title in page
         assert page.endswith("</html>")  # the whole page, and the connection closed after it
 
 

@@ -306,14 +306,14 @@ class TestTrustContext:
     def test_truststore_is_used_where_it_runs(self) -> None:
         import truststore
 
-        from ticktick_signon.upstream.token_exchange import trust_context
+        from ticktick_signon.upstream.http import trust_context
 
         assert isinstance(trust_context(), truststore.SSLContext)
 
     def test_certifi_when_truststore_cannot_run(self, monkeypatch: pytest.MonkeyPatch) -> None:
         import certifi
 
-        from ticktick_signon.upstream.token_exchange import trust_context
+        from ticktick_signon.upstream.http import trust_context
 
         monkeypatch.setitem(sys.modules, "truststore", None)  # import truststore now raises ImportError
         for name in TRUST_VARIABLES:

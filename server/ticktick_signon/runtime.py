@@ -58,7 +58,7 @@ def default_store():
 def default_service(environ: dict[str, str] | None = None, events: Any = None):
     """The sign-on service over the default store, configured from ``environ`` (default: the process's)."""
     from ticktick_signon.signin.service import SignonService
-    from ticktick_signon.upstream.token_exchange import timeout_from_env
+    from ticktick_signon.upstream.http import timeout_from_env
 
     env = dict(os.environ if environ is None else environ)
     return SignonService(default_store(), environ=env, http_timeout=timeout_from_env(env), events=events)

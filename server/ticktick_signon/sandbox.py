@@ -13,7 +13,6 @@ import binascii
 import html
 import json
 import logging
-import os
 import secrets
 import socket
 import struct
@@ -22,8 +21,10 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from ticktick_signon.signin.loopback import ExclusiveHTTPServer
 
 log = logging.getLogger(__name__)
 
@@ -84,16 +85,8 @@ class _Stats:
     last_token_request: dict = field(default_factory=dict)
 
 
-class _SandboxServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # As the loopback listener's: Windows' SO_REUSEADDR would let two sockets share
-    # one port (a busy --port would look free), so there the port is claimed exclusively.
-    allow_reuse_address = os.name != "nt"
-
-    def server_bind(self) -> None:
-        if os.name == "nt":
-            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined]
-        super().server_bind()
+class _SandboxServer(ExclusiveHTTPServer):
+    """The sandbox's HTTP server: a busy --port is refused, as the loopback listener's is."""
 
 
 class SandboxProvider:
@@ -134,7 +127,7 @@ class SandboxProvider:
         self._grants: dict[str, _Grant] = {}
         self._requests: dict[str, dict[str, str]] = {}
         self._tokens: dict[str, float] = {}
-        self._server: ThreadingHTTPServer | None = None
+        self._server: ExclusiveHTTPServer | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -163,7 +156,7 @@ class SandboxProvider:
     @property
     def base_url(self) -> str:
         assert self._server is not None, "start the sandbox first"
-        host, port = self._server.server_address[:2]
+        host, port = self._server.host_and_port()
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     # -- the OAuth logic ---------------------------------------------------------
@@ -361,7 +354,7 @@ class _SandboxHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         if parts.path == "/oauth/authorize":
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -381,7 +374,7 @@ class _SandboxHandler(BaseHTTPRequestHandler):
                 404, {}, _page("Not found", "The sandbox serves /oauth/authorize, /oauth/token and /open/v1/project.")
             )
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(min(length, 1 << 16))
@@ -404,5 +397,5 @@ class _SandboxHandler(BaseHTTPRequestHandler):
         else:
             self._send(404, {}, _page("Not found", "Unknown endpoint."))
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         log.debug("Sandbox answered %s %s", self.command, urlsplit(self.path).path)

@@ -54,11 +54,11 @@ def signer(args: argparse.Namespace) -> int:
             started = service.start(
                 StartParams(profile=args.profile, redirect_url=REDIRECT, region=None, listen=False, **CLIENT)
             )
-            result = service.complete(follow_authorize(started["authorizeUrl"]), None)
+            result = service.complete(follow_authorize(started.authorize_url), None)
         except SignonError as error:  # e.g. stateMismatch: another writer undid this one's pending sign-on
             say(event="failed", round=round_no, kind=error.kind, message=error.message)
             return 4
-        expected = result["accessToken"]
+        expected = result.access_token
         say(event="signedIn", round=round_no, token=expected)
     say(event="done", expected=expected)
     return 0

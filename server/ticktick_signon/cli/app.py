@@ -204,7 +204,7 @@ def token(profile: str, fmt: str, min_valid: int) -> None:
 
     from ticktick_signon.cli.conversation import login_command
     from ticktick_signon.core.messages import parse_profile
-    from ticktick_signon.core.oauth import check_token, token_result
+    from ticktick_signon.core.oauth import check_token
     from ticktick_signon.errors import NotSignedIn, TokenExpired
 
     try:
@@ -228,7 +228,10 @@ def token(profile: str, fmt: str, min_valid: int) -> None:
     if fmt == "plain":
         click.echo(tok.access_token)
     elif fmt == "json":
-        click.echo(json.dumps(token_result(tok, profile, time.time())))
+        from ticktick_signon.helper.wire import token_result
+        from ticktick_signon.signin.results import TokenResult
+
+        click.echo(json.dumps(token_result(TokenResult.of(tok, profile, time.time()))))
     else:
         from ticktick_signon.imports.pyticktick import env_lines
 
@@ -286,16 +289,17 @@ def status(profile: str, as_json: bool, verify: bool) -> None:
     import json
 
     from ticktick_signon.core.messages import parse_profile
+    from ticktick_signon.helper.wire import status_result
 
     service = _service()
     try:
         name = parse_profile({"profile": profile}).profile
-        result = service.status(name)
+        result = status_result(service.status(name))  # getStatus's result, which --json prints
         if not as_json:
             click.echo(_describe(result))
         if verify and result["signedIn"]:
             checked = service.verify(name)
-            result["verified"] = {"valid": checked["valid"], "checkedAt": checked["checkedAt"]}
+            result["verified"] = {"valid": checked.valid, "checkedAt": checked.checked_at}
     except SignonError as error:
         _fail(error)
     if as_json:
@@ -348,14 +352,15 @@ def import_(path: Path | None, profile: str, fmt: str, from_env: bool, force: bo
     from ticktick_signon.cli.typed_lines import is_terminal
     from ticktick_signon.core.messages import parse_profile
     from ticktick_signon.imports.formats import read_pyticktick_settings
+    from ticktick_signon.imports.importer import ImportResult
 
-    importer = _service().importer
+    service = _service()
 
-    def run(replace: bool) -> dict[str, Any]:
+    def run(replace: bool) -> ImportResult:
         if path is None:
             found = read_pyticktick_settings(dict(os.environ), "the environment")
-            return importer.import_found(found, "the environment", name, replace)
-        return importer.import_file(path, name, fmt, replace)
+            return service.import_found(found, "the environment", name, replace)
+        return service.import_file(path, name, fmt, replace)
 
     try:
         name = parse_profile({"profile": profile}).profile
@@ -372,9 +377,9 @@ def import_(path: Path | None, profile: str, fmt: str, from_env: bool, force: bo
     except SignonError as error:
         _fail(error)
     console.success(
-        f"Imported the {result['format']} token into profile '{name}'; it expires {console.when(result['expiresAt'])}."
+        f"Imported the {result.format} token into profile '{name}'; it expires {console.when(result.expires_at)}."
     )
-    if result["expiresAtEstimated"]:
+    if result.expires_at_estimated:
         console.say("TickTick accepts it. Its file keeps no expiry, so that date is an estimate: 180 days from now.")
 
 
@@ -392,7 +397,7 @@ def logout(profile: str, forget: bool) -> None:
 
     try:
         request = parse_sign_out({"profile": profile, "forget": forget})
-        report = _service().sign_out_and_report(request.profile, request.forget)
+        report = _service().sign_out(request.profile, request.forget)
     except SignonError as error:
         _fail(error)
     name = f"profile '{request.profile}'"

@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,6 +25,10 @@ from ticktick_signon.core.records import Profile
 from ticktick_signon.errors import SignonError
 from ticktick_signon.runtime import default_service as _service
 from ticktick_signon.runtime import default_store as _store
+
+if TYPE_CHECKING:
+    from ticktick_signon.signin.results import StartResult, TokenResult
+    from ticktick_signon.signin.service import SignonService
 
 log = logging.getLogger("ticktick_signon")
 
@@ -133,29 +137,29 @@ def sign_in(options: LoginOptions) -> None:
             StartParams(params.profile, client_id, client_secret, redirect_url, params.region, listen=True)
         )
         if options.sandbox:
-            console.say(f"Sign-in URL (opened by the sandbox's own stand-in browser):\n\n  {started['authorizeUrl']}\n")
-            threading.Thread(target=play_browser, args=(started["authorizeUrl"],), daemon=True).start()
+            console.say(f"Sign-in URL (opened by the sandbox's own stand-in browser):\n\n  {started.authorize_url}\n")
+            threading.Thread(target=play_browser, args=(started.authorize_url,), daemon=True).start()
         else:
-            offer_browser(started["authorizeUrl"], interactive and not options.no_browser)
+            offer_browser(started.authorize_url, interactive and not options.no_browser)
         explain_wait(started, interactive)
         result = wait_for_redirect(service, params.profile, started, loopback)
         finished = True
-        if interactive and started["listening"]:
+        if interactive and started.listening:
             console.say()  # the browser came back while the paste prompt was showing
         saved = _store().read().profile(params.profile)
         where = "the sandbox" if saved.sandbox else "TickTick"
         console.success(
-            f"Signed in to {where} (profile '{params.profile}'); the token expires {console.when(result['expiresAt'])}."
+            f"Signed in to {where} (profile '{params.profile}'); the token expires {console.when(result.expires_at)}."
         )
         if provider is not None:
-            check_sandbox_token(provider, result["accessToken"])
+            check_sandbox_token(provider, result.access_token)
         deliver(result, saved, options, interactive)
     except NoRedirect as stop:
         console.fail(str(stop), console.EXIT_NO_REDIRECT)
     finally:
         if service is not None:
             if started is not None and not finished:
-                _abandon(service, started["state"])
+                _abandon(service, started.state)
             service.close()
         if provider is not None:
             provider.close()
@@ -212,8 +216,8 @@ def resolve_credentials(
         ENV_CLIENT_ID,
         ENV_CLIENT_SECRET,
         ENV_REDIRECT_URL,
-        check_http_url,
     )
+    from ticktick_signon.core.urls import check_http_url
 
     saved = _store().read().profile(profile)
     client_id = options.client_id or saved.client_id or environ.get(ENV_CLIENT_ID)
@@ -238,7 +242,7 @@ def _ask(
     label: str, *, hint: str = "", hide_input: bool = False, default: str | None = None, web_address: bool = False
 ) -> str:
     """Ask for ``label`` until the answer is not blank (and, if asked for, is an http(s) URL); trimmed."""
-    from ticktick_signon.core.oauth import check_http_url
+    from ticktick_signon.core.urls import check_http_url
     from ticktick_signon.errors import InvalidParams
 
     question = f"{label} ({hint})" if hint else label
@@ -283,13 +287,13 @@ def offer_browser(authorize_url: str, may_offer: bool) -> None:
         console.warning("No browser could be opened here; open the address above by hand.")
 
 
-def explain_wait(started: dict[str, Any], interactive: bool) -> None:
+def explain_wait(started: StartResult, interactive: bool) -> None:
     """Say what the sign-in now waits for: the browser's return, a pasted address, or both."""
-    from ticktick_signon.core.oauth import loopback_address
+    from ticktick_signon.core.urls import loopback_address
 
-    redirect_url = started["redirectUrl"]
+    redirect_url = started.redirect_url
     address = loopback_address(redirect_url)
-    if started["listening"]:
+    if started.listening:
         console.say(f"Waiting for the browser to come back to {redirect_url}")
         if _over_ssh() and address is not None:
             port = address[1]
@@ -313,14 +317,16 @@ def explain_wait(started: dict[str, Any], interactive: bool) -> None:
     console.say(PASTE_PROMPT, nl=False)
 
 
-def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopback: LoopbackResult) -> dict[str, Any]:
+def wait_for_redirect(
+    service: SignonService, profile: str, started: StartResult, loopback: LoopbackResult
+) -> TokenResult:
     """Wait for whichever comes first: the loopback capture or a redirect URL typed on stdin.
 
     Raises:
         NoRedirect: input ended with nothing pasted and nothing listening, or the link expired.
         SignonError: the sign-on failed (refused, the exchange failed, ...).
     """
-    from ticktick_signon.core.oauth import check_http_url
+    from ticktick_signon.core.urls import check_http_url
     from ticktick_signon.errors import InvalidParams, NoPendingSignon, StateMismatch
 
     expired = NoRedirect(f"The sign-in link expired after 10 minutes; run `{login_command(profile)}` again.")
@@ -339,7 +345,7 @@ def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopb
                     f"`ticktick-signon status{_profile_flag(profile)}` says whether you are signed in."
                 )
             raise loopback.error  # refused, the exchange failed, or replaced by a newer sign-in
-        if time.time() >= started["stateExpiresAt"]:
+        if time.time() >= started.state_expires_at:
             raise expired
         if not stdin_open:
             loopback.done.wait(0.2)
@@ -355,7 +361,7 @@ def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopb
             console.say()  # end the prompt's line, as a terminal's echo would
         if not line:
             stdin_open = False
-            if not started["listening"]:
+            if not started.listening:
                 raise NoRedirect(
                     "No address was pasted (the input ended) and nothing is listening for the browser; "
                     f"run `{login_command(profile)}` again and paste the address the browser lands on."
@@ -363,7 +369,7 @@ def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopb
             continue
         pasted = line.strip()
         if not pasted:
-            still = "; still waiting for the browser" if started["listening"] else ""
+            still = "; still waiting for the browser" if started.listening else ""
             console.say(f"Nothing was pasted{still}.")
             console.say(PASTE_PROMPT, nl=False)
             continue
@@ -425,7 +431,7 @@ def save_env(path: Path, lines: list[str]) -> None:
     write_private(path, merge_env(existing, lines).encode("utf-8"))
 
 
-def deliver(result: dict[str, Any], saved: Profile, options: LoginOptions, interactive: bool) -> None:
+def deliver(result: TokenResult, saved: Profile, options: LoginOptions, interactive: bool) -> None:
     """Hand the token over as pyticktick's script does: clipboard, print, or a .env file.
 
     Without a terminal, a ``--save`` that fails ends the command with its own
@@ -433,7 +439,7 @@ def deliver(result: dict[str, Any], saved: Profile, options: LoginOptions, inter
     """
     from ticktick_signon.imports.pyticktick import env_lines, token_json
 
-    access_token, expires_at = result["accessToken"], result["expiresAt"]
+    access_token, expires_at = result.access_token, result.expires_at
     want_print, want_copy, save = options.want_print, options.want_copy, options.save
     if interactive and not (want_print or want_copy or save):
         want_copy = click.confirm("Copy the token and its expiration to the clipboard?", default=True, err=True)

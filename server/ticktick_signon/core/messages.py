@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ticktick_signon.core.oauth import AUTH_BASES
+from ticktick_signon.core.oauth import check_region
 from ticktick_signon.errors import InvalidParams, InvalidRequest
 
 DEFAULT_PROFILE = "default"
@@ -99,11 +99,15 @@ def _bool(params: dict[str, Any], key: str, default: bool) -> bool:
     return value
 
 
-def _profile(params: dict[str, Any], *, required: bool = True) -> str | None:
+def _profile(params: dict[str, Any]) -> str:
+    """The ``profile`` member, ``default`` when it is absent (the methods that act on one profile)."""
+    return _optional_profile(params) or DEFAULT_PROFILE
+
+
+def _optional_profile(params: dict[str, Any]) -> str | None:
+    """The ``profile`` member, None when it is absent (``completeSignon``: the state names the profile)."""
     value = _string(params, "profile")
-    if value is None:
-        return DEFAULT_PROFILE if required else None
-    if not _PROFILE_RE.fullmatch(value):
+    if value is not None and not _PROFILE_RE.fullmatch(value):
         raise InvalidParams(
             "profile must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.",
             field="profile",
@@ -115,10 +119,10 @@ def parse_start(params: Any) -> StartParams:
     """Check ``startSignon`` params (all optional)."""
     p = _by_name(params, "startSignon")
     region = _string(p, "region")
-    if region is not None and region not in AUTH_BASES:
-        raise InvalidParams("region must be 'ticktick' or 'dida365'.", field="region", allowed=sorted(AUTH_BASES))
+    if region is not None:
+        check_region(region)
     return StartParams(
-        profile=_profile(p),  # type: ignore[arg-type]
+        profile=_profile(p),
         client_id=_string(p, "clientId"),
         client_secret=_string(p, "clientSecret"),
         redirect_url=_string(p, "redirectUrl"),
@@ -143,7 +147,7 @@ def parse_complete(params: Any) -> CompleteParams:
         )
     if not isinstance(url, str):
         raise InvalidParams("redirectUrl must be a string.", field="redirectUrl")
-    return CompleteParams(redirect_url=url, profile=_profile(p, required=False))
+    return CompleteParams(redirect_url=url, profile=_optional_profile(p))
 
 
 def parse_get_token(params: Any) -> GetTokenParams:
@@ -156,18 +160,18 @@ def parse_get_token(params: Any) -> GetTokenParams:
         min_valid = int(min_valid)
     if isinstance(min_valid, bool) or not isinstance(min_valid, int) or not 0 <= min_valid <= 2**31:
         raise InvalidParams("minValidSeconds must be a whole number of seconds, 0 or more.", field="minValidSeconds")
-    return GetTokenParams(profile=_profile(p), min_valid_seconds=min_valid)  # type: ignore[arg-type]
+    return GetTokenParams(profile=_profile(p), min_valid_seconds=min_valid)
 
 
 def parse_profile(params: Any, method: str = "getStatus") -> ProfileParams:
     """Check params that hold only ``profile?``."""
-    return ProfileParams(profile=_profile(_by_name(params, method)))  # type: ignore[arg-type]
+    return ProfileParams(profile=_profile(_by_name(params, method)))
 
 
 def parse_sign_out(params: Any) -> SignOutParams:
     """Check ``signOut`` params: ``profile?``, ``forget?``."""
     p = _by_name(params, "signOut")
-    return SignOutParams(profile=_profile(p), forget=_bool(p, "forget", False))  # type: ignore[arg-type]
+    return SignOutParams(profile=_profile(p), forget=_bool(p, "forget", False))
 
 
 def parse_import(params: Any) -> ImportParams:
@@ -185,7 +189,7 @@ def parse_import(params: Any) -> ImportParams:
     if fmt not in ("auto", *FORMATS):
         allowed = ["auto", *FORMATS]
         raise InvalidParams(f"format must be one of {', '.join(allowed)}.", field="format", allowed=allowed)
-    return ImportParams(path=path, profile=_profile(p), format=fmt, force=_bool(p, "force", False))  # type: ignore[arg-type]
+    return ImportParams(path=path, profile=_profile(p), format=fmt, force=_bool(p, "force", False))
 
 
 @dataclass(frozen=True)

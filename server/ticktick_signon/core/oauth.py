@@ -8,7 +8,6 @@ network edge to perform, like httpx's ``Auth.auth_flow``.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ticktick_signon.core.cache_format import access_token_problem, unix_time_problem
 from ticktick_signon.core.records import PendingSignon, Profile, Token
+from ticktick_signon.core.urls import check_http_url, is_loopback_host, same_origin_and_path
 from ticktick_signon.errors import (
     AuthorizationDenied,
     InvalidParams,
@@ -42,15 +42,11 @@ STATE_BYTES = 32
 #: Longer than any real token lifetime (TickTick's is about 6 months); beyond it
 #: the provider's answer is treated as broken rather than cached for decades.
 MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
-#: Redirect URLs longer than this are refused before any parsing work.
-MAX_URL_LENGTH = 8192
 
 ENV_CLIENT_ID = "PYTICKTICK_V1_CLIENT_ID"
 ENV_CLIENT_SECRET = "PYTICKTICK_V1_CLIENT_SECRET"
 ENV_REDIRECT_URL = "PYTICKTICK_V1_OAUTH_REDIRECT_URL"
 ENV_AUTH_URL = "TICKTICK_SIGNON_AUTH_URL"
-
-_LOOPBACK_NAMES = ("localhost",)
 
 
 @dataclass(frozen=True)
@@ -84,6 +80,17 @@ class TokenRequest:
     form: dict[str, str]
 
 
+def check_region(region: str) -> str:
+    """Return ``region`` if TickTick has it: ``"ticktick"`` or ``"dida365"``.
+
+    Raises:
+        InvalidParams: any other region; ``data.allowed`` lists the regions.
+    """
+    if region not in AUTH_BASES:
+        raise InvalidParams("region must be 'ticktick' or 'dida365'.", field="region", allowed=sorted(AUTH_BASES))
+    return region
+
+
 def auth_base(region: str, override: str | None = None) -> str:
     """Return the provider's base URL for a region.
 
@@ -97,8 +104,7 @@ def auth_base(region: str, override: str | None = None) -> str:
     Raises:
         InvalidParams: the region is unknown or the override is not an http(s) URL.
     """
-    if region not in AUTH_BASES:
-        raise InvalidParams("Use region 'ticktick' or 'dida365'.", field="region", allowed=sorted(AUTH_BASES))
+    check_region(region)
     if override:
         url = check_http_url(override, ENV_AUTH_URL)
         parts = urlsplit(url)
@@ -143,41 +149,6 @@ def verdict(status: int) -> bool:
         f"TickTick's API answered HTTP {status}, which says nothing about the token; try again later.",
         status=status,
     )
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` (a URL's hostname) is ``localhost`` or a loopback IP address."""
-    host = host.lower().strip("[]")
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_http_url(url: Any, field: str) -> str:
-    """Return ``url`` if it is an absolute http(s) URL with a host.
-
-    Raises:
-        InvalidParams: naming ``field``; the URL itself is not echoed, as a
-            redirect URL may carry an authorization code.
-    """
-    if not isinstance(url, str) or not url:
-        raise InvalidParams(f"Give {field} as an absolute http(s) URL.", field=field)
-    if len(url) > MAX_URL_LENGTH:
-        raise InvalidParams(
-            f"{field} is longer than {MAX_URL_LENGTH} characters; paste only the URL.",
-            field=field,
-        )
-    try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise InvalidParams(f"{field} is not a valid URL; give an absolute http(s) URL.", field=field) from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise InvalidParams(f"Give {field} as an absolute http(s) URL.", field=field)
-    return url.strip()
 
 
 def new_state(random_bytes: Callable[[int], bytes]) -> str:
@@ -329,17 +300,6 @@ def find_pending(
     return found
 
 
-def _origin_and_path(url: str) -> tuple[str, str, int | None, str]:
-    parts = urlsplit(url)
-    default_port = {"http": 80, "https": 443}.get(parts.scheme.lower())
-    return (
-        parts.scheme.lower(),
-        (parts.hostname or "").lower(),
-        parts.port or default_port,
-        parts.path or "/",
-    )
-
-
 def check_redirect(pending: PendingSignon, redirect: Redirect) -> str:
     """Check a redirect against its sign-on and return the authorization code.
 
@@ -348,7 +308,7 @@ def check_redirect(pending: PendingSignon, redirect: Redirect) -> str:
             or carries no code.
         AuthorizationDenied: the provider sent ``error=`` (``data.error`` holds it).
     """
-    if _origin_and_path(redirect.url) != _origin_and_path(pending.redirect_url):
+    if not same_origin_and_path(redirect.url, pending.redirect_url):
         raise InvalidParams(
             "The redirect URL does not go to the address this sign-on was started "
             "with; paste the address the browser was sent to.",
@@ -464,46 +424,3 @@ def check_token(token: Token | None, now: float, min_valid_seconds: int) -> Toke
             expiresAt=token.expires_at,
         )
     return token
-
-
-def token_result(token: Token, profile: str, now: float) -> dict[str, Any]:
-    """Return the wire form of a token (the result of getToken and completeSignon)."""
-    return {
-        "accessToken": token.access_token,
-        "tokenType": token.token_type,
-        "scope": token.scope,
-        "expiresAt": token.expires_at,
-        "expiresIn": seconds_left(token.expires_at, now),
-        "profile": profile,
-    }
-
-
-def loopback_address(redirect_url: str) -> tuple[str, int, str] | None:
-    """Return ``(host, port, path)`` to listen on for this redirect, or None.
-
-    Only plain http to a loopback host with an explicit port qualifies
-    (RFC 8252 section 7.3); ``localhost`` stays a name, for the listener to
-    bind every loopback address it resolves to.
-    """
-    parts = urlsplit(redirect_url)
-    try:
-        port = parts.port
-    except ValueError:
-        return None
-    host = (parts.hostname or "").lower()
-    if parts.scheme.lower() != "http" or port is None or port == 0:
-        return None
-    if host in _LOOPBACK_NAMES:
-        return host, port, parts.path or "/"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if not address.is_loopback:
-        return None
-    return str(address), port, parts.path or "/"
-
-
-def is_local_provider(auth_base: str) -> bool:
-    """Whether the provider at ``auth_base`` runs on this machine (a sandbox), so it cannot be TickTick."""
-    return is_loopback_host(urlsplit(auth_base).hostname or "")

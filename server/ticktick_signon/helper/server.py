@@ -2,9 +2,11 @@
 
 Each handler parses its params, calls one service method and lets the error
 tree speak for itself. pygls's ``JsonRPCProtocol`` dispatches and writes the
-frames; this module adds what pygls 2.1 leaves out for a non-LSP server:
+frames, through ``pygls_adapter`` (the one module that touches pygls's
+internals); this module adds what a strict JSON-RPC helper needs on top:
 replies to unparsable frames and batches, requests without ``params``, error
-replies without tracebacks, and one lock around stdout shared by every thread.
+replies without tracebacks, a bound on threaded requests in flight, and one
+lock around stdout shared by every thread.
 """
 
 from __future__ import annotations
@@ -15,14 +17,12 @@ import logging
 import os
 import sys
 import threading
-import types
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, BinaryIO
 
 from lsprotocol.types import CANCEL_REQUEST
-from pygls.feature_manager import is_thread_function
-from pygls.protocol import JsonRPCNotification, JsonRPCProtocol, JsonRPCRequestMessage, default_converter
+from pygls.protocol import default_converter
 from pygls.server import JsonRPCServer
 
 from ticktick_signon.core import messages
@@ -34,8 +34,10 @@ from ticktick_signon.errors import (
     RequestCancelled,
     SignonError,
 )
+from ticktick_signon.helper import wire
 from ticktick_signon.helper.framing import BadFrame, read_frame, skip_body
 from ticktick_signon.helper.protocol_docs import protocol_doc
+from ticktick_signon.helper.pygls_adapter import PyglsAdapter
 from ticktick_signon.helper.watcher import TokenWatcher
 from ticktick_signon.signin.service import SignonService
 
@@ -78,7 +80,7 @@ class _LockedWriter:
         self._stream.close()
 
 
-class HelperProtocol(JsonRPCProtocol):
+class HelperProtocol(PyglsAdapter):
     """pygls's JSON-RPC protocol, fed decoded bodies and replying with the project's errors."""
 
     def __init__(self, server: JsonRPCServer, converter: Any) -> None:
@@ -100,23 +102,24 @@ class HelperProtocol(JsonRPCProtocol):
         if envelope.method is None:
             log.debug("Ignoring a response from the client")
         elif envelope.is_request:
-            handler = self.fm.features.get(envelope.method)
-            if handler is None:
-                error = MethodNotFound(f"There is no method {envelope.method!r}; the methods are in {protocol_doc()}.")
-                self.send_error(envelope.id, error)
+            assert envelope.id is not None  # a request has an id (parse_envelope)
+            if not self.has_method(envelope.method):
+                unknown = MethodNotFound(
+                    f"There is no method {envelope.method!r}; the methods are in {protocol_doc()}."
+                )
+                self.send_error(envelope.id, unknown)
                 return
-            if is_thread_function(handler):
+            if self.runs_in_thread(envelope.method):
                 self._take_slot(envelope.id)
-            self.handle_message(JsonRPCRequestMessage(envelope.id, envelope.method, "2.0", envelope.params))  # type: ignore[arg-type]
+            self.dispatch_request(envelope.id, envelope.method, envelope.params)
         elif envelope.method == CANCEL_REQUEST:
             params = envelope.params
             if isinstance(params, dict) and isinstance(params.get("id"), (int, str)):
-                # pygls reads the id as an attribute
-                self.handle_message(JsonRPCNotification(envelope.method, "2.0", types.SimpleNamespace(id=params["id"])))
+                self.dispatch_cancel(params["id"])
             else:
                 log.debug("Ignoring a $/cancelRequest without an id")
         else:
-            self.handle_message(JsonRPCNotification(envelope.method, "2.0", envelope.params))
+            self.dispatch_notification(envelope.method, envelope.params)
 
     def _take_slot(self, msg_id: Any) -> None:
         # Blocks the reader when the pool is this far behind, so pipe backpressure
@@ -138,18 +141,17 @@ class HelperProtocol(JsonRPCProtocol):
 
     def send_error(self, msg_id: int | str | None, error: SignonError) -> None:
         """Send an error reply (``id`` null when the request's id is unknown)."""
-        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": error.to_dict()})
+        self.send_message({"jsonrpc": "2.0", "id": msg_id, "error": error.to_dict()})
 
-    def _send_handler_result(self, future: Future[Any], *, msg_id: Any) -> None:
-        # Replaces pygls's version, which puts the traceback of unexpected errors in the reply.
-        self._request_futures.pop(msg_id, None)
+    def request_done(self, msg_id: int | str, future: Future[Any]) -> None:
+        """Reply to a finished request: its result, or its error without a traceback."""
         self._release_slot(msg_id)
         if future.cancelled():
             self.send_error(msg_id, RequestCancelled("The request was cancelled."))
             return
         error = future.exception()
         if error is None:
-            self._send_data({"jsonrpc": "2.0", "id": msg_id, "result": future.result()})
+            self.send_message({"jsonrpc": "2.0", "id": msg_id, "result": future.result()})
         elif isinstance(error, SignonError):
             log.info("Request failed: %s (%d)", error.kind, error.code)
             self.send_error(msg_id, error)
@@ -157,14 +159,11 @@ class HelperProtocol(JsonRPCProtocol):
             log.error("Unexpected error in a request", exc_info=error)
             self.send_error(msg_id, InternalError("The helper hit an unexpected error; see its log, then try again."))
 
-    def _serialize_message(self, data: Any) -> Any:
-        return data if isinstance(data, dict) else super()._serialize_message(data)
-
 
 class LoopbackNotifier:
     """Turns loopback-listener outcomes into ``signonCompleted`` / ``signonFailed`` notifications."""
 
-    def __init__(self, protocol: JsonRPCProtocol) -> None:
+    def __init__(self, protocol: PyglsAdapter) -> None:
         self._protocol = protocol
 
     def completed(self, profile: str, expires_at: int) -> None:
@@ -180,38 +179,39 @@ def create_server(service: SignonService) -> JsonRPCServer:
 
     @server.feature("startSignon")
     def start_signon(params: Any) -> dict[str, Any]:
-        return service.start(messages.parse_start(params))
+        return wire.start_result(service.start(messages.parse_start(params)))
 
     @server.feature("completeSignon")
     @server.thread()  # the token exchange can take seconds; other requests go on meanwhile
     def complete_signon(params: Any) -> dict[str, Any]:
         request = messages.parse_complete(params)
-        return service.complete(request.redirect_url, request.profile)
+        return wire.token_result(service.complete(request.redirect_url, request.profile))
 
     @server.feature("getToken")
     def get_token(params: Any) -> dict[str, Any]:
         request = messages.parse_get_token(params)
-        return service.get_token(request.profile, request.min_valid_seconds)
+        return wire.token_result(service.get_token(request.profile, request.min_valid_seconds))
 
     @server.feature("getStatus")
     def get_status(params: Any) -> dict[str, Any]:
-        return service.status(messages.parse_profile(params, "getStatus").profile)
+        return wire.status_result(service.status(messages.parse_profile(params, "getStatus").profile))
 
     @server.feature("signOut")
     def sign_out(params: Any) -> dict[str, Any]:
         request = messages.parse_sign_out(params)
-        return service.sign_out(request.profile, request.forget)
+        return wire.sign_out_result(service.sign_out(request.profile, request.forget))
 
     @server.feature("verifyToken")
     @server.thread()  # a call to TickTick's API
     def verify_token(params: Any) -> dict[str, Any]:
-        return service.verify(messages.parse_profile(params, "verifyToken").profile)
+        return wire.verify_result(service.verify(messages.parse_profile(params, "verifyToken").profile))
 
     @server.feature("importToken")
     @server.thread()  # a file without expiry is checked with TickTick's API
     def import_token(params: Any) -> dict[str, Any]:
         request = messages.parse_import(params)
-        return service.importer.import_file(request.path, request.profile, request.format, request.force)
+        result = service.import_file(request.path, request.profile, request.format, request.force)
+        return wire.import_result(result)
 
     return server
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core import oauth
@@ -24,6 +24,27 @@ log = logging.getLogger(__name__)
 
 #: TickTick's tokens last about 180 days; an import without an expiry is given this much from now.
 ESTIMATED_LIFETIME_SECONDS = 15_552_000
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import saved (``importToken``, the CLI's ``import``); never the token itself.
+
+    Attributes:
+        profile: the profile the token went to.
+        format: the file's format (``pyticktick``, ``ticktick-py``, ``ticktick-mcp``).
+        expires_at: the token's expiry, unix seconds.
+        expires_in: whole seconds left at the import.
+        expires_at_estimated: the file kept no expiry, so ``expires_at`` is an estimate.
+        client_id: the profile's app client id after the import, None if none is known.
+    """
+
+    profile: str
+    format: str
+    expires_at: int
+    expires_in: int
+    expires_at_estimated: bool
+    client_id: str | None
 
 
 class TokenImporter:
@@ -52,13 +73,13 @@ class TokenImporter:
         self._environ = environ
         self._http_timeout = http_timeout
 
-    def import_file(self, path: Path, profile: str, fmt: str = "auto", force: bool = False) -> dict[str, Any]:
+    def import_file(self, path: Path, profile: str, fmt: str = "auto", force: bool = False) -> ImportResult:
         """Import the token in the file at ``path`` (see ``import_found``)."""
         from ticktick_signon.imports.files import read_token_file
 
         return self.import_found(read_token_text(read_token_file(path), str(path), fmt), str(path), profile, force)
 
-    def import_found(self, found: FoundToken, source: str, profile: str, force: bool = False) -> dict[str, Any]:
+    def import_found(self, found: FoundToken, source: str, profile: str, force: bool = False) -> ImportResult:
         """Save a found token to ``profile``, with the app settings found beside it.
 
         Args:
@@ -68,7 +89,7 @@ class TokenImporter:
             force: replace a valid token the profile already has.
 
         Returns:
-            ``{profile, format, expiresAt, expiresIn, expiresAtEstimated, clientId}``.
+            What was saved.
 
         Raises:
             TokenExpired: the file's token has expired.
@@ -97,14 +118,14 @@ class TokenImporter:
         token = imported.token
         assert token is not None
         log.info("Imported a %s token into profile %r (estimated expiry: %s)", found.format, profile, token.estimated)
-        return {
-            "profile": profile,
-            "format": found.format,
-            "expiresAt": token.expires_at,
-            "expiresIn": oauth.seconds_left(token.expires_at, now),
-            "expiresAtEstimated": token.estimated,
-            "clientId": imported.client_id,
-        }
+        return ImportResult(
+            profile=profile,
+            format=found.format,
+            expires_at=token.expires_at,
+            expires_in=oauth.seconds_left(token.expires_at, now),
+            expires_at_estimated=token.estimated,
+            client_id=imported.client_id,
+        )
 
     def _check_with_ticktick(self, found: FoundToken, source: str) -> None:
         base = oauth.api_base(found.region, self._environ.get(oauth.ENV_AUTH_URL))

@@ -8,6 +8,7 @@ redirect, after its time-to-live, when its sign-on ends elsewhere, or when close
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import html
 import ipaddress
@@ -62,15 +63,13 @@ def render_page(outcome: Outcome) -> bytes:
         f"<h1 style='color:{colour}'>{html.escape(outcome.title)}</h1>"
         f"<p>{html.escape(outcome.detail)}</p>"
         "<p>You can close this tab.</p></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _drop(sock: socket.socket) -> None:
     # shutdown (not close) wakes the handler thread blocked in recv; it then closes the socket itself.
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 class _Connections:
@@ -127,19 +126,33 @@ class _Connections:
             _drop(sock)
 
 
-class _Server(ThreadingHTTPServer):
+class ExclusiveHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server that holds its port alone on every OS (the listener's and the sandbox's).
+
+    POSIX: ``SO_REUSEADDR`` rebinds a port in TIME_WAIT at once, yet two sockets
+    still cannot listen on one port. Windows' ``SO_REUSEADDR`` would let them
+    share it (a busy port would look free), so there the port is claimed with
+    ``SO_EXCLUSIVEADDRUSE`` instead.
+    """
+
     daemon_threads = True
-    # socketserver's backlog of 5 would make the browser's connect wait out SYN retries during a flood.
-    request_queue_size = 128
-    # POSIX: rebind a port in TIME_WAIT at once. Windows' SO_REUSEADDR would let two
-    # sockets share a port, so there the port is claimed exclusively instead.
     allow_reuse_address = os.name != "nt"
-    listener: LoopbackListener
 
     def server_bind(self) -> None:
         if os.name == "nt":
             self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined]
         super().server_bind()
+
+    def host_and_port(self) -> tuple[str, int]:
+        """The address bound (an IP, never a name), and the port: the one chosen when 0 was asked."""
+        host, port = self.server_address[:2]
+        return (host if isinstance(host, str) else bytes(host).decode()), port
+
+
+class _Server(ExclusiveHTTPServer):
+    # socketserver's backlog of 5 would make the browser's connect wait out SYN retries during a flood.
+    request_queue_size = 128
+    listener: LoopbackListener
 
     def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
         self.listener.connections.admit(request)
@@ -175,7 +188,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.listener.connections.received(self.connection)
         return ok
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         status, outcome = self.server.listener.handle(self.path)
         try:
             self._answer(status, outcome)
@@ -197,16 +210,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.wfile.flush()
         self.close_connection = True
-        try:
-            # Send our FIN after the page now, so a process that exits next cannot turn it into a reset.
+        # Send our FIN after the page now, so a process that exits next cannot turn it into a reset.
+        with contextlib.suppress(OSError):  # the browser has gone already
             self.connection.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass  # the browser has gone already
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.send_error(405)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         # The default prints the request line, which carries the authorization code.
         log.debug("Loopback listener answered a %s request", self.command)
 
@@ -317,7 +328,7 @@ class LoopbackListener:
         if not self._servers:
             log.info("No loopback address to listen on for %s:%d; paste the redirect instead", self.host, self.port)
             return False
-        self.bound_addresses = [server.server_address[:2] for server in self._servers]
+        self.bound_addresses = [server.host_and_port() for server in self._servers]
         self.bound_address = self.bound_addresses[0]
         for server in self._servers:
             threading.Thread(

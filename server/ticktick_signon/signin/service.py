@@ -2,7 +2,9 @@
 
 Both the JSON-RPC helper and the CLI drive this one class. The OAuth rules live
 in ``oauth``; here they meet the cache, the token endpoint and the loopback
-listener, all injected so tests can swap the clock and randomness.
+listeners (kept by ``listeners.LoopbackListeners``), with the clock and
+randomness injected so tests can swap them. Results are the frozen values of
+``results``; the helper's ``wire`` module turns them into JSON.
 """
 
 from __future__ import annotations
@@ -12,19 +14,22 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core import oauth
 from ticktick_signon.core.messages import StartParams
 from ticktick_signon.core.records import Cache, PendingSignon, Profile, Token
-from ticktick_signon.errors import AuthorizationDenied, InvalidParams, NoPendingSignon, SignonError, StateMismatch
+from ticktick_signon.core.urls import is_local_provider
+from ticktick_signon.errors import AuthorizationDenied, InvalidParams
+from ticktick_signon.signin.listeners import LoopbackEvents, LoopbackListeners
+from ticktick_signon.signin.results import ProfileStatus, SignOutReport, StartResult, TokenResult, VerifyResult
 
 if TYPE_CHECKING:  # imported where used: http.server (loopback) weighs on every helper's start-up
-    from ticktick_signon.imports.importer import TokenImporter
-    from ticktick_signon.signin.loopback import LoopbackListener, Outcome
+    from ticktick_signon.imports.formats import FoundToken
+    from ticktick_signon.imports.importer import ImportResult, TokenImporter
 
 log = logging.getLogger(__name__)
 
@@ -72,23 +77,6 @@ def _state_bytes(count: int) -> bytes:
     return secrets.token_bytes(count)
 
 
-@dataclasses.dataclass(frozen=True)
-class SignOutReport:
-    """What a sign-out changed."""
-
-    token_removed: bool
-    settings_forgotten: bool
-    signon_cancelled: bool
-
-
-class LoopbackEvents(Protocol):
-    """Told when a loopback listener finishes a sign-on by itself."""
-
-    def completed(self, profile: str, expires_at: int) -> None: ...
-
-    def failed(self, profile: str, error: SignonError) -> None: ...
-
-
 class SignonService:
     """Runs sign-ons and hands out tokens for any number of profiles.
 
@@ -123,13 +111,10 @@ class SignonService:
         self._verifier = verifier
         self._http_timeout = http_timeout
         self._events = events
-        self._listeners: dict[str, LoopbackListener] = {}
-        self._listeners_lock = threading.Lock()
+        self._listeners = LoopbackListeners(store, clock, lambda url: self.complete(url, None), lambda: self._events)
         self._warmed = False
-        # Held while this helper ends a sign-on itself (start, complete, signOut), so a
-        # listener does not take that for a sign-on ended by another process.
-        self._ending = threading.Lock()
-        self._started: weakref.WeakSet[LoopbackListener] = weakref.WeakSet()
+        self._importer: TokenImporter | None = None  # built on the first import: start-up never imports
+        self._importer_lock = threading.Lock()
 
     def set_events(self, events: LoopbackEvents | None) -> None:
         """Choose who hears about sign-ons the loopback listener finishes."""
@@ -137,11 +122,11 @@ class SignonService:
 
     # -- startSignon ---------------------------------------------------------
 
-    def start(self, params: StartParams) -> dict[str, Any]:
+    def start(self, params: StartParams) -> StartResult:
         """Begin a sign-on: issue a state, remember it, and listen on loopback if asked.
 
         Returns:
-            ``{authorizeUrl, state, redirectUrl, profile, listening, stateExpiresAt}``.
+            The authorize URL to open, the state, and whether a listener waits for the browser.
 
         Raises:
             InvalidParams: missing credentials, bad redirect URL or region.
@@ -160,163 +145,34 @@ class SignonService:
             kept[pending.state] = pending
             return cache.with_pending(kept), None
 
-        with self._ending:
+        with self._listeners.ending():
             self.store.update(remember)
-            self._close_listener(params.profile)
+            self._listeners.close(params.profile)
         if not self._warmed:
             # httpx takes about half a second to import; the user is in the browser meanwhile.
             self._warmed = True
             _warm_network_imports()
-        listening = params.listen and self._listen(pending)
+        listening = params.listen and self._listeners.listen(pending)
         log.info("Sign-on started for profile %r (listening: %s)", params.profile, listening)
-        return {
-            "authorizeUrl": authorize_url,
-            "state": pending.state,
-            "redirectUrl": pending.redirect_url,
-            "profile": pending.profile,
-            "listening": listening,
-            "stateExpiresAt": pending.expires_at,
-        }
-
-    def _listen(self, pending: PendingSignon) -> bool:
-        address = oauth.loopback_address(pending.redirect_url)
-        if address is None:
-            return False
-        from ticktick_signon.signin.loopback import LoopbackListener
-
-        host, port, path = address
-        parts = pending.redirect_url.split("/", 3)
-        listener = LoopbackListener(
-            host,
-            port,
-            path,
-            pending.state,
-            redirect_base="/".join(parts[:3]),
-            on_redirect=lambda url: self._finish_from_listener(pending.profile, url),
-            ttl=max(0.0, pending.expires_at - self._clock()),
-            check=lambda state: self._check_listener(pending, listener, state),
+        return StartResult(
+            authorize_url=authorize_url,
+            state=pending.state,
+            redirect_url=pending.redirect_url,
+            profile=pending.profile,
+            listening=listening,
+            state_expires_at=pending.expires_at,
         )
-        listener.on_expire = lambda: self._listener_expired(pending.profile, listener)
-        if not listener.start():
-            return False
-        with self._listeners_lock:
-            self._listeners[pending.profile] = listener
-            self._started.add(listener)
-        return True
-
-    def _finish_from_listener(self, profile: str, url: str) -> Outcome:
-        """Finish a sign-on from the listener; whoever waits hears of it once the browser has its page."""
-        from ticktick_signon.signin.loopback import Outcome
-
-        events = self._events
-        try:
-            result = self.complete(url, None)
-        except (NoPendingSignon, StateMismatch):
-            # Its state went a moment ago: pasted, replaced or signed out by another process.
-            return Outcome(
-                False, "Sign-in already ended", "This sign-in was finished, replaced or cancelled elsewhere."
-            )
-        except InvalidParams:
-            # A malformed or oversized URL: the sign-on is untouched, so keep waiting for the real one.
-            return Outcome(
-                False,
-                "Not a usable sign-in redirect",
-                "This address cannot finish the sign-in; the sign-in is still waiting for the real redirect.",
-                final=False,
-            )
-        except SignonError as error:
-            failure = error  # ``error`` itself is unbound once the except block ends
-            tell_failed = (lambda: events.failed(profile, failure)) if events else None
-            return Outcome(False, "Sign-in failed", failure.message, after_page=tell_failed)
-        expires_at = result["expiresAt"]
-        tell_completed = (lambda: events.completed(profile, expires_at)) if events else None
-        return Outcome(True, "Signed in to TickTick", "ticktick-signon has your token.", after_page=tell_completed)
-
-    def _check_listener(self, pending: PendingSignon, listener: LoopbackListener, state: str | None) -> Outcome | None:
-        """None while the listener's sign-on still waits in the shared cache; else tell its client, and the page.
-
-        Another process may replace the sign-on (a ``startSignon`` for the same
-        profile) or end it (a pasted redirect, ``signOut``) while this listener
-        holds the port.
-        """
-        from ticktick_signon.signin.loopback import Outcome
-
-        if not self._ending.acquire(blocking=False):
-            return None  # this helper is ending it itself, and closes the listener
-        try:
-            now = self._clock()
-            if now >= pending.expires_at:
-                return None  # expired: the listener's timer says so
-            try:
-                live = oauth.prune_expired(self.store.read().pending, now)
-            except SignonError:
-                return None  # finishing will report the unreadable cache
-            if pending.state in live:
-                return None
-            with self._listeners_lock:
-                if self._listeners.get(pending.profile) is not listener:
-                    return None
-                del self._listeners[pending.profile]
-        finally:
-            self._ending.release()
-        newer = next((p for p in live.values() if p.profile == pending.profile), None)
-        if newer is None:
-            error = NoPendingSignon(
-                "This sign-in was finished or cancelled by another program; call getToken, or start signing in again.",
-                reason="endedElsewhere",
-            )
-            page = Outcome(False, "Sign-in already ended", "This sign-in was finished or cancelled by another program.")
-        else:
-            error = NoPendingSignon(
-                f"Another program started a new sign-in for profile '{pending.profile}', which replaced this one; "
-                "finish it there, or start signing in again.",
-                reason="replaced",
-            )
-            page = (
-                Outcome(
-                    False,
-                    "Paste this address to finish",
-                    "This sign-in was started by another program, which could not listen on this port. Copy this "
-                    "page's address from the address bar and paste it where that program asks for the redirect URL.",
-                )
-                if state == newer.state
-                else Outcome(
-                    False, "Sign-in link replaced", "A newer sign-in was started for this profile; use its link."
-                )
-            )
-        log.info(
-            "Sign-on for profile %r ended elsewhere (%s); closing its listener", pending.profile, error.data["reason"]
-        )
-        events = self._events
-        return dataclasses.replace(page, after_page=(lambda: events.failed(pending.profile, error)) if events else None)
-
-    def _listener_expired(self, profile: str, listener: LoopbackListener) -> None:
-        with self._listeners_lock:
-            if self._listeners.get(profile) is not listener:
-                return  # replaced or closed already: nobody is waiting on it
-            del self._listeners[profile]
-        if self._events:
-            self._events.failed(
-                profile,
-                NoPendingSignon("The sign-in link expired after 10 minutes; start signing in again."),
-            )
-
-    def _close_listener(self, profile: str) -> None:
-        with self._listeners_lock:
-            listener = self._listeners.pop(profile, None)
-        if listener is not None:
-            listener.close()
 
     # -- completeSignon ------------------------------------------------------
 
-    def complete(self, redirect_url: str, profile: str | None) -> dict[str, Any]:
+    def complete(self, redirect_url: str, profile: str | None) -> TokenResult:
         """Finish a sign-on from the URL the browser was redirected to.
 
         Checks, in order: the URL and its state, the live sign-on it belongs to,
         ``error=``, the code; then exchanges the code and saves token and settings.
 
         Returns:
-            The token result, as ``getToken`` gives it.
+            The new token, as ``get_token`` gives it.
 
         Raises:
             InvalidParams, StateMismatch, NoPendingSignon, AuthorizationDenied,
@@ -334,9 +190,9 @@ class SignonService:
                 code = denied  # a refusal ends the sign-on too: consume its state
             return cache.with_pending(rest), (pending, code)
 
-        with self._ending:
+        with self._listeners.ending():
             pending, code = self.store.update(claim)
-            self._close_listener(pending.profile)
+            self._listeners.close(pending.profile)
         if isinstance(code, AuthorizationDenied):
             log.info("Sign-on for profile %r was denied by the provider", pending.profile)
             raise code
@@ -349,17 +205,17 @@ class SignonService:
                 redirect_url=pending.redirect_url,
                 region=pending.region,
                 token=token,
-                sandbox=oauth.is_local_provider(pending.auth_base),
+                sandbox=is_local_provider(pending.auth_base),
             )
             return cache.with_profile(pending.profile, settings), None
 
         self.store.update(save)
         log.info("Sign-on completed for profile %r", pending.profile)
-        return oauth.token_result(token, pending.profile, self._clock())
+        return TokenResult.of(token, pending.profile, self._clock())
 
     # -- getToken / getStatus / signOut --------------------------------------
 
-    def get_token(self, profile: str, min_valid_seconds: int = 0) -> dict[str, Any]:
+    def get_token(self, profile: str, min_valid_seconds: int = 0) -> TokenResult:
         """Return the profile's token if valid for ``min_valid_seconds`` more.
 
         Raises:
@@ -367,24 +223,62 @@ class SignonService:
         """
         now = self._clock()
         token = oauth.check_token(self.store.read().profile(profile).token, now, min_valid_seconds)
-        return oauth.token_result(token, profile, now)
+        return TokenResult.of(token, profile, now)
 
-    @property
-    def importer(self) -> TokenImporter:
-        """The import use case (``importToken``, ``ticktick-signon import``), over the same store and API."""
-        from ticktick_signon.imports.importer import TokenImporter  # deferred: start-up never imports
+    # -- importToken ---------------------------------------------------------
 
-        return TokenImporter(
-            self.store, self._verifier, clock=self._clock, environ=self._environ, http_timeout=self._http_timeout
-        )
+    def import_file(self, path: Path, profile: str, fmt: str = "auto", force: bool = False) -> ImportResult:
+        """Import the token another tool keeps in the file at ``path`` into ``profile``.
 
-    def verify(self, profile: str) -> dict[str, Any]:
+        Args:
+            path: the token file (absolute).
+            profile: the profile to save it to.
+            fmt: ``auto`` or one of ``imports.formats.FORMATS``.
+            force: replace a valid token the profile already has.
+
+        Returns:
+            What was saved.
+
+        Raises:
+            See ``TokenImporter.import_file``: InvalidParams, TokenExpired,
+            ProviderError, NetworkError, ConfigUnreadable.
+        """
+        return self._token_importer().import_file(path, profile, fmt, force)
+
+    def import_found(self, found: FoundToken, source: str, profile: str, force: bool = False) -> ImportResult:
+        """Import a token already read (pyticktick's variables in the environment); see ``import_file``.
+
+        Args:
+            found: what was read.
+            source: how messages name where it came from ("the environment").
+            profile: the profile to save it to.
+            force: replace a valid token the profile already has.
+        """
+        return self._token_importer().import_found(found, source, profile, force)
+
+    def _token_importer(self) -> TokenImporter:
+        with self._importer_lock:
+            if self._importer is None:
+                from ticktick_signon.imports.importer import TokenImporter  # deferred: start-up never imports
+
+                self._importer = TokenImporter(
+                    self.store,
+                    self._verifier,
+                    clock=self._clock,
+                    environ=self._environ,
+                    http_timeout=self._http_timeout,
+                )
+            return self._importer
+
+    # -- verifyToken ---------------------------------------------------------
+
+    def verify(self, profile: str) -> VerifyResult:
         """Ask TickTick whether the profile's token still works (``GET /open/v1/project``).
 
         A refused token is kept: whether to sign in again is the user's call.
 
         Returns:
-            ``{profile, valid, checkedAt}``.
+            Whether TickTick accepts the token, and when it was asked.
 
         Raises:
             NotSignedIn, TokenExpired, ProviderError (an answer other than 200
@@ -405,9 +299,9 @@ class SignonService:
         base = oauth.api_base(saved.region or oauth.DEFAULT_REGION, override)
         valid = oauth.verdict(self._verifier(base, token.access_token, self._http_timeout))
         log.info("TickTick %s the token of profile %r", "accepts" if valid else "refuses", profile)
-        return {"profile": profile, "valid": valid, "checkedAt": int(self._clock())}
+        return VerifyResult(profile=profile, valid=valid, checked_at=int(self._clock()))
 
-    def status(self, profile: str) -> dict[str, Any]:
+    def status(self, profile: str) -> ProfileStatus:
         """Return what is known of a profile; never its secret or token.
 
         Raises:
@@ -418,32 +312,24 @@ class SignonService:
         saved = cache.profile(profile)
         token = saved.token
         live = oauth.prune_expired(cache.pending, now)
-        return {
-            "profile": profile,
-            "signedIn": token is not None and now < token.expires_at,
-            "expiresAt": token.expires_at if token else None,
-            "expiresIn": oauth.seconds_left(token.expires_at, now) if token else None,
-            "expiresAtEstimated": token is not None and token.estimated,
-            "pendingSignon": any(p.profile == profile for p in live.values()),
-            "region": saved.region,
-            "clientId": saved.client_id,
-            "sandbox": saved.sandbox,
-            "configPath": str(self.store.path),
-        }
+        return ProfileStatus(
+            profile=profile,
+            signed_in=token is not None and now < token.expires_at,
+            expires_at=token.expires_at if token else None,
+            expires_in=oauth.seconds_left(token.expires_at, now) if token else None,
+            expires_at_estimated=token is not None and token.estimated,
+            pending_signon=any(p.profile == profile for p in live.values()),
+            region=saved.region,
+            client_id=saved.client_id,
+            sandbox=saved.sandbox,
+            config_path=str(self.store.path),
+        )
 
-    def sign_out(self, profile: str, forget: bool = False) -> dict[str, Any]:
+    def sign_out(self, profile: str, forget: bool = False) -> SignOutReport:
         """Drop the profile's token (and with ``forget`` its saved settings) and any pending sign-on.
 
         Returns:
-            ``{signedOut}``: true if a token was removed, false if there was none.
-
-        Raises:
-            ConfigUnreadable: the cache file cannot be used.
-        """
-        return {"signedOut": self.sign_out_and_report(profile, forget).token_removed}
-
-    def sign_out_and_report(self, profile: str, forget: bool = False) -> SignOutReport:
-        """``sign_out``, saying everything that changed (for the CLI's ``logout``).
+            What changed: the token removed, the settings forgotten, a sign-in cancelled.
 
         Raises:
             ConfigUnreadable: the cache file cannot be used.
@@ -460,8 +346,8 @@ class SignonService:
             )
             return cache.with_profile(profile, kept).with_pending(pending), report
 
-        with self._ending:
-            self._close_listener(profile)
+        with self._listeners.ending():
+            self._listeners.close(profile)
             report = self.store.update(drop)
         log.info("Signed out profile %r (%s, forget: %s)", profile, report, forget)
         return report
@@ -475,10 +361,7 @@ class SignonService:
         Raises:
             ConfigUnreadable: the cache file cannot be used.
         """
-        with self._listeners_lock:
-            profiles = [name for name, listener in self._listeners.items() if listener.state == state]
-        for profile in profiles:
-            self._close_listener(profile)
+        self._listeners.close_state(state)
 
         def drop(cache: Cache) -> tuple[Cache, bool]:
             rest = {s: p for s, p in cache.pending.items() if s != state}
@@ -490,10 +373,5 @@ class SignonService:
 
     def close(self) -> None:
         """Stop every loopback listener and let the pages being answered go out (the helper is exiting)."""
-        with self._listeners_lock:
-            listeners, self._listeners = list(self._started), {}
-        for listener in listeners:
-            listener.close()
-        for listener in listeners:
-            # A redirect being answered may still be exchanging its code (up to the HTTP timeout).
-            listener.wait_answered(self._http_timeout + 5)
+        # A redirect being answered may still be exchanging its code (up to the HTTP timeout).
+        self._listeners.close_all(self._http_timeout + 5)

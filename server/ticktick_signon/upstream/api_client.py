@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from ticktick_signon.core.oauth import VERIFY_PATH
-from ticktick_signon.upstream.token_exchange import network_error, open_client
+from ticktick_signon.upstream.http import network_error, open_client
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ def projects_status(api_base: str, access_token: str, timeout: float) -> int:
     """Call ``GET {api_base}/open/v1/project`` with the token and return the HTTP status.
 
     The body is not read (only the status matters). The client is the token
-    exchange's (``token_exchange.open_client``): redirects not followed, so the
+    project's (``http.open_client``): redirects not followed, so the
     token goes to no other address; the same trust store and proxy rules.
 
     Args:
@@ -35,11 +35,13 @@ def projects_status(api_base: str, access_token: str, timeout: float) -> int:
 
     url = api_base + VERIFY_PATH
     try:
-        with open_client(url, timeout) as client:
-            with client.stream(
+        with (
+            open_client(url, timeout) as client,
+            client.stream(
                 "GET", url, headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
-            ) as response:
-                status = response.status_code
+            ) as response,
+        ):
+            status = response.status_code
     except httpx.HTTPError as exc:
         raise network_error(exc, url, timeout, "try again") from None
     log.info("TickTick's API answered HTTP %d to the token check", status)

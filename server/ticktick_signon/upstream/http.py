@@ -1,0 +1,136 @@
+"""The HTTP client of every call to TickTick: transport rules, trust store, timeouts and network errors.
+
+httpx, truststore and certifi are imported on the first call only, so start-up
+and reading a cached token never pay for them. Certificates are checked
+against the OS trust store (truststore, as pip does), with certifi's bundle as
+the fallback; redirects are never followed; a loopback host is never reached
+through a proxy. ``token_exchange`` and ``api_client`` make their calls with
+``open_client`` and report failures with ``network_error``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from ticktick_signon.core.urls import is_loopback_host
+from ticktick_signon.errors import NetworkError
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
+log = logging.getLogger(__name__)
+
+ENV_HTTP_TIMEOUT = "TICKTICK_SIGNON_HTTP_TIMEOUT"
+DEFAULT_TIMEOUT_SECONDS = 20.0
+
+
+def timeout_from_env(environ: Mapping[str, str] = os.environ) -> float:
+    """Return the HTTP timeout in seconds: ``$TICKTICK_SIGNON_HTTP_TIMEOUT`` or 20."""
+    try:
+        value = float(environ.get(ENV_HTTP_TIMEOUT, DEFAULT_TIMEOUT_SECONDS))
+    except ValueError:
+        return DEFAULT_TIMEOUT_SECONDS
+    return value if value > 0 else DEFAULT_TIMEOUT_SECONDS
+
+
+def open_client(url: str, timeout: float) -> httpx.Client:
+    """An httpx client for calls to TickTick at ``url``, with the project's transport rules.
+
+    A timeout on every phase; redirects never followed, so a secret or a token
+    cannot travel to another address; the OS trust store (``trust_context``);
+    proxies from the environment (``trust_env`` reads HTTP(S)_PROXY, ALL_PROXY
+    and NO_PROXY), except for a loopback host, which is never reached through one.
+
+    Args:
+        url: the address to be called (its host decides the proxy rule).
+        timeout: seconds for connecting, sending and reading.
+
+    Returns:
+        A client to use as a context manager.
+    """
+    import httpx
+
+    proxied = not is_loopback_host(urlsplit(url).hostname or "")
+    return httpx.Client(timeout=timeout, follow_redirects=False, verify=trust_context(), trust_env=proxied)
+
+
+def network_error(exc: Exception, url: str, timeout: float, then: str) -> NetworkError:
+    """The ``NetworkError`` for an httpx failure calling ``url``; ``then`` says what to do after fixing it.
+
+    Its message and log name the host only: the exception text never carries
+    a request body or header.
+    """
+    import httpx
+
+    host = urlsplit(url).hostname or ""
+    if isinstance(exc, httpx.TimeoutException):
+        log.warning("%s timed out after %.0fs", host, timeout)
+        return NetworkError(f"TickTick did not answer in time; check your connection and {then}.", reason="timeout")
+    untrusted = _certificate_error(exc)
+    if untrusted is not None:
+        log.warning("The certificate of %s was not trusted: %s", host, untrusted)
+        return NetworkError(
+            f"The certificate of {host} could not be verified ({untrusted}), so nothing was sent. "
+            "If your network inspects TLS (a company proxy, an antivirus), add its CA to the "
+            f"system's trust store or point SSL_CERT_FILE at it, then {then}.",
+            reason="certificate",
+        )
+    log.warning("%s unreachable: %s", host, type(exc).__name__)
+    return NetworkError(f"Could not reach TickTick; check your connection and {then}.", reason=type(exc).__name__)
+
+
+def trust_context() -> ssl.SSLContext:
+    """The CAs a token request trusts: the OS trust store, else certifi's bundle.
+
+    truststore (as pip uses it) asks the OS: Keychain on macOS, CryptoAPI on
+    Windows, OpenSSL's system files on Linux, which honour ``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR`` themselves. It loads them at the handshake, so a plain-http
+    request builds no CA store. Where truststore cannot run, or a Linux system
+    has no CA files, certifi's bundle is used.
+    """
+    import ssl
+
+    try:
+        import truststore
+    except ImportError:  # a platform truststore does not support
+        import certifi
+
+        context = ssl.create_default_context(cafile=certifi.where())
+    else:
+        context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if sys.platform.startswith("linux") or "bsd" in sys.platform:
+            defaults = ssl.get_default_verify_paths()
+            if not (defaults.cafile or defaults.capath):
+                import certifi
+
+                context.load_verify_locations(cafile=certifi.where())
+            return context
+    # macOS and Windows verify with the OS; the variables name extra CAs there.
+    cafile, capath = os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None
+    if cafile or capath:
+        try:
+            context.load_verify_locations(cafile=cafile, capath=capath)
+        except (OSError, ssl.SSLError) as exc:
+            log.warning("SSL_CERT_FILE / SSL_CERT_DIR could not be loaded (%s); using the system's CAs", exc)
+    return context
+
+
+def _certificate_error(exc: BaseException) -> str | None:
+    """The verifier's reason if a certificate check caused ``exc``, else None."""
+    import ssl
+
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return str(cause.verify_message or cause.reason or "certificate verify failed")
+        cause = cause.__cause__ or cause.__context__
+    return None
