@@ -65,7 +65,7 @@ def load_pyticktick(env_file: Path):
         v1_client_id = loaded["id"]
         v1_client_secret = loaded["secret"]
 
-        class v1_token:  # noqa: N801 - mirrors pyticktick's attribute names
+        class v1_token:
             value = loaded["value"]
             expiration = loaded["expiration"]
 
@@ -263,16 +263,16 @@ def _readme_exit_statuses() -> dict[int, str]:
 def test_one_exit_status_table_in_the_readme_and_in_help_matching_the_code() -> None:
     """Every status the CLI can end with is in both tables, and nothing else is."""
     from ticktick_signon import errors
-    from ticktick_signon.cli import console
+    from ticktick_signon.cli import exits
 
     used = {error.exit_code for error in errors.LEAVES if not issubclass(error, (errors.InternalError,))}
     used |= {
         0,
-        console.EXIT_NOT_SIGNED_IN,
-        console.EXIT_USAGE,
-        console.EXIT_NO_REDIRECT,
-        console.EXIT_SAVE_FAILED,
-        console.EXIT_CANCELLED,
+        exits.EXIT_NOT_SIGNED_IN,
+        exits.EXIT_USAGE,
+        exits.EXIT_NO_REDIRECT,
+        exits.EXIT_SAVE_FAILED,
+        exits.EXIT_CANCELLED,
     }
     assert set(_help_exit_statuses()) == used
     assert set(_readme_exit_statuses()) == used

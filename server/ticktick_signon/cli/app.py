@@ -1,8 +1,9 @@
 """The ``ticktick-signon`` command line: login, token, status, import, logout, serve, sandbox, help.
 
 This module wires the commands; ``login``'s conversation with the person
-lives in signin_conversation.py; how lines look (colour, symbols), the flag
-names errors are told in, and the exit statuses are in console.py. Logging is set up in ``runtime``.
+lives in login.py (with prompts.py, handover.py and sandbox_login.py); how
+lines look (colour, symbols) is console.py's; the exit statuses and the flag
+names errors are told in are exits.py's. Logging is set up in ``runtime``.
 Conversation goes to stderr; stdout carries only what a command was asked to
 print (a token, a status, help), so it can be piped. Heavy imports happen
 inside the commands that need them: ``token`` never loads pygls or httpx.
@@ -19,7 +20,7 @@ from typing import Any, NoReturn
 import click
 
 from ticktick_signon import __version__
-from ticktick_signon.cli import console
+from ticktick_signon.cli import console, exits
 from ticktick_signon.errors import InvalidParams, SignonError
 from ticktick_signon.helper.protocol_docs import protocol_doc
 from ticktick_signon.runtime import configure_logging
@@ -28,7 +29,7 @@ from ticktick_signon.runtime import default_store as _store
 
 
 def _fail(error: SignonError) -> NoReturn:
-    console.fail(console.in_cli_words(error), error.exit_code)
+    console.fail(exits.in_cli_words(error), error.exit_code)
 
 
 def _named_profile(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -55,7 +56,7 @@ class _Commands(click.Group):
             console.cancelled()
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=console.EXIT_STATUSES)
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=exits.EXIT_STATUSES)
 @click.version_option(__version__, prog_name="ticktick-signon")
 @click.option(
     "--log-level",
@@ -152,7 +153,7 @@ def login(**given: Any) -> None:
     it was sent to, whichever comes first. Without a terminal it asks nothing:
     give what it needs with flags or the environment.
     """
-    from ticktick_signon.cli.conversation import LoginOptions, sign_in
+    from ticktick_signon.cli.login import LoginOptions, sign_in
 
     ctx = click.get_current_context()
     if ctx.get_parameter_source("client_secret") == click.core.ParameterSource.COMMANDLINE:
@@ -202,7 +203,7 @@ def token(profile: str, fmt: str, min_valid: int) -> None:
     """
     import json
 
-    from ticktick_signon.cli.conversation import login_command
+    from ticktick_signon.cli.login import login_command
     from ticktick_signon.core.messages import parse_profile
     from ticktick_signon.core.oauth import check_token, token_result
     from ticktick_signon.errors import NotSignedIn, TokenExpired
@@ -237,7 +238,7 @@ def token(profile: str, fmt: str, min_valid: int) -> None:
 
 def _describe(status: dict[str, Any]) -> str:
     """``status``'s words for a profile, with ✓/✗ on a terminal."""
-    from ticktick_signon.cli.conversation import login_command
+    from ticktick_signon.cli.login import login_command
 
     where = "the local sandbox (not TickTick)" if status["sandbox"] else "TickTick"
     again = login_command(status["profile"], status["sandbox"])
@@ -301,11 +302,11 @@ def status(profile: str, as_json: bool, verify: bool) -> None:
     if as_json:
         click.echo(json.dumps(result))
     if not result["signedIn"]:
-        sys.exit(console.EXIT_NOT_SIGNED_IN)
+        sys.exit(exits.EXIT_NOT_SIGNED_IN)
     if not verify:
         return
     if not result["verified"]["valid"]:
-        from ticktick_signon.cli.conversation import login_command
+        from ticktick_signon.cli.login import login_command
 
         again = login_command(name, result["sandbox"])
         console.fail(f"TickTick rejected the token of profile '{name}'; sign in again with `{again}`.", 1)

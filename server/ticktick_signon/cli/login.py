@@ -1,9 +1,10 @@
-"""The interactive sign-in conversation of ``ticktick-signon login``.
+"""The sign-in conversation of ``ticktick-signon login``: offer the browser, wait for its return or a paste.
 
-Asks for what is missing, offers the browser, waits for the loopback redirect
-or a pasted URL, and hands the token over (clipboard, stdout, a .env file).
-The click command in cli.py only gathers the options and maps errors to exit
-statuses. Conversation goes to stderr; stdout carries only a printed token.
+Asks before replacing a working token, gets the credentials (prompts.py), starts
+the sign-in, then waits for the loopback redirect or a pasted address, whichever
+comes first, and hands the token over (handover.py). ``--sandbox`` runs the same
+flow against the embedded sandbox (sandbox_login.py). Conversation goes to
+stderr; stdout carries only a printed token.
 """
 
 from __future__ import annotations
@@ -19,22 +20,16 @@ from typing import Any
 
 import click
 
-from ticktick_signon.cli import console
+from ticktick_signon.cli import console, exits
+from ticktick_signon.cli.handover import deliver
+from ticktick_signon.cli.prompts import resolve_credentials
+from ticktick_signon.cli.sandbox_login import check_sandbox_token, play_browser, start_sandbox
 from ticktick_signon.cli.typed_lines import TypedLines, is_terminal
-from ticktick_signon.core.records import Profile
 from ticktick_signon.errors import SignonError
 from ticktick_signon.runtime import default_service as _service
 from ticktick_signon.runtime import default_store as _store
 
 log = logging.getLogger("ticktick_signon")
-
-CLIPBOARD_COMMANDS = (
-    ("wl-copy",),
-    ("xclip", "-selection", "clipboard"),
-    ("xsel", "--clipboard", "--input"),
-    ("pbcopy",),
-    ("clip.exe",),
-)
 
 
 @dataclass(frozen=True)
@@ -151,7 +146,7 @@ def sign_in(options: LoginOptions) -> None:
             check_sandbox_token(provider, result["accessToken"])
         deliver(result, saved, options, interactive)
     except NoRedirect as stop:
-        console.fail(str(stop), console.EXIT_NO_REDIRECT)
+        console.fail(str(stop), exits.EXIT_NO_REDIRECT)
     finally:
         if service is not None:
             if started is not None and not finished:
@@ -194,70 +189,6 @@ def _may_replace_token(profile: str) -> bool:
     return False
 
 
-def resolve_credentials(
-    profile: str, options: LoginOptions, environ: Mapping[str, str], interactive: bool
-) -> tuple[str | None, str | None, str | None]:
-    """Each credential from its flag, else the saved profile, else pyticktick's env names, else a prompt.
-
-    Returns:
-        client id, secret and redirect URL; None where nothing gave one and
-        nobody can be asked (the service then names what is missing).
-
-    Raises:
-        InvalidParams: a redirect URL from a flag or the environment is not an http(s) URL.
-        ConfigUnreadable: the cache file cannot be used.
-    """
-    from ticktick_signon.core.oauth import (
-        DEFAULT_REDIRECT_URL,
-        ENV_CLIENT_ID,
-        ENV_CLIENT_SECRET,
-        ENV_REDIRECT_URL,
-        check_http_url,
-    )
-
-    saved = _store().read().profile(profile)
-    client_id = options.client_id or saved.client_id or environ.get(ENV_CLIENT_ID)
-    client_secret = options.client_secret or saved.client_secret or environ.get(ENV_CLIENT_SECRET)
-    redirect_url = options.redirect_url or saved.redirect_url or environ.get(ENV_REDIRECT_URL)
-    if options.redirect_url:
-        check_http_url(options.redirect_url, "--redirect-url")
-    elif redirect_url and not saved.redirect_url:
-        check_http_url(redirect_url, ENV_REDIRECT_URL)
-    if interactive and not (client_id and client_secret and redirect_url):
-        console.say("Your app's client id, secret and redirect URL are at https://developer.ticktick.com/manage.")
-        if not client_id:
-            client_id = _ask("Client id")
-        if not client_secret:
-            client_secret = _ask("Client secret", hint="typing is hidden", hide_input=True)
-        if not redirect_url:
-            redirect_url = _ask("OAuth redirect URL", default=DEFAULT_REDIRECT_URL, web_address=True)
-    return client_id, client_secret, redirect_url
-
-
-def _ask(
-    label: str, *, hint: str = "", hide_input: bool = False, default: str | None = None, web_address: bool = False
-) -> str:
-    """Ask for ``label`` until the answer is not blank (and, if asked for, is an http(s) URL); trimmed."""
-    from ticktick_signon.core.oauth import check_http_url
-    from ticktick_signon.errors import InvalidParams
-
-    question = f"{label} ({hint})" if hint else label
-    while True:
-        answer = click.prompt(
-            question, default=default or "", show_default=default is not None, hide_input=hide_input, err=True
-        ).strip()
-        if not answer:
-            console.failure(f"{label} cannot be blank.")
-            continue
-        if web_address:
-            try:
-                check_http_url(answer, "redirectUrl")
-            except InvalidParams:
-                console.failure("Give an absolute http(s) URL, such as http://127.0.0.1:8080/.")
-                continue
-        return answer
-
-
 def _over_ssh() -> bool:
     return bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"))
 
@@ -294,8 +225,9 @@ def explain_wait(started: dict[str, Any], interactive: bool) -> None:
         if _over_ssh() and address is not None:
             port = address[1]
             console.say(
-                f"Over SSH the browser reaches this machine only if you forward the port (ssh -L {port}:127.0.0.1:{port}); "
-                "otherwise it lands on a page that does not load: copy that page's address and paste it here."
+                "Over SSH the browser reaches this machine only if you forward the port "
+                f"(ssh -L {port}:127.0.0.1:{port}); otherwise it lands on a page that does not load: "
+                "copy that page's address and paste it here."
             )
         if interactive:
             console.say(PASTE_PROMPT, nl=False)
@@ -382,126 +314,3 @@ def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopb
             if loopback.done.wait(5):  # the browser won the race a moment ago
                 continue
             raise
-
-
-def play_browser(authorize_url: str) -> None:
-    """For --sandbox: fetch the authorize URL and follow its redirect, as a browser would."""
-    import httpx
-
-    try:
-        httpx.get(authorize_url, follow_redirects=True, timeout=30, trust_env=False)  # loopback: never a proxy
-    except httpx.HTTPError as exc:
-        log.warning("The sandbox browser could not follow the redirect: %s", type(exc).__name__)
-
-
-def copy_to_clipboard(text: str) -> bool:
-    """Hand ``text`` to the first clipboard tool found; False when none worked."""
-    import shutil
-    import subprocess
-
-    for command in CLIPBOARD_COMMANDS:
-        if shutil.which(command[0]):
-            try:
-                subprocess.run(command, input=text.encode(), check=True, timeout=5, capture_output=True)
-                return True
-            except (OSError, subprocess.SubprocessError):
-                continue
-    return False
-
-
-def save_env(path: Path, lines: list[str]) -> None:
-    """Merge pyticktick's .env ``lines`` into the private file at ``path``.
-
-    Raises:
-        OSError: the file could not be read or written.
-    """
-    from ticktick_signon.cache.private_files import read_private, write_private
-    from ticktick_signon.imports.pyticktick import merge_env
-
-    try:
-        existing = read_private(path)[0].decode("utf-8")
-    except FileNotFoundError:
-        existing = ""
-    write_private(path, merge_env(existing, lines).encode("utf-8"))
-
-
-def deliver(result: dict[str, Any], saved: Profile, options: LoginOptions, interactive: bool) -> None:
-    """Hand the token over as pyticktick's script does: clipboard, print, or a .env file.
-
-    Without a terminal, a ``--save`` that fails ends the command with its own
-    status (the sign-in itself worked); on a terminal the person is asked again.
-    """
-    from ticktick_signon.imports.pyticktick import env_lines, token_json
-
-    access_token, expires_at = result["accessToken"], result["expiresAt"]
-    want_print, want_copy, save = options.want_print, options.want_copy, options.save
-    if interactive and not (want_print or want_copy or save):
-        want_copy = click.confirm("Copy the token and its expiration to the clipboard?", default=True, err=True)
-        if not want_copy:
-            want_print = click.confirm("Print the token and its expiration here?", default=True, err=True)
-        if not (want_copy or want_print):
-            save = _ask_path("Save them to a pyticktick .env file at (Enter to skip)")
-    if want_copy:
-        if copy_to_clipboard(token_json(access_token, expires_at)):
-            console.success("Copied the token and its expiration to the clipboard.")
-        else:
-            console.warning(
-                "No clipboard tool was found (wl-copy, xclip, xsel, pbcopy, clip.exe); "
-                "`ticktick-signon token` prints the token whenever you need it."
-            )
-    if want_print:
-        click.echo(f"Token: {access_token}")
-        click.echo(f"Expiration: {expires_at} ({console.when(expires_at)})")
-    while save is not None:
-        try:
-            save_env(save, env_lines(saved.client_id, saved.client_secret, access_token, expires_at))
-        except OSError as exc:
-            reason = exc.strerror or str(exc) or type(exc).__name__
-            if not interactive:
-                console.fail(
-                    f"Could not save the token to {save} ({reason}). The sign-in worked and the token is cached: "
-                    "`ticktick-signon token --format pyticktick-env > FILE` writes the file later.",
-                    console.EXIT_SAVE_FAILED,
-                )
-            console.failure(f"Could not save the token to {save} ({reason}).")
-            save = _ask_path("Save it at another path (Enter to skip)")
-            continue
-        console.success(f"Saved the token to {save} (pyticktick .env format, mode 0600).")
-        save = None
-
-
-def _ask_path(question: str) -> Path | None:
-    answer = click.prompt(question, default="", show_default=False, err=True).strip()
-    return Path(answer).expanduser() if answer else None
-
-
-def start_sandbox() -> tuple[Any, str, str, str]:
-    """Start the embedded sandbox with a fresh app whose redirect URL is a free loopback port."""
-    import secrets
-    import socket
-
-    from ticktick_signon.sandbox import SandboxClient, SandboxProvider
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    redirect_url = f"http://127.0.0.1:{port}/callback"
-    client = SandboxClient("sandbox-client", secrets.token_urlsafe(24), (redirect_url,))
-    provider = SandboxProvider((client,), auto_approve=True).start()
-    return provider, client.client_id, client.client_secret, redirect_url
-
-
-def check_sandbox_token(provider: Any, access_token: str) -> None:
-    """Prove the new token works: call the sandbox's GET /open/v1/project with it."""
-    import httpx
-
-    response = httpx.get(
-        f"{provider.base_url}/open/v1/project",
-        headers={"Authorization": f"Bearer {access_token}"},
-        timeout=10,
-        trust_env=False,  # the sandbox is on loopback: the token never goes through a proxy
-    )
-    if response.status_code == 200:
-        console.success(f"The token works: the sandbox API listed {len(response.json())} project(s).")
-    else:
-        console.warning(f"The sandbox API refused the new token (HTTP {response.status_code}).")
