@@ -11,25 +11,37 @@ inside the commands that need them: ``token`` never loads pygls or httpx.
 
 from __future__ import annotations
 
-import os
-import sys
-import time
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from ticktick_signon import __version__
-from ticktick_signon.cli import console, exits
-from ticktick_signon.errors import InvalidParams, SignonError
+from ticktick_signon.cli import exits
+from ticktick_signon.cli.deps import CliDeps, default_deps
+from ticktick_signon.errors import SignonError
 from ticktick_signon.helper.protocol_docs import protocol_doc
-from ticktick_signon.runtime import configure_logging
-from ticktick_signon.runtime import default_service as _service
-from ticktick_signon.runtime import default_store as _store
 
 
-def _fail(error: SignonError) -> NoReturn:
-    console.fail(exits.in_cli_words(error), error.exit_code)
+def _deps(ctx: click.Context) -> CliDeps:
+    """The command's world: the test's ``CliDeps`` when one was passed as ``obj``, else the process's."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliDeps):
+        root.obj = default_deps()
+    return root.obj
+
+
+def _run(command: Any, options: Any) -> None:
+    """Run ``command.run(options, deps)``; a service error ends it in the command line's words and status."""
+    deps = _deps(click.get_current_context())
+    try:
+        command.run(options, deps)
+    except SignonError as error:
+        _fail(deps, error)
+
+
+def _fail(deps: CliDeps, error: SignonError) -> NoReturn:
+    deps.console.fail(exits.in_cli_words(error), error.exit_code)
 
 
 def _named_profile(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -53,7 +65,7 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except (KeyboardInterrupt, click.Abort):  # click turns Ctrl-C at a prompt into Abort
-            console.cancelled()
+            exits.cancelled(_deps(ctx).console)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=exits.EXIT_STATUSES)
@@ -78,7 +90,7 @@ def main(ctx: click.Context, log_level: str | None, log_file: Path | None) -> No
     """
     default = "info" if ctx.invoked_subcommand == "serve" else "warning"
     try:
-        configure_logging(log_level or default, log_file)
+        _deps(ctx).set_up_logging(log_level or default, log_file)
     except OSError as exc:
         raise click.BadParameter(
             f"cannot write to {log_file} ({exc.strerror or exc})", param_hint="--log-file"
@@ -153,18 +165,11 @@ def login(**given: Any) -> None:
     it was sent to, whichever comes first. Without a terminal it asks nothing:
     give what it needs with flags or the environment.
     """
-    from ticktick_signon.cli.login import LoginOptions, sign_in
+    from ticktick_signon.cli import login as command
 
     ctx = click.get_current_context()
-    if ctx.get_parameter_source("client_secret") == click.core.ParameterSource.COMMANDLINE:
-        console.warning(
-            "A secret on the command line is visible to other users (ps); "
-            "use $PYTICKTICK_V1_CLIENT_SECRET or the prompt instead."
-        )
-    try:
-        sign_in(LoginOptions(**given))
-    except SignonError as error:
-        _fail(error)
+    on_command_line = ctx.get_parameter_source("client_secret") == click.core.ParameterSource.COMMANDLINE
+    _run(command, command.LoginOptions(**given, secret_on_command_line=on_command_line))
 
 
 # -- token / status / logout ---------------------------------------------------
@@ -201,69 +206,9 @@ def token(profile: str, fmt: str, min_valid: int) -> None:
     Exit status: 0 printed; 3 not signed in; 4 expired (or expiring within
     --min-valid); 5 the cache file is unreadable; 2 bad usage.
     """
-    import json
+    from ticktick_signon.cli import token as command
 
-    from ticktick_signon.cli.login import login_command
-    from ticktick_signon.core.messages import parse_profile
-    from ticktick_signon.core.oauth import check_token, token_result
-    from ticktick_signon.errors import NotSignedIn, TokenExpired
-
-    try:
-        profile = parse_profile({"profile": profile}).profile
-        saved = _store().read().profile(profile)
-        tok = check_token(saved.token, time.time(), min_valid)
-    except NotSignedIn as error:
-        again = login_command(profile, saved.sandbox)
-        named = "Not signed in" if profile == "default" else f"Profile '{profile}' is not signed in"
-        console.fail(f"{named}; run `{again}` first.", error.exit_code)
-    except TokenExpired as error:
-        again = login_command(profile, saved.sandbox)
-        expires_at = saved.token.expires_at  # type: ignore[union-attr]
-        if time.time() >= expires_at:
-            said = f"The token of profile '{profile}' expired {console.when(expires_at)}"
-        else:
-            said = f"The token of profile '{profile}' expires {console.when(expires_at)}, within --min-valid"
-        console.fail(f"{said}; run `{again}` to sign in again.", error.exit_code)
-    except SignonError as error:
-        _fail(error)
-    if fmt == "plain":
-        click.echo(tok.access_token)
-    elif fmt == "json":
-        click.echo(json.dumps(token_result(tok, profile, time.time())))
-    else:
-        from ticktick_signon.imports.pyticktick import env_lines
-
-        click.echo("\n".join(env_lines(saved.client_id, saved.client_secret, tok.access_token, tok.expires_at)))
-
-
-def _describe(status: dict[str, Any]) -> str:
-    """``status``'s words for a profile, with ✓/✗ on a terminal."""
-    from ticktick_signon.cli.login import login_command
-
-    where = "the local sandbox (not TickTick)" if status["sandbox"] else "TickTick"
-    again = login_command(status["profile"], status["sandbox"])
-    if status["signedIn"]:
-        days = status["expiresIn"] // 86400
-        mark = console.badge("success", err=False)
-        estimated = (
-            " (estimated: it was imported from a file without an expiry)" if status["expiresAtEstimated"] else ""
-        )
-        state = (
-            f"signed in to {where}; the token expires {console.when(status['expiresAt'])}{estimated} ({days} days left)"
-        )
-    elif status["expiresAt"] is not None:
-        mark = console.badge("failure", err=False)
-        state = f"the token expired {console.when(status['expiresAt'])}; run `{again}` to sign in again"
-    else:
-        mark = console.badge("failure", err=False)
-        state = f"not signed in; run `{again}`"
-    lines = [f"{mark}Profile '{status['profile']}': {state}."]
-    if status["clientId"]:
-        lines.append(f"App client id: {status['clientId']} (region {status['region'] or 'ticktick'}).")
-    if status["pendingSignon"]:
-        lines.append("A sign-in is waiting for its browser redirect.")
-    lines.append(f"Cache: {status['configPath']}")
-    return "\n".join(lines)
+    _run(command, command.TokenOptions(profile, fmt, min_valid))
 
 
 @main.command(
@@ -284,34 +229,9 @@ def status(profile: str, as_json: bool, verify: bool) -> None:
     Exits 0 when the profile is signed in, 1 when it is not, its token has
     expired, or (with --verify) TickTick rejected the token: sign in again.
     """
-    import json
+    from ticktick_signon.cli import status as command
 
-    from ticktick_signon.core.messages import parse_profile
-
-    service = _service()
-    try:
-        name = parse_profile({"profile": profile}).profile
-        result = service.status(name)
-        if not as_json:
-            click.echo(_describe(result))
-        if verify and result["signedIn"]:
-            checked = service.verify(name)
-            result["verified"] = {"valid": checked["valid"], "checkedAt": checked["checkedAt"]}
-    except SignonError as error:
-        _fail(error)
-    if as_json:
-        click.echo(json.dumps(result))
-    if not result["signedIn"]:
-        sys.exit(exits.EXIT_NOT_SIGNED_IN)
-    if not verify:
-        return
-    if not result["verified"]["valid"]:
-        from ticktick_signon.cli.login import login_command
-
-        again = login_command(name, result["sandbox"])
-        console.fail(f"TickTick rejected the token of profile '{name}'; sign in again with `{again}`.", 1)
-    if not as_json:
-        click.echo(f"{console.badge('success', err=False)}TickTick accepts the token (checked just now).")
+    _run(command, command.StatusOptions(profile, as_json, verify))
 
 
 @main.command(
@@ -346,37 +266,9 @@ def import_(path: Path | None, profile: str, fmt: str, from_env: bool, force: bo
     """
     if (path is None) == (not from_env):
         raise click.UsageError("give the token file's PATH, or --from-env (not both)")
-    from ticktick_signon.cli.typed_lines import is_terminal
-    from ticktick_signon.core.messages import parse_profile
-    from ticktick_signon.imports.formats import read_pyticktick_settings
+    from ticktick_signon.cli import import_token as command
 
-    importer = _service().importer
-
-    def run(replace: bool) -> dict[str, Any]:
-        if path is None:
-            found = read_pyticktick_settings(dict(os.environ), "the environment")
-            return importer.import_found(found, "the environment", name, replace)
-        return importer.import_file(path, name, fmt, replace)
-
-    try:
-        name = parse_profile({"profile": profile}).profile
-        try:
-            result = run(force)
-        except InvalidParams as error:
-            if error.data.get("field") != "force" or not is_terminal(sys.stdin):
-                raise
-            console.warning(error.message.split(";")[0] + ".")
-            if not click.confirm("Replace it?", default=False, err=True):
-                console.say("Nothing was imported.")
-                sys.exit(1)
-            result = run(True)
-    except SignonError as error:
-        _fail(error)
-    console.success(
-        f"Imported the {result['format']} token into profile '{name}'; it expires {console.when(result['expiresAt'])}."
-    )
-    if result["expiresAtEstimated"]:
-        console.say("TickTick accepts it. Its file keeps no expiry, so that date is an estimate: 180 days from now.")
+    _run(command, command.ImportOptions(path, profile, fmt, from_env, force))
 
 
 @main.command(
@@ -389,28 +281,9 @@ Examples:
 @click.option("--forget", is_flag=True, help="Also forget the saved client id, secret, redirect URL and region.")
 def logout(profile: str, forget: bool) -> None:
     """Remove the cached token (and with --forget the app's saved credentials)."""
-    from ticktick_signon.core.messages import parse_sign_out
+    from ticktick_signon.cli import logout as command
 
-    try:
-        request = parse_sign_out({"profile": profile, "forget": forget})
-        report = _service().sign_out_and_report(request.profile, request.forget)
-    except SignonError as error:
-        _fail(error)
-    name = f"profile '{request.profile}'"
-    if report.token_removed:
-        said = [f"Signed out of {name}."]
-    elif report.settings_forgotten or report.signon_cancelled:
-        said = [f"The {name} was not signed in."]
-    else:
-        console.say(f"Nothing to do: {name} was not signed in{' and had nothing saved' if forget else ''}.")
-        return
-    if report.signon_cancelled:
-        said.append("Cancelled the sign-in it was waiting for.")
-    if report.settings_forgotten:
-        said.append("Forgot its saved client id and secret.")
-    elif report.token_removed and not forget:
-        said.append("Kept its client id and secret for the next login (--forget drops them).")
-    console.success(" ".join(said))
+    _run(command, command.LogoutOptions(profile, forget))
 
 
 # -- serve / sandbox -----------------------------------------------------------------
@@ -434,7 +307,8 @@ def serve() -> None:
     """
     from ticktick_signon.helper.server import run_stdio
 
-    run_stdio(_service())
+    deps = _deps(click.get_current_context())
+    run_stdio(deps.services(deps.environ))
 
 
 if serve.help:  # None under python -OO
@@ -471,35 +345,14 @@ def sandbox(host: str, port: int, auto_approve: bool, client_id: str, client_sec
     """
     import ipaddress
 
-    from ticktick_signon.sandbox import SandboxClient, SandboxProvider
+    from ticktick_signon.cli import sandbox as command
 
     try:
         if not ipaddress.ip_address(host).is_loopback:
             raise click.BadParameter("the sandbox binds loopback addresses only", param_hint="--host")
     except ValueError:
         raise click.BadParameter("give a loopback IP address such as 127.0.0.1", param_hint="--host") from None
-    provider = SandboxProvider(
-        (SandboxClient(client_id, client_secret),),
-        auto_approve=auto_approve,
-        expires_in=expires_in,
-        host=host,
-        port=port,
-    )
-    try:
-        provider.start()
-    except OSError as exc:
-        console.fail(f"Cannot listen on {host} port {port} ({exc.strerror}); try another --port.", 1)
-    console.say(
-        f"Sandbox TickTick on {provider.base_url}\n"
-        f"  export TICKTICK_SIGNON_AUTH_URL={provider.base_url}\n"
-        f"  client id: {client_id}   client secret: {client_secret}\n"
-        "  any http://127.0.0.1:PORT/ redirect URL is accepted. Ctrl-C stops it."
-    )
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        provider.close()
+    _run(command, command.SandboxOptions(host, port, auto_approve, client_id, client_secret, expires_in))
 
 
 # -- help ------------------------------------------------------------------------------
@@ -518,12 +371,13 @@ def help_command(ctx: click.Context, command: str | None) -> None:
     """Show the help of ticktick-signon, or of one of its commands."""
     parent = ctx.parent
     assert parent is not None
+    console = _deps(ctx).console
     if command is None:
-        click.echo(parent.get_help())
+        console.echo(parent.get_help())
         return
     found = main.get_command(parent, command)
     if found is None:
         raise click.UsageError(
             f"No command {command!r}; the commands are {', '.join(main.list_commands(parent))}.", ctx
         )
-    click.echo(found.get_help(click.Context(found, info_name=command, parent=parent)))
+    console.echo(found.get_help(click.Context(found, info_name=command, parent=parent)))

@@ -9,7 +9,9 @@ to the statuses the code can end with.
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 
+from ticktick_signon.cli.console import Console
 from ticktick_signon.errors import InvalidParams, SignonError
 
 #: ``status``: the profile is not signed in, or its token has expired (as ``gh auth status``).
@@ -66,3 +68,16 @@ def in_cli_words(error: SignonError) -> str:
             if name in FLAGS:
                 message = re.sub(rf"\b{name}\b", FLAGS[name], message)
     return message
+
+
+def cancelled(console: Console) -> NoReturn:
+    """The one answer to Ctrl-C, wherever it comes: ``Cancelled.`` and status 130.
+
+    entry.py says the same for ``serve`` without loading click.
+
+    Raises:
+        SystemExit: always, with ``EXIT_CANCELLED``.
+    """
+    # On a terminal the cursor still sits after the ^C echo (or a prompt).
+    console.say(("\n" if console.on_terminal() else "") + "Cancelled.")
+    raise SystemExit(EXIT_CANCELLED)

@@ -7,12 +7,15 @@ terminal, or given by ``--copy``, ``--print`` and ``--save``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import click
+from ticktick_signon.cli.console import when
+from ticktick_signon.cli.exits import EXIT_SAVE_FAILED
 
-from ticktick_signon.cli import console, exits
-from ticktick_signon.core.records import Profile
+if TYPE_CHECKING:
+    from ticktick_signon.cli.deps import CliDeps, Prompter
+    from ticktick_signon.cli.login import LoginOptions
+    from ticktick_signon.core.records import Profile
 
 CLIPBOARD_COMMANDS = (
     ("wl-copy",),
@@ -54,24 +57,37 @@ def save_env(path: Path, lines: list[str]) -> None:
     write_private(path, merge_env(existing, lines).encode("utf-8"))
 
 
-def deliver(result: dict[str, Any], saved: Profile, options: Any, interactive: bool) -> None:
+def deliver(
+    access_token: str, expires_at: int, saved: Profile, options: LoginOptions, interactive: bool, deps: CliDeps
+) -> None:
     """Hand the token over as pyticktick's script does: clipboard, print, or a .env file.
 
     Without a terminal, a ``--save`` that fails ends the command with its own
     status (the sign-in itself worked); on a terminal the person is asked again.
+
+    Args:
+        access_token: the new token.
+        expires_at: when it expires, Unix seconds.
+        saved: the signed-in profile (its client id and secret go into the .env file).
+        options: ``--copy``, ``--print`` and ``--save``.
+        interactive: whether the person can be asked which.
+        deps: the streams, the prompter and the clipboard.
+
+    Raises:
+        SystemExit: ``EXIT_SAVE_FAILED``, when ``--save`` failed and nobody can be asked again.
     """
     from ticktick_signon.imports.pyticktick import env_lines, token_json
 
-    access_token, expires_at = result["accessToken"], result["expiresAt"]
+    console, prompter = deps.console, deps.prompter
     want_print, want_copy, save = options.want_print, options.want_copy, options.save
     if interactive and not (want_print or want_copy or save):
-        want_copy = click.confirm("Copy the token and its expiration to the clipboard?", default=True, err=True)
+        want_copy = prompter.confirm("Copy the token and its expiration to the clipboard?", default=True)
         if not want_copy:
-            want_print = click.confirm("Print the token and its expiration here?", default=True, err=True)
+            want_print = prompter.confirm("Print the token and its expiration here?", default=True)
         if not (want_copy or want_print):
-            save = _ask_path("Save them to a pyticktick .env file at (Enter to skip)")
+            save = _ask_path(prompter, "Save them to a pyticktick .env file at (Enter to skip)")
     if want_copy:
-        if copy_to_clipboard(token_json(access_token, expires_at)):
+        if deps.copy_to_clipboard(token_json(access_token, expires_at)):
             console.success("Copied the token and its expiration to the clipboard.")
         else:
             console.warning(
@@ -79,8 +95,8 @@ def deliver(result: dict[str, Any], saved: Profile, options: Any, interactive: b
                 "`ticktick-signon token` prints the token whenever you need it."
             )
     if want_print:
-        click.echo(f"Token: {access_token}")
-        click.echo(f"Expiration: {expires_at} ({console.when(expires_at)})")
+        console.echo(f"Token: {access_token}")
+        console.echo(f"Expiration: {expires_at} ({when(expires_at)})")
     while save is not None:
         try:
             save_env(save, env_lines(saved.client_id, saved.client_secret, access_token, expires_at))
@@ -90,15 +106,15 @@ def deliver(result: dict[str, Any], saved: Profile, options: Any, interactive: b
                 console.fail(
                     f"Could not save the token to {save} ({reason}). The sign-in worked and the token is cached: "
                     "`ticktick-signon token --format pyticktick-env > FILE` writes the file later.",
-                    exits.EXIT_SAVE_FAILED,
+                    EXIT_SAVE_FAILED,
                 )
             console.failure(f"Could not save the token to {save} ({reason}).")
-            save = _ask_path("Save it at another path (Enter to skip)")
+            save = _ask_path(prompter, "Save it at another path (Enter to skip)")
             continue
         console.success(f"Saved the token to {save} (pyticktick .env format, mode 0600).")
         save = None
 
 
-def _ask_path(question: str) -> Path | None:
-    answer = click.prompt(question, default="", show_default=False, err=True).strip()
+def _ask_path(prompter: Prompter, question: str) -> Path | None:
+    answer = prompter.ask(question).strip()
     return Path(answer).expanduser() if answer else None

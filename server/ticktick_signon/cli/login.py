@@ -10,24 +10,21 @@ stderr; stdout carries only a printed token.
 from __future__ import annotations
 
 import logging
-import os
-import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
-
-from ticktick_signon.cli import console, exits
+from ticktick_signon.cli.console import when
+from ticktick_signon.cli.exits import EXIT_NO_REDIRECT
 from ticktick_signon.cli.handover import deliver
 from ticktick_signon.cli.prompts import resolve_credentials
 from ticktick_signon.cli.sandbox_login import check_sandbox_token, play_browser, start_sandbox
-from ticktick_signon.cli.typed_lines import TypedLines, is_terminal
+from ticktick_signon.cli.typed_lines import TypedLines
 from ticktick_signon.errors import SignonError
-from ticktick_signon.runtime import default_service as _service
-from ticktick_signon.runtime import default_store as _store
+
+if TYPE_CHECKING:
+    from ticktick_signon.cli.deps import CliDeps
 
 log = logging.getLogger("ticktick_signon")
 
@@ -46,6 +43,8 @@ class LoginOptions:
     want_copy: bool = False
     save: Path | None = None
     sandbox: bool = False
+    #: The secret came from ``--client-secret``, where other users see it (ps).
+    secret_on_command_line: bool = False
 
 
 class LoopbackResult:
@@ -75,7 +74,7 @@ NOT_AN_ADDRESS = (
 )
 
 
-def login_command(profile: str, sandbox: bool = False) -> str:
+def signin_command(profile: str, sandbox: bool = False) -> str:
     """The command that signs ``profile`` in (again), as the person would type it."""
     words = ["ticktick-signon", "login"]
     if sandbox:
@@ -89,17 +88,19 @@ def _profile_flag(profile: str) -> str:
     return "" if profile == "default" else f" --profile {profile}"
 
 
-def sign_in(options: LoginOptions) -> None:
+def run(options: LoginOptions, deps: CliDeps) -> None:
     """Hold the whole sign-in conversation, from the prompts to the delivered token.
 
-    A sign-on that does not finish (Ctrl-C, nothing pasted, an error) leaves no
+    A sign-in that does not finish (Ctrl-C, nothing pasted, an error) leaves no
     pending state behind in the cache; the token the profile had stays.
 
     Args:
         options: what the command line gave.
+        deps: the streams, environment, store, service, prompter, browser and clock.
 
     Raises:
-        SignonError: the sign-on failed; the caller reports it and exits with its status.
+        SignonError: the sign-in failed; the caller reports it and exits with its status.
+        SystemExit: ``EXIT_NO_REDIRECT``, or ``EXIT_SAVE_FAILED`` (said first).
         KeyboardInterrupt, click.Abort: the person cancelled; the caller says so.
     """
     import threading
@@ -107,13 +108,22 @@ def sign_in(options: LoginOptions) -> None:
     from ticktick_signon.core.messages import StartParams, parse_start
     from ticktick_signon.core.oauth import ENV_AUTH_URL
 
+    console = deps.console
+    if options.secret_on_command_line:
+        console.warning(
+            "A secret on the command line is visible to other users (ps); "
+            "use $PYTICKTICK_V1_CLIENT_SECRET or the prompt instead."
+        )
     profile = options.profile or ("sandbox" if options.sandbox else "default")
-    interactive = is_terminal(sys.stdin) and not options.sandbox
+    interactive = deps.can_prompt and not options.sandbox
     params = parse_start({"profile": profile, "region": options.region})
-    if interactive and not _may_replace_token(params.profile):
+    if interactive and not _may_replace_token(params.profile, deps):
         return
-    environ = _without_blanks(os.environ)
+    environ = _without_blanks(deps.environ)
     provider = service = started = None
+    client_id: str | None
+    client_secret: str | None
+    redirect_url: str | None
     finished = False
     try:
         if options.sandbox:
@@ -121,9 +131,11 @@ def sign_in(options: LoginOptions) -> None:
             environ[ENV_AUTH_URL] = provider.base_url
             console.say(f"Sandbox provider running at {provider.base_url} (no TickTick account involved).")
         else:
-            client_id, client_secret, redirect_url = resolve_credentials(params.profile, options, environ, interactive)
+            client_id, client_secret, redirect_url = resolve_credentials(
+                params.profile, options, environ, interactive, deps
+            )
         loopback = LoopbackResult()
-        service = _service(environ, events=loopback)
+        service = deps.services(environ, events=loopback)
         started = service.start(
             StartParams(params.profile, client_id, client_secret, redirect_url, params.region, listen=True)
         )
@@ -131,22 +143,21 @@ def sign_in(options: LoginOptions) -> None:
             console.say(f"Sign-in URL (opened by the sandbox's own stand-in browser):\n\n  {started['authorizeUrl']}\n")
             threading.Thread(target=play_browser, args=(started["authorizeUrl"],), daemon=True).start()
         else:
-            offer_browser(started["authorizeUrl"], interactive and not options.no_browser)
-        explain_wait(started, interactive)
-        result = wait_for_redirect(service, params.profile, started, loopback)
+            offer_browser(started["authorizeUrl"], interactive and not options.no_browser, deps)
+        explain_wait(started, interactive, deps)
+        result = wait_for_redirect(service, params.profile, started, loopback, deps)
         finished = True
         if interactive and started["listening"]:
             console.say()  # the browser came back while the paste prompt was showing
-        saved = _store().read().profile(params.profile)
+        saved = deps.store.read().profile(params.profile)
+        access_token, expires_at = result["accessToken"], result["expiresAt"]
         where = "the sandbox" if saved.sandbox else "TickTick"
-        console.success(
-            f"Signed in to {where} (profile '{params.profile}'); the token expires {console.when(result['expiresAt'])}."
-        )
+        console.success(f"Signed in to {where} (profile '{params.profile}'); the token expires {when(expires_at)}.")
         if provider is not None:
-            check_sandbox_token(provider, result["accessToken"])
-        deliver(result, saved, options, interactive)
+            check_sandbox_token(provider, access_token, console)
+        deliver(access_token, expires_at, saved, options, interactive, deps)
     except NoRedirect as stop:
-        console.fail(str(stop), exits.EXIT_NO_REDIRECT)
+        console.fail(str(stop), EXIT_NO_REDIRECT)
     finally:
         if service is not None:
             if started is not None and not finished:
@@ -176,53 +187,49 @@ def _without_blanks(environ: Mapping[str, str]) -> dict[str, str]:
     return cleaned
 
 
-def _may_replace_token(profile: str) -> bool:
+def _may_replace_token(profile: str, deps: CliDeps) -> bool:
     """Ask before replacing a token that still works (as ``gh auth login`` does); True to go on."""
-    saved = _store().read().profile(profile)
-    if saved.token is None or time.time() >= saved.token.expires_at:
+    saved = deps.store.read().profile(profile)
+    if saved.token is None or deps.clock() >= saved.token.expires_at:
         return True
     where = "the sandbox" if saved.sandbox else "TickTick"
-    console.say(f"Profile '{profile}' is signed in to {where} until {console.when(saved.token.expires_at)}.")
-    if click.confirm("Sign in again and replace its token?", default=False, err=True):
+    deps.console.say(f"Profile '{profile}' is signed in to {where} until {when(saved.token.expires_at)}.")
+    if deps.prompter.confirm("Sign in again and replace its token?", default=False):
         return True
-    console.say(f"Kept the current token (`ticktick-signon token{_profile_flag(profile)}` prints it).")
+    deps.console.say(f"Kept the current token (`ticktick-signon token{_profile_flag(profile)}` prints it).")
     return False
 
 
-def _over_ssh() -> bool:
-    return bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"))
+def _over_ssh(environ: Mapping[str, str]) -> bool:
+    return bool(environ.get("SSH_CONNECTION") or environ.get("SSH_TTY"))
 
 
-def offer_browser(authorize_url: str, may_offer: bool) -> None:
+def offer_browser(authorize_url: str, may_offer: bool, deps: CliDeps) -> None:
     """Show the sign-in URL and, on a terminal that is not an SSH session, offer to open it."""
+    console = deps.console
     console.say(f"Open this address in a browser to sign in:\n\n  {authorize_url}\n")
-    if _over_ssh():
+    if _over_ssh(deps.environ):
         console.say(
             "You are connected over SSH, so no browser is opened here: open the address above in a browser "
             "on your own computer."
         )
         return
-    if not may_offer or not click.confirm("Open it in your browser now?", default=True, err=True):
+    if not may_offer or not deps.prompter.confirm("Open it in your browser now?", default=True):
         return
-    import webbrowser
-
-    try:
-        opened = webbrowser.open(authorize_url)
-    except webbrowser.Error:
-        opened = False
-    if not opened:
+    if not deps.open_browser(authorize_url):
         console.warning("No browser could be opened here; open the address above by hand.")
 
 
-def explain_wait(started: dict[str, Any], interactive: bool) -> None:
+def explain_wait(started: dict[str, Any], interactive: bool, deps: CliDeps) -> None:
     """Say what the sign-in now waits for: the browser's return, a pasted address, or both."""
     from ticktick_signon.core.oauth import loopback_address
 
+    console = deps.console
     redirect_url = started["redirectUrl"]
     address = loopback_address(redirect_url)
     if started["listening"]:
         console.say(f"Waiting for the browser to come back to {redirect_url}")
-        if _over_ssh() and address is not None:
+        if _over_ssh(deps.environ) and address is not None:
             port = address[1]
             console.say(
                 "Over SSH the browser reaches this machine only if you forward the port "
@@ -245,7 +252,9 @@ def explain_wait(started: dict[str, Any], interactive: bool) -> None:
     console.say(PASTE_PROMPT, nl=False)
 
 
-def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopback: LoopbackResult) -> dict[str, Any]:
+def wait_for_redirect(
+    service: Any, profile: str, started: dict[str, Any], loopback: LoopbackResult, deps: CliDeps
+) -> dict[str, Any]:
     """Wait for whichever comes first: the loopback capture or a redirect URL typed on stdin.
 
     Raises:
@@ -255,9 +264,10 @@ def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopb
     from ticktick_signon.core.oauth import check_http_url
     from ticktick_signon.errors import InvalidParams, NoPendingSignon, StateMismatch
 
-    expired = NoRedirect(f"The sign-in link expired after 10 minutes; run `{login_command(profile)}` again.")
-    stdin_open = sys.stdin is not None and not sys.stdin.closed
-    typed = TypedLines() if stdin_open else None
+    console, stdin = deps.console, deps.stdin
+    expired = NoRedirect(f"The sign-in link expired after 10 minutes; run `{signin_command(profile)}` again.")
+    stdin_open = stdin is not None and not stdin.closed
+    typed = TypedLines(stdin) if stdin is not None and stdin_open else None
     while True:
         if loopback.done.is_set():
             if loopback.error is None:
@@ -271,11 +281,12 @@ def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopb
                     f"`ticktick-signon status{_profile_flag(profile)}` says whether you are signed in."
                 )
             raise loopback.error  # refused, the exchange failed, or replaced by a newer sign-in
-        if time.time() >= started["stateExpiresAt"]:
+        if deps.clock() >= started["stateExpiresAt"]:
             raise expired
         if not stdin_open:
             loopback.done.wait(0.2)
             continue
+        assert typed is not None
         try:
             line = typed.next(0.2)
         except (ValueError, OSError):
@@ -283,14 +294,14 @@ def wait_for_redirect(service: Any, profile: str, started: dict[str, Any], loopb
             continue
         if line is None:
             continue
-        if line and not is_terminal(sys.stdin):
+        if line and not deps.can_prompt:
             console.say()  # end the prompt's line, as a terminal's echo would
         if not line:
             stdin_open = False
             if not started["listening"]:
                 raise NoRedirect(
                     "No address was pasted (the input ended) and nothing is listening for the browser; "
-                    f"run `{login_command(profile)}` again and paste the address the browser lands on."
+                    f"run `{signin_command(profile)}` again and paste the address the browser lands on."
                 )
             continue
         pasted = line.strip()

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
-import click
-
-from ticktick_signon.cli import console
-from ticktick_signon.runtime import default_store as _store
+if TYPE_CHECKING:
+    from ticktick_signon.cli.deps import CliDeps
+    from ticktick_signon.cli.login import LoginOptions
 
 
 def resolve_credentials(
-    profile: str, options: Any, environ: Mapping[str, str], interactive: bool
+    profile: str, options: LoginOptions, environ: Mapping[str, str], interactive: bool, deps: CliDeps
 ) -> tuple[str | None, str | None, str | None]:
     """Each credential from its flag, else the saved profile, else pyticktick's env names, else a prompt.
+
+    Args:
+        profile: the profile signing in.
+        options: the flags given.
+        environ: the environment, blank credential names dropped.
+        interactive: whether the person can be asked for what is missing.
+        deps: the store, the console and the prompter.
 
     Returns:
         client id, secret and redirect URL; None where nothing gave one and
@@ -32,7 +38,7 @@ def resolve_credentials(
         check_http_url,
     )
 
-    saved = _store().read().profile(profile)
+    saved = deps.store.read().profile(profile)
     client_id = options.client_id or saved.client_id or environ.get(ENV_CLIENT_ID)
     client_secret = options.client_secret or saved.client_secret or environ.get(ENV_CLIENT_SECRET)
     redirect_url = options.redirect_url or saved.redirect_url or environ.get(ENV_REDIRECT_URL)
@@ -41,35 +47,54 @@ def resolve_credentials(
     elif redirect_url and not saved.redirect_url:
         check_http_url(redirect_url, ENV_REDIRECT_URL)
     if interactive and not (client_id and client_secret and redirect_url):
-        console.say("Your app's client id, secret and redirect URL are at https://developer.ticktick.com/manage.")
+        deps.console.say("Your app's client id, secret and redirect URL are at https://developer.ticktick.com/manage.")
         if not client_id:
-            client_id = _ask("Client id")
+            client_id = ask(deps, "Client id")
         if not client_secret:
-            client_secret = _ask("Client secret", hint="typing is hidden", hide_input=True)
+            client_secret = ask(deps, "Client secret", hint="typing is hidden", hide_input=True)
         if not redirect_url:
-            redirect_url = _ask("OAuth redirect URL", default=DEFAULT_REDIRECT_URL, web_address=True)
+            redirect_url = ask(deps, "OAuth redirect URL", default=DEFAULT_REDIRECT_URL, web_address=True)
     return client_id, client_secret, redirect_url
 
 
-def _ask(
-    label: str, *, hint: str = "", hide_input: bool = False, default: str | None = None, web_address: bool = False
+def ask(
+    deps: CliDeps,
+    label: str,
+    *,
+    hint: str = "",
+    hide_input: bool = False,
+    default: str | None = None,
+    web_address: bool = False,
 ) -> str:
-    """Ask for ``label`` until the answer is not blank (and, if asked for, is an http(s) URL); trimmed."""
+    """Ask for ``label`` until the answer is not blank (and, if asked for, is an http(s) URL).
+
+    Args:
+        deps: the prompter, and the console that says why an answer was refused.
+        label: what is asked for ("Client id").
+        hint: said in brackets after the label ("typing is hidden").
+        hide_input: do not echo what is typed (the secret).
+        default: taken on a bare Enter, and shown.
+        web_address: the answer must be an absolute http(s) URL.
+
+    Returns:
+        The answer, trimmed.
+
+    Raises:
+        click.Abort: input ended or Ctrl-C was typed.
+    """
     from ticktick_signon.core.oauth import check_http_url
     from ticktick_signon.errors import InvalidParams
 
     question = f"{label} ({hint})" if hint else label
     while True:
-        answer = click.prompt(
-            question, default=default or "", show_default=default is not None, hide_input=hide_input, err=True
-        ).strip()
+        answer = deps.prompter.ask(question, default=default, hide_input=hide_input).strip()
         if not answer:
-            console.failure(f"{label} cannot be blank.")
+            deps.console.failure(f"{label} cannot be blank.")
             continue
         if web_address:
             try:
                 check_http_url(answer, "redirectUrl")
             except InvalidParams:
-                console.failure("Give an absolute http(s) URL, such as http://127.0.0.1:8080/.")
+                deps.console.failure("Give an absolute http(s) URL, such as http://127.0.0.1:8080/.")
                 continue
         return answer

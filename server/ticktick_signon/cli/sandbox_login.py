@@ -1,7 +1,9 @@
 """The embedded sandbox behind ``login --sandbox``: start it, play its browser, prove the new token works.
 
 No account and no prompts: the sandbox approves at once, a stand-in browser
-follows its redirect, and one API call checks the token it issued.
+follows its redirect, and one API call checks the token it issued. The two
+loopback calls use httpx directly (never a proxy); upstream/ has no call that
+returns the project list.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ticktick_signon.cli import console
+from ticktick_signon.cli.console import Console
 
 log = logging.getLogger("ticktick_signon")
 
@@ -40,7 +42,7 @@ def start_sandbox() -> tuple[Any, str, str, str]:
     return provider, client.client_id, client.client_secret, redirect_url
 
 
-def check_sandbox_token(provider: Any, access_token: str) -> None:
+def check_sandbox_token(provider: Any, access_token: str, console: Console) -> None:
     """Prove the new token works: call the sandbox's GET /open/v1/project with it."""
     import httpx
 
