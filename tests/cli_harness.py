@@ -207,6 +207,10 @@ class Running:
             time.sleep(0.02)
         raise AssertionError(f"{pattern!r} never came; stderr was:\n{self.stderr}")
 
+    def wait_for_line(self, text: str, timeout: float = 30) -> str:
+        """The first whole line of stderr holding ``text``, waiting for it."""
+        return self.wait_for(rf"[^\n]*{re.escape(text)}[^\n]*", timeout)
+
     def authorize_url(self) -> str:
         return self.wait_for(r"http://127\.0\.0\.1:\d+/oauth/authorize\?\S+")
 
