@@ -19,6 +19,7 @@ import click
 from ticktick_signon import __version__
 from ticktick_signon.cli import exits
 from ticktick_signon.cli.deps import CliDeps, default_deps
+from ticktick_signon.core import pyticktick_names as names
 from ticktick_signon.errors import SignonError
 from ticktick_signon.helper.protocol_docs import protocol_doc
 
@@ -101,7 +102,7 @@ def main(ctx: click.Context, log_level: str | None, log_file: Path | None) -> No
 
 
 @main.command(
-    epilog="""\b
+    epilog=f"""\b
 Examples:
   ticktick-signon login                   asks for what it does not know yet
   ticktick-signon login --profile work --region dida365
@@ -110,8 +111,8 @@ Examples:
 
 \b
 Environment:
-  PYTICKTICK_V1_CLIENT_ID, PYTICKTICK_V1_CLIENT_SECRET,
-  PYTICKTICK_V1_OAUTH_REDIRECT_URL
+  {names.CLIENT_ID}, {names.CLIENT_SECRET},
+  {names.OAUTH_REDIRECT_URL}
                   the app's credentials, when neither a flag nor the
                   profile's saved ones give them (pyticktick's names)
   TICKTICK_SIGNON_AUTH_URL
@@ -130,13 +131,13 @@ Environment:
 @click.option(
     "--client-id",
     callback=_trimmed,
-    help="Your app's client id (else the saved one, else $PYTICKTICK_V1_CLIENT_ID, else asked).",
+    help=f"Your app's client id (else the saved one, else ${names.CLIENT_ID}, else asked).",
 )
 @click.option(
     "--client-secret",
     callback=_trimmed,
     help="Your app's client secret. Visible to other users in the process list: prefer "
-    "$PYTICKTICK_V1_CLIENT_SECRET or the hidden prompt.",
+    f"${names.CLIENT_SECRET} or the hidden prompt.",
 )
 @click.option(
     "--redirect-url", callback=_trimmed, help="Your app's OAuth redirect URL [default: http://127.0.0.1:8080/]."

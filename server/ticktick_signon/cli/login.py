@@ -106,13 +106,13 @@ def run(options: LoginOptions, deps: CliDeps) -> None:
     import threading
 
     from ticktick_signon.core.messages import StartParams, parse_start
-    from ticktick_signon.core.oauth import ENV_AUTH_URL
+    from ticktick_signon.core.oauth import ENV_AUTH_URL, ENV_CLIENT_SECRET
 
     console = deps.console
     if options.secret_on_command_line:
         console.warning(
             "A secret on the command line is visible to other users (ps); "
-            "use $PYTICKTICK_V1_CLIENT_SECRET or the prompt instead."
+            f"use ${ENV_CLIENT_SECRET} or the prompt instead."
         )
     profile = options.profile or ("sandbox" if options.sandbox else "default")
     interactive = deps.can_prompt and not options.sandbox

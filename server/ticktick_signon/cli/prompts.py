@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 def resolve_credentials(
     profile: str, options: LoginOptions, environ: Mapping[str, str], interactive: bool, deps: CliDeps
 ) -> tuple[str | None, str | None, str | None]:
-    """Each credential from its flag, else the saved profile, else pyticktick's env names, else a prompt.
+    """Each credential in ``oauth.find_credentials``' order (flag, saved, environment), else a prompt.
 
     Args:
         profile: the profile signing in.
@@ -30,21 +30,20 @@ def resolve_credentials(
         InvalidParams: a redirect URL from a flag or the environment is not an http(s) URL.
         ConfigUnreadable: the cache file cannot be used.
     """
-    from ticktick_signon.core.oauth import (
-        DEFAULT_REDIRECT_URL,
-        ENV_CLIENT_ID,
-        ENV_CLIENT_SECRET,
-        ENV_REDIRECT_URL,
-        check_http_url,
-    )
+    from ticktick_signon.core.oauth import DEFAULT_REDIRECT_URL, ENV_REDIRECT_URL, check_http_url, find_credentials
 
     saved = deps.store.read().profile(profile)
-    client_id = options.client_id or saved.client_id or environ.get(ENV_CLIENT_ID)
-    client_secret = options.client_secret or saved.client_secret or environ.get(ENV_CLIENT_SECRET)
-    redirect_url = options.redirect_url or saved.redirect_url or environ.get(ENV_REDIRECT_URL)
-    if options.redirect_url:
-        check_http_url(options.redirect_url, "--redirect-url")
-    elif redirect_url and not saved.redirect_url:
+    requested = {
+        "clientId": options.client_id,
+        "clientSecret": options.client_secret,
+        "redirectUrl": options.redirect_url,
+    }
+    found = find_credentials(requested, saved, environ)
+    client_id, client_secret, redirect_url = found.client_id, found.client_secret, found.redirect_url
+    # A saved redirect URL was checked when it was saved; a new one is named where it came from.
+    if redirect_url and found.redirect_url_from == "request":
+        check_http_url(redirect_url, "--redirect-url")
+    elif redirect_url and found.redirect_url_from == "environment":
         check_http_url(redirect_url, ENV_REDIRECT_URL)
     if interactive and not (client_id and client_secret and redirect_url):
         deps.console.say("Your app's client id, secret and redirect URL are at https://developer.ticktick.com/manage.")
