@@ -292,7 +292,7 @@ class TestWithoutTerminal:
         assert "is not a loopback address" in done.stderr and "paste" in done.stderr
         assert done.returncode == 9
 
-    def test_nothing_pasted_has_its_own_status_and_leaves_no_pending_sign_on(
+    def test_nothing_pasted_has_its_own_status_and_leaves_no_pending_sign_in(
         self, auth_url: str, config_dir: Path
     ) -> None:
         """Items 7 and 6: not "refused" (6) but 9; and the abandoned sign-on's state is gone from the cache."""
@@ -412,7 +412,7 @@ class TestWithoutTerminal:
             assert said in done.stderr and token["accessToken"] not in done.stderr + done.stdout
 
     @pytest.mark.posix_only("SIGINT to a piped child: Windows sends Ctrl+C only through a console")
-    def test_interrupt_while_waiting_is_130_and_removes_the_pending_sign_on(
+    def test_interrupt_while_waiting_is_130_and_removes_the_pending_sign_in(
         self, auth_url: str, config_dir: Path
     ) -> None:
         """Item 6 through pipes, in a real process: SIGINT while waiting for the browser."""
@@ -660,7 +660,7 @@ class TestTerminal:
         assert term.finish() == 130
         assert "Aborted" not in term.seen
 
-    def test_ctrl_c_while_waiting_is_cancelled_130_and_removes_the_pending_sign_on(
+    def test_ctrl_c_while_waiting_is_cancelled_130_and_removes_the_pending_sign_in(
         self, auth_url: str, config_dir: Path
     ) -> None:
         """Item 6: the same message and status, and `status` no longer reports a sign-in waiting."""

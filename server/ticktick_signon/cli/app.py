@@ -1,7 +1,7 @@
 """The ``ticktick-signon`` command line: login, token, status, import, logout, serve, sandbox, help.
 
 This module wires the commands; ``login``'s conversation with the person
-lives in login.py (with prompts.py, handover.py and sandbox_login.py); how
+lives in login.py (with prompts.py, handover.py and sandbox_signin.py); how
 lines look (colour, symbols) is console.py's; the exit statuses and the flag
 names errors are told in are exits.py's. Logging is set up in ``runtime``.
 Conversation goes to stderr; stdout carries only what a command was asked to

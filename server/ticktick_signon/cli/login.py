@@ -3,7 +3,7 @@
 Asks before replacing a working token, gets the credentials (prompts.py), starts
 the sign-in, then waits for the loopback redirect or a pasted address, whichever
 comes first, and hands the token over (handover.py). ``--sandbox`` runs the same
-flow against the embedded sandbox (sandbox_login.py). Conversation goes to
+flow against the embedded sandbox (sandbox_signin.py). Conversation goes to
 stderr; stdout carries only a printed token.
 """
 
@@ -19,7 +19,7 @@ from ticktick_signon.cli.console import when
 from ticktick_signon.cli.exits import EXIT_NO_REDIRECT
 from ticktick_signon.cli.handover import deliver
 from ticktick_signon.cli.prompts import resolve_credentials
-from ticktick_signon.cli.sandbox_login import check_sandbox_token, play_browser, start_sandbox
+from ticktick_signon.cli.sandbox_signin import check_sandbox_token, play_browser, start_sandbox
 from ticktick_signon.cli.typed_lines import TypedLines
 from ticktick_signon.errors import SignonError
 
@@ -168,11 +168,11 @@ def run(options: LoginOptions, deps: CliDeps) -> None:
 
 
 def _abandon(service: Any, state: str) -> None:
-    """Drop an unfinished sign-on's pending state (client secret included) from the cache."""
+    """Drop an unfinished sign-in's pending state (client secret included) from the cache."""
     try:
         service.cancel_signon(state)
     except SignonError as error:  # the cache went bad meanwhile: the state dies in 10 minutes anyway
-        log.warning("Could not remove the unfinished sign-on from the cache: %s", error.message)
+        log.warning("Could not remove the unfinished sign-in from the cache: %s", error.message)
 
 
 def _without_blanks(environ: Mapping[str, str]) -> dict[str, str]:
@@ -259,7 +259,7 @@ def wait_for_redirect(
 
     Raises:
         NoRedirect: input ended with nothing pasted and nothing listening, or the link expired.
-        SignonError: the sign-on failed (refused, the exchange failed, ...).
+        SignonError: the sign-in failed (refused, the exchange failed, ...).
     """
     from ticktick_signon.core.oauth import check_http_url
     from ticktick_signon.errors import InvalidParams, NoPendingSignon, StateMismatch
