@@ -1,10 +1,16 @@
 """The ``ticktick-signon`` command line: login, token, status, import, logout, serve, sandbox, help.
 
-This module wires the commands; ``login``'s conversation with the person
-lives in login.py (with prompts.py, handover.py and sandbox_signin.py); how
-lines look (colour, symbols) is console.py's; the exit statuses and the flag
-names errors are told in are exits.py's. Logging is set up in ``runtime``.
-Conversation goes to stderr; stdout carries only what a command was asked to
+This module only wires the commands, as gh's command tree does: each click
+function declares its options, builds the command's options value and runs
+``run(options, deps)`` from the command's own module (login.py, token.py,
+status.py, import_token.py, logout.py, sandbox.py), with the process's
+``CliDeps`` (deps.py) or the one a test passed as click's ``obj``. A service
+error ends a command here, in the command line's words (exits.py). ``serve``
+and ``help`` stay here: one is a single call into the helper, the other is
+click's own introspection. ``login``'s conversation uses prompts.py (the
+credential questions), handover.py (clipboard, print, .env) and
+sandbox_signin.py (``--sandbox``); console.py is how lines look. Logging is
+set up in ``runtime``. Conversation goes to stderr; stdout carries only what a command was asked to
 print (a token, a status, help), so it can be piped. Heavy imports happen
 inside the commands that need them: ``token`` never loads pygls or httpx.
 """
@@ -33,7 +39,15 @@ def _deps(ctx: click.Context) -> CliDeps:
 
 
 def _run(command: Any, options: Any) -> None:
-    """Run ``command.run(options, deps)``; a service error ends it in the command line's words and status."""
+    """Run ``command.run(options, deps)``; a service error ends it in the command line's words and status.
+
+    Args:
+        command: the command's module (its ``run``).
+        options: the command's options value.
+
+    Raises:
+        SystemExit: the command's status (the error's ``exit_code`` for a service error).
+    """
     deps = _deps(click.get_current_context())
     try:
         command.run(options, deps)
