@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import pexpect
 import pytest
 
 from ticktick_signon.cache.store import TokenStore
@@ -284,6 +286,24 @@ def test_cli_import_over_a_valid_token_asks_at_a_terminal(tmp_path: Path, config
         assert done.returncode == (0 if answer == "y" else 1)
         assert ("Nothing was imported." in done.stderr) == (answer == "n")
         assert cli_in_process("token").stdout.strip() == expected
+
+
+@pytest.mark.posix_only("a pseudo-terminal (pexpect.spawn)")
+def test_the_real_terminal_asks_before_replacing_and_no_keeps_the_token(tmp_path: Path, config_dir: Path) -> None:
+    """click's own confirm on a real terminal: the question, its [y/N], and No as exit 1 with the token kept."""
+    token = Token(OTHER, "bearer", "tasks:read tasks:write", LATER)
+    TokenStore(config_dir).update(lambda c: (c.with_profile("default", Profile(token=token)), None))
+    path = str(write(tmp_path, "py.env", pyticktick_split()))
+    child = pexpect.spawn(
+        sys.executable, ["-m", "ticktick_signon", "import", path], env=dict(os.environ), encoding="utf-8", timeout=30
+    )
+    child.expect("already has a valid token")
+    child.expect(r"Replace it\? \[y/N\]")
+    child.sendline("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert cli_in_process("token").stdout.strip() == OTHER
 
 
 def test_the_disk_edge_refuses_big_binary_and_unreadable_files(tmp_path: Path) -> None:
