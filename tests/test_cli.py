@@ -1,6 +1,8 @@
-"""The CLI's commands through their real entry points: token, status, logout, help, and the exit statuses.
+"""The CLI's commands: token, status, logout, help, and the exit statuses.
 
-login has its own file, test_login.py.
+Most run in process through the click group with fake deps (tests/cli_harness.py);
+what needs a real process (the module graph of `token`, logging set-up, SIGINT)
+runs `python -m ticktick_signon`. login has its own file, test_login.py.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ import pytest
 
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core.records import Profile, Token
+
+from .cli_harness import cli_in_process
+
+OLD_TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
 
 
 def cli(
@@ -65,7 +71,7 @@ def load_pyticktick(env_file: Path):
         v1_client_id = loaded["id"]
         v1_client_secret = loaded["secret"]
 
-        class v1_token:  # noqa: N801 - mirrors pyticktick's attribute names
+        class v1_token:
             value = loaded["value"]
             expiration = loaded["expiration"]
 
@@ -75,14 +81,14 @@ def load_pyticktick(env_file: Path):
 class TestTokenCommand:
     def test_plain_and_json(self, config_dir: Path) -> None:
         store_token(config_dir)
-        assert cli("token").stdout == "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10\n"
-        result = json.loads(cli("token", "--format", "json").stdout)
+        assert cli_in_process("token").stdout == "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10\n"
+        result = json.loads(cli_in_process("token", "--format", "json").stdout)
         assert result["accessToken"] == "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10" and result["profile"] == "default"
 
     def test_pyticktick_env_is_loaded_by_pyticktick_as_is(self, config_dir: Path, tmp_path: Path) -> None:
         expires = int(time.time()) + 30 * 86400
         store_token(config_dir, expires_at=expires)
-        out = cli("token", "--format", "pyticktick-env").stdout
+        out = cli_in_process("token", "--format", "pyticktick-env").stdout
         env_file = tmp_path / ".env"
         env_file.write_text(out)
         settings = load_pyticktick(env_file)
@@ -111,7 +117,7 @@ class TestTokenCommand:
         elif setup == "broken":
             config_dir.mkdir(mode=0o700)
             (config_dir / "config.json").write_text("nope")
-        done = cli("token", *args)
+        done = cli_in_process("token", *args)
         assert done.returncode == code
         assert done.stdout == "" and done.stderr.strip()
 
@@ -135,19 +141,19 @@ def test_unwritable_log_file_is_a_usage_error(tmp_path: Path) -> None:
 class TestStatus:
     def test_signed_in_or_not_and_its_exit_status(self, config_dir: Path) -> None:
         """Item 5: exit 1 when not signed in or expired, as `gh auth status`; 0 when signed in."""
-        done = cli("status")
+        done = cli_in_process("status")
         assert done.returncode == 1 and "not signed in; run `ticktick-signon login`" in done.stdout
-        assert cli("status", "--json").returncode == 1
+        assert cli_in_process("status", "--json").returncode == 1
         store_token(config_dir)
-        done = cli("status")
+        done = cli_in_process("status")
         assert done.returncode == 0, done.stderr
         text = done.stdout
         assert (
             "signed in to TickTick" in text and "my-id" in text and "my-secret" not in text and "0b6e2a50" not in text
         )
-        assert json.loads(cli("status", "--json").stdout)["sandbox"] is False
+        assert json.loads(cli_in_process("status", "--json").stdout)["sandbox"] is False
         store_token(config_dir, expires_at=1000)
-        done = cli("status", "--profile", "default")
+        done = cli_in_process("status", "--profile", "default")
         assert done.returncode == 1 and "the token expired" in done.stdout
         assert "\x1b[" not in done.stdout and "✗" not in done.stdout  # piped: no colour, no symbols
 
@@ -155,41 +161,41 @@ class TestStatus:
 class TestTokenWording:
     def test_not_signed_in_names_the_command_with_the_profile(self, config_dir: Path) -> None:
         """Item 12."""
-        done = cli("token", "--profile", "work")
+        done = cli_in_process("token", "--profile", "work")
         assert done.returncode == 3
         assert "Profile 'work' is not signed in; run `ticktick-signon login --profile work` first." in done.stderr
-        assert "run `ticktick-signon login` first." in cli("token").stderr
+        assert "run `ticktick-signon login` first." in cli_in_process("token").stderr
 
     def test_expired_names_when_and_the_command(self, config_dir: Path) -> None:
         store_token(config_dir, expires_at=1000)
-        done = cli("token")
+        done = cli_in_process("token")
         assert (
             done.returncode == 4
             and "expired" in done.stderr
             and "run `ticktick-signon login` to sign in again" in done.stderr
         )
         store_token(config_dir)
-        done = cli("token", "--min-valid", "7200")
+        done = cli_in_process("token", "--min-valid", "7200")
         assert done.returncode == 4 and "within --min-valid" in done.stderr
 
     def test_a_sandbox_profile_is_signed_in_again_with_the_sandbox(self, config_dir: Path) -> None:
-        assert cli("login", "--sandbox").returncode == 0
-        assert cli("logout", "--profile", "sandbox").returncode == 0
-        assert "run `ticktick-signon login --sandbox` first." in cli("token", "--profile", "sandbox").stderr
+        assert cli_in_process("login", "--sandbox").returncode == 0
+        assert cli_in_process("logout", "--profile", "sandbox").returncode == 0
+        assert "run `ticktick-signon login --sandbox` first." in cli_in_process("token", "--profile", "sandbox").stderr
 
 
 class TestLogout:
     def test_says_what_actually_changed(self, config_dir: Path) -> None:
         """Item 13: --forget twice does not claim twice that it forgot something."""
         store_token(config_dir)
-        done = cli("logout")
+        done = cli_in_process("logout")
         assert done.returncode == 0 and "Signed out of profile 'default'. Kept its client id and secret" in done.stderr
-        assert cli("token").returncode == 3
-        assert json.loads(cli("status", "--json").stdout)["clientId"] == "my-id"
-        first = cli("logout", "--forget")
+        assert cli_in_process("token").returncode == 3
+        assert json.loads(cli_in_process("status", "--json").stdout)["clientId"] == "my-id"
+        first = cli_in_process("logout", "--forget")
         assert first.returncode == 0 and "Forgot its saved client id and secret." in first.stderr
-        assert json.loads(cli("status", "--json").stdout)["clientId"] is None
-        second = cli("logout", "--forget")
+        assert json.loads(cli_in_process("status", "--json").stdout)["clientId"] is None
+        second = cli_in_process("logout", "--forget")
         assert second.returncode == 0
         assert (
             "Forgot" not in second.stderr
@@ -213,19 +219,19 @@ class TestHelp:
     @pytest.mark.parametrize("command", COMMANDS)
     def test_help_command_equals_dash_dash_help_and_has_an_example(self, command: str) -> None:
         """Item 15: `ticktick-signon help COMMAND` as in gh, and an example in every command's help."""
-        via_help = cli("help", command)
-        via_flag = cli(command, "--help")
+        via_help = cli_in_process("help", command)
+        via_flag = cli_in_process(command, "--help")
         assert via_help.returncode == via_flag.returncode == 0
         assert via_help.stdout == via_flag.stdout
         assert "Examples:" in via_flag.stdout and f"ticktick-signon {command}" in via_flag.stdout.split("Examples:")[1]
 
     def test_help_alone_is_the_main_help_and_an_unknown_command_is_usage(self) -> None:
-        assert cli("help").stdout == cli("--help").stdout
-        unknown = cli("help", "nope")
+        assert cli_in_process("help").stdout == cli_in_process("--help").stdout
+        unknown = cli_in_process("help", "nope")
         assert unknown.returncode == 2 and "No command 'nope'" in unknown.stderr
 
     def test_login_help_names_the_environment_it_reads(self) -> None:
-        text = cli("login", "--help").stdout
+        text = cli_in_process("login", "--help").stdout
         for name in (
             "PYTICKTICK_V1_CLIENT_ID",
             "PYTICKTICK_V1_CLIENT_SECRET",
@@ -240,7 +246,7 @@ class TestHelp:
 
 
 def _help_exit_statuses() -> dict[int, str]:
-    text = cli("--help").stdout.split("Exit status:")[1]
+    text = cli_in_process("--help").stdout.split("Exit status:")[1]
     rows: dict[int, str] = {}
     for line in text.splitlines():
         match = re.match(r"\s+(\d+)\s+(.*)", line)
@@ -263,16 +269,16 @@ def _readme_exit_statuses() -> dict[int, str]:
 def test_one_exit_status_table_in_the_readme_and_in_help_matching_the_code() -> None:
     """Every status the CLI can end with is in both tables, and nothing else is."""
     from ticktick_signon import errors
-    from ticktick_signon.cli import console
+    from ticktick_signon.cli import exits
 
     used = {error.exit_code for error in errors.LEAVES if not issubclass(error, (errors.InternalError,))}
     used |= {
         0,
-        console.EXIT_NOT_SIGNED_IN,
-        console.EXIT_USAGE,
-        console.EXIT_NO_REDIRECT,
-        console.EXIT_SAVE_FAILED,
-        console.EXIT_CANCELLED,
+        exits.EXIT_NOT_SIGNED_IN,
+        exits.EXIT_USAGE,
+        exits.EXIT_NO_REDIRECT,
+        exits.EXIT_SAVE_FAILED,
+        exits.EXIT_CANCELLED,
     }
     assert set(_help_exit_statuses()) == used
     assert set(_readme_exit_statuses()) == used
@@ -295,3 +301,13 @@ def test_ctrl_c_is_cancelled_130_for_every_command(args: tuple[str, ...]) -> Non
     rest = proc.stderr.read()
     assert proc.wait(30) == 130
     assert rest.rstrip().endswith("Cancelled.") and "Aborted" not in rest and "Traceback" not in rest
+
+
+def test_commands_run_in_the_world_they_are_given(config_dir: Path, tmp_path: Path) -> None:
+    """The in-process tests above are only worth it if the commands use their deps, not the process's."""
+    store_token(tmp_path / "elsewhere")  # a cache the process's environment does not point at
+    later = time.time() + 7200  # the token (an hour) has expired by this clock
+    done = cli_in_process("token", config_dir=tmp_path / "elsewhere", clock=lambda: later)
+    assert done.returncode == 4 and "expired" in done.stderr
+    assert cli_in_process("token", config_dir=tmp_path / "elsewhere").stdout.strip() == OLD_TOKEN
+    assert cli_in_process("token").returncode == 3  # $TICKTICK_SIGNON_CONFIG_DIR's cache is empty

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from .test_cli import cli, store_token
+from .cli_harness import cli_in_process
+from .test_cli import store_token
 
 
 @pytest.mark.parametrize(
@@ -26,7 +27,7 @@ def test_an_empty_profile_is_a_usage_error_and_changes_nothing(config_dir: Path,
     """A script with an unset variable ran `logout --forget --profile "$P"` and wiped the default profile."""
     store_token(config_dir)
     before = (config_dir / "config.json").read_bytes()
-    done = cli(*command, "--profile", "", stdin=None)
+    done = cli_in_process(*command, "--profile", "", stdin=None)
     assert done.returncode == 2, done.stderr
     assert "--profile" in done.stderr and "is empty" in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""

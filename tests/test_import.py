@@ -18,8 +18,8 @@ from ticktick_signon.errors import InvalidParams
 from ticktick_signon.imports.formats import FoundToken, read_pyticktick_settings, read_token_text
 from ticktick_signon.sandbox import SandboxProvider
 
+from .cli_harness import cli_in_process, make_world, run_cli
 from .rpc import HelperProcess
-from .test_cli import cli
 from .test_protocol_schema import assert_valid
 
 TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
@@ -230,22 +230,22 @@ def test_a_valid_token_is_replaced_only_with_force(helper: HelperProcess, tmp_pa
 
 
 def test_cli_import_status_and_force(tmp_path: Path, sandbox: SandboxProvider, auth_url: str) -> None:
-    done = cli("import", str(write(tmp_path, "py.env", pyticktick_split())))
+    done = cli_in_process("import", str(write(tmp_path, "py.env", pyticktick_split())))
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and "Imported the pyticktick token into profile 'default'" in done.stderr
-    assert cli("token").stdout.strip() == TOKEN
+    assert cli_in_process("token").stdout.strip() == TOKEN
     # Over a valid token, without a terminal: refused, naming --force.
-    done = cli("import", str(write(tmp_path, ".token-oauth", ticktick_py(OTHER))))
-    assert done.returncode == 2 and "--force" in done.stderr and cli("token").stdout.strip() == TOKEN
-    assert cli("import", str(tmp_path / ".token-oauth"), "--force").returncode == 0
-    assert cli("token").stdout.strip() == OTHER
+    done = cli_in_process("import", str(write(tmp_path, ".token-oauth", ticktick_py(OTHER))))
+    assert done.returncode == 2 and "--force" in done.stderr and cli_in_process("token").stdout.strip() == TOKEN
+    assert cli_in_process("import", str(tmp_path / ".token-oauth"), "--force").returncode == 0
+    assert cli_in_process("token").stdout.strip() == OTHER
     # ticktick-mcp: verified, then an estimated expiry, shown by status.
     issued = sandbox.issue_token()
-    done = cli("import", str(write(tmp_path, "mcp.env", ticktick_mcp(issued))), "--profile", "mcp")
+    done = cli_in_process("import", str(write(tmp_path, "mcp.env", ticktick_mcp(issued))), "--profile", "mcp")
     assert done.returncode == 0 and "estimate" in done.stderr
-    status = cli("status", "--profile", "mcp")
+    status = cli_in_process("status", "--profile", "mcp")
     assert "estimated" in status.stdout
-    assert json.loads(cli("status", "--profile", "mcp", "--json").stdout)["expiresAtEstimated"] is True
+    assert json.loads(cli_in_process("status", "--profile", "mcp", "--json").stdout)["expiresAtEstimated"] is True
     for output in (done.stdout, done.stderr, status.stdout, status.stderr):
         assert issued not in output and SECRET not in output
 
@@ -257,41 +257,53 @@ def test_cli_import_from_the_environment(tmp_path: Path) -> None:
         PYTICKTICK_V1_CLIENT_ID="env-app",
         PYTICKTICK_V1_CLIENT_SECRET=SECRET,
     )
-    done = cli("import", "--from-env", "--profile", "envp", env=env)
+    done = cli_in_process("import", "--from-env", "--profile", "envp", environ=env)
     assert done.returncode == 0, done.stderr
-    assert json.loads(cli("status", "--profile", "envp", "--json").stdout)["clientId"] == "env-app"
-    done = cli("import", "--from-env")
+    assert json.loads(cli_in_process("status", "--profile", "envp", "--json").stdout)["clientId"] == "env-app"
+    done = cli_in_process("import", "--from-env")
     assert done.returncode == 2 and "Cannot import from the environment" in done.stderr
-    assert cli("import").returncode == 2 and cli("import", "x.env", "--from-env").returncode == 2
+    assert cli_in_process("import").returncode == 2 and cli_in_process("import", "x.env", "--from-env").returncode == 2
 
 
 def test_cli_import_errors(tmp_path: Path) -> None:
-    expired = cli("import", str(write(tmp_path, "old.env", pyticktick_split(expiration=int(time.time()) - 60))))
+    expired = cli_in_process(
+        "import", str(write(tmp_path, "old.env", pyticktick_split(expiration=int(time.time()) - 60)))
+    )
     assert expired.returncode == 4 and "has expired" in expired.stderr
-    broken = cli("import", str(write(tmp_path, "broken.env", "PYTICKTICK_V1_TOKEN='{not json'\n")))
+    broken = cli_in_process("import", str(write(tmp_path, "broken.env", "PYTICKTICK_V1_TOKEN='{not json'\n")))
     assert broken.returncode == 2 and "broken.env" in broken.stderr and "Traceback" not in broken.stderr
 
 
-@pytest.mark.posix_only("a pseudo-terminal (pexpect.spawn)")
 def test_cli_import_over_a_valid_token_asks_at_a_terminal(tmp_path: Path, config_dir: Path) -> None:
     token = Token(OTHER, "bearer", "tasks:read tasks:write", LATER)
     TokenStore(config_dir).update(lambda c: (c.with_profile("default", Profile(token=token)), None))
     path = str(write(tmp_path, "py.env", pyticktick_split()))
     for answer, expected in (("n", OTHER), ("y", TOKEN)):
-        child = pexpect.spawn(
-            sys.executable,
-            ["-m", "ticktick_signon", "import", path],
-            env=dict(os.environ),
-            encoding="utf-8",
-            timeout=30,
-        )
-        child.expect("already has a valid token")
-        child.expect(r"Replace it\? \[y/N\]")
-        child.sendline(answer)
-        child.expect(pexpect.EOF)
-        child.close()
-        assert child.exitstatus == (0 if answer == "y" else 1)
-        assert cli("token").stdout.strip() == expected
+        world = make_world(terminal=True, answers=[answer])
+        done = run_cli("import", path, world=world)
+        assert "already has a valid token" in done.stderr
+        assert [a.question for a in world.prompter.asked] == ["Replace it? [y/N]: "]
+        assert done.returncode == (0 if answer == "y" else 1)
+        assert ("Nothing was imported." in done.stderr) == (answer == "n")
+        assert cli_in_process("token").stdout.strip() == expected
+
+
+@pytest.mark.posix_only("a pseudo-terminal (pexpect.spawn)")
+def test_the_real_terminal_asks_before_replacing_and_no_keeps_the_token(tmp_path: Path, config_dir: Path) -> None:
+    """click's own confirm on a real terminal: the question, its [y/N], and No as exit 1 with the token kept."""
+    token = Token(OTHER, "bearer", "tasks:read tasks:write", LATER)
+    TokenStore(config_dir).update(lambda c: (c.with_profile("default", Profile(token=token)), None))
+    path = str(write(tmp_path, "py.env", pyticktick_split()))
+    child = pexpect.spawn(
+        sys.executable, ["-m", "ticktick_signon", "import", path], env=dict(os.environ), encoding="utf-8", timeout=30
+    )
+    child.expect("already has a valid token")
+    child.expect(r"Replace it\? \[y/N\]")
+    child.sendline("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert cli_in_process("token").stdout.strip() == OTHER
 
 
 def test_the_disk_edge_refuses_big_binary_and_unreadable_files(tmp_path: Path) -> None:

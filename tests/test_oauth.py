@@ -362,3 +362,20 @@ class TestSandboxMark:
         assert Profile.from_json(marked.to_json()) == marked
         assert "sandbox" not in Profile(client_id="c").to_json()
         assert Profile.from_json({"clientId": "c", "sandbox": "yes"}).sandbox is False
+
+
+def test_find_credentials_is_the_one_order_and_says_where_the_redirect_url_came_from() -> None:
+    """The order the service and the CLI share: request (a flag), then the saved profile, then pyticktick's env."""
+    env = {
+        "PYTICKTICK_V1_CLIENT_ID": "env-id",
+        "PYTICKTICK_V1_CLIENT_SECRET": "env-secret",
+        "PYTICKTICK_V1_OAUTH_REDIRECT_URL": "http://127.0.0.1:7000/",
+    }
+    saved = Profile(client_id="saved-id", redirect_url="http://127.0.0.1:1/")
+    found = oauth.find_credentials({"clientId": "req-id", "clientSecret": ""}, saved, env)
+    assert (found.client_id, found.client_secret) == ("req-id", "env-secret")  # empty counts as not given
+    assert (found.redirect_url, found.redirect_url_from) == ("http://127.0.0.1:1/", "saved")
+    assert oauth.find_credentials({"redirectUrl": "x"}, saved, env).redirect_url_from == "request"
+    assert oauth.find_credentials({}, Profile(), env).redirect_url_from == "environment"
+    nothing = oauth.find_credentials({}, Profile(), {})
+    assert (nothing.client_id, nothing.client_secret, nothing.redirect_url, nothing.redirect_url_from) == (None,) * 4

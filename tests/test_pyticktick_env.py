@@ -15,6 +15,7 @@ import pytest
 
 from ticktick_signon.imports.pyticktick import env_lines, merge_env
 
+from .cli_harness import cli_in_process
 from .test_cli import cli, load_pyticktick
 
 OLD = "11111111-2222-4333-8444-555555555555"
@@ -57,9 +58,9 @@ def test_login_save_over_an_older_file_makes_pyticktick_load_the_new_token(
     env_file = tmp_path / ".env"
     env_file.write_text("# my settings\nPYTICKTICK_V1_BASE_URL=https://api.ticktick.com/open/v1/\n" + OLDER_FORMS[form])
     assert load_in_pyticktick(env_file)["value"] == OLD  # the file really is in a form pyticktick loads
-    done = cli("login", "--sandbox", "--save", str(env_file))
+    done = cli_in_process("login", "--sandbox", "--save", str(env_file))
     assert done.returncode == 0, done.stderr
-    new = json.loads(cli("token", "--profile", "sandbox", "--format", "json").stdout)
+    new = json.loads(cli_in_process("token", "--profile", "sandbox", "--format", "json").stdout)
     loaded = load_in_pyticktick(env_file)
     assert (loaded["value"], loaded["expiration"]) == (new["accessToken"], new["expiresAt"])
     assert loaded["id"] == "sandbox-client"
@@ -72,11 +73,13 @@ def test_login_save_over_an_older_file_makes_pyticktick_load_the_new_token(
 
 
 def test_token_format_pyticktick_env_writes_the_documented_lines(tmp_path: Path, config_dir: Path) -> None:
-    assert cli("login", "--sandbox").returncode == 0
-    new = json.loads(cli("token", "--profile", "sandbox", "--format", "json").stdout)
+    assert cli_in_process("login", "--sandbox").returncode == 0
+    new = json.loads(cli_in_process("token", "--profile", "sandbox", "--format", "json").stdout)
     fast = cli("token", "--profile", "sandbox", "--format", "pyticktick-env").stdout  # entry.py's fast path
     # A repeated option is beyond the fast path: click's `token` command answers it.
-    slow = cli("token", "--profile=sandbox", "--format", "pyticktick-env", "--min-valid", "0", "--min-valid", "0")
+    slow = cli_in_process(
+        "token", "--profile=sandbox", "--format", "pyticktick-env", "--min-valid", "0", "--min-valid", "0"
+    )
     assert fast.splitlines()[-2:] == [
         f"PYTICKTICK_V1_TOKEN_VALUE={new['accessToken']}",
         f"PYTICKTICK_V1_TOKEN_EXPIRATION={new['expiresAt']}",

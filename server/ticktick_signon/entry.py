@@ -58,7 +58,7 @@ def _serve() -> None:
     try:
         run_stdio(default_service())
     except KeyboardInterrupt:
-        sys.stderr.write(("\n" if sys.stderr.isatty() else "") + "Cancelled.\n")  # as console.cancelled says it
+        sys.stderr.write(("\n" if sys.stderr.isatty() else "") + "Cancelled.\n")  # as cli/exits.cancelled says it
         sys.exit(130)
     sys.exit(0)
 

@@ -1,34 +1,62 @@
 """The ``ticktick-signon`` command line: login, token, status, import, logout, serve, sandbox, help.
 
-This module wires the commands; ``login``'s conversation with the person
-lives in signin_conversation.py; how lines look (colour, symbols), the flag
-names errors are told in, and the exit statuses are in console.py. Logging is set up in ``runtime``.
-Conversation goes to stderr; stdout carries only what a command was asked to
+This module only wires the commands, as gh's command tree does: each click
+function declares its options, builds the command's options value and runs
+``run(options, deps)`` from the command's own module (login.py, token.py,
+status.py, import_token.py, logout.py, sandbox.py), with the process's
+``CliDeps`` (deps.py) or the one a test passed as click's ``obj``. A service
+error ends a command here, in the command line's words (exits.py). ``serve``
+and ``help`` stay here: one is a single call into the helper, the other is
+click's own introspection. ``login``'s conversation uses prompts.py (the
+credential questions), handover.py (clipboard, print, .env) and
+sandbox_signin.py (``--sandbox``); console.py is how lines look. Logging is
+set up in ``runtime``. Conversation goes to stderr; stdout carries only what a command was asked to
 print (a token, a status, help), so it can be piped. Heavy imports happen
 inside the commands that need them: ``token`` never loads pygls or httpx.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import time
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from ticktick_signon import __version__
-from ticktick_signon.cli import console
-from ticktick_signon.errors import InvalidParams, SignonError
+from ticktick_signon.cli import exits
+from ticktick_signon.cli.deps import CliDeps, default_deps
+from ticktick_signon.core import pyticktick_names as names
+from ticktick_signon.errors import SignonError
 from ticktick_signon.helper.protocol_docs import protocol_doc
-from ticktick_signon.runtime import configure_logging
-from ticktick_signon.runtime import default_service as _service
-from ticktick_signon.runtime import default_store as _store
 
 
-def _fail(error: SignonError) -> NoReturn:
-    console.fail(console.in_cli_words(error), error.exit_code)
+def _deps(ctx: click.Context) -> CliDeps:
+    """The command's world: the test's ``CliDeps`` when one was passed as ``obj``, else the process's."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliDeps):
+        root.obj = default_deps()
+    return root.obj
+
+
+def _run(command: Any, options: Any) -> None:
+    """Run ``command.run(options, deps)``; a service error ends it in the command line's words and status.
+
+    Args:
+        command: the command's module (its ``run``).
+        options: the command's options value.
+
+    Raises:
+        SystemExit: the command's status (the error's ``exit_code`` for a service error).
+    """
+    deps = _deps(click.get_current_context())
+    try:
+        command.run(options, deps)
+    except SignonError as error:
+        _fail(deps, error)
+
+
+def _fail(deps: CliDeps, error: SignonError) -> NoReturn:
+    deps.console.fail(exits.in_cli_words(error), error.exit_code)
 
 
 def _named_profile(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -52,10 +80,10 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except (KeyboardInterrupt, click.Abort):  # click turns Ctrl-C at a prompt into Abort
-            console.cancelled()
+            exits.cancelled(_deps(ctx).console)
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=console.EXIT_STATUSES)
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=exits.EXIT_STATUSES)
 @click.version_option(__version__, prog_name="ticktick-signon")
 @click.option(
     "--log-level",
@@ -77,7 +105,7 @@ def main(ctx: click.Context, log_level: str | None, log_file: Path | None) -> No
     """
     default = "info" if ctx.invoked_subcommand == "serve" else "warning"
     try:
-        configure_logging(log_level or default, log_file)
+        _deps(ctx).set_up_logging(log_level or default, log_file)
     except OSError as exc:
         raise click.BadParameter(
             f"cannot write to {log_file} ({exc.strerror or exc})", param_hint="--log-file"
@@ -88,7 +116,7 @@ def main(ctx: click.Context, log_level: str | None, log_file: Path | None) -> No
 
 
 @main.command(
-    epilog="""\b
+    epilog=f"""\b
 Examples:
   ticktick-signon login                   asks for what it does not know yet
   ticktick-signon login --profile work --region dida365
@@ -97,8 +125,8 @@ Examples:
 
 \b
 Environment:
-  PYTICKTICK_V1_CLIENT_ID, PYTICKTICK_V1_CLIENT_SECRET,
-  PYTICKTICK_V1_OAUTH_REDIRECT_URL
+  {names.CLIENT_ID}, {names.CLIENT_SECRET},
+  {names.OAUTH_REDIRECT_URL}
                   the app's credentials, when neither a flag nor the
                   profile's saved ones give them (pyticktick's names)
   TICKTICK_SIGNON_AUTH_URL
@@ -117,13 +145,13 @@ Environment:
 @click.option(
     "--client-id",
     callback=_trimmed,
-    help="Your app's client id (else the saved one, else $PYTICKTICK_V1_CLIENT_ID, else asked).",
+    help=f"Your app's client id (else the saved one, else ${names.CLIENT_ID}, else asked).",
 )
 @click.option(
     "--client-secret",
     callback=_trimmed,
     help="Your app's client secret. Visible to other users in the process list: prefer "
-    "$PYTICKTICK_V1_CLIENT_SECRET or the hidden prompt.",
+    f"${names.CLIENT_SECRET} or the hidden prompt.",
 )
 @click.option(
     "--redirect-url", callback=_trimmed, help="Your app's OAuth redirect URL [default: http://127.0.0.1:8080/]."
@@ -152,18 +180,11 @@ def login(**given: Any) -> None:
     it was sent to, whichever comes first. Without a terminal it asks nothing:
     give what it needs with flags or the environment.
     """
-    from ticktick_signon.cli.conversation import LoginOptions, sign_in
+    from ticktick_signon.cli import login as command
 
     ctx = click.get_current_context()
-    if ctx.get_parameter_source("client_secret") == click.core.ParameterSource.COMMANDLINE:
-        console.warning(
-            "A secret on the command line is visible to other users (ps); "
-            "use $PYTICKTICK_V1_CLIENT_SECRET or the prompt instead."
-        )
-    try:
-        sign_in(LoginOptions(**given))
-    except SignonError as error:
-        _fail(error)
+    on_command_line = ctx.get_parameter_source("client_secret") == click.core.ParameterSource.COMMANDLINE
+    _run(command, command.LoginOptions(**given, secret_on_command_line=on_command_line))
 
 
 # -- token / status / logout ---------------------------------------------------
@@ -200,72 +221,9 @@ def token(profile: str, fmt: str, min_valid: int) -> None:
     Exit status: 0 printed; 3 not signed in; 4 expired (or expiring within
     --min-valid); 5 the cache file is unreadable; 2 bad usage.
     """
-    import json
+    from ticktick_signon.cli import token as command
 
-    from ticktick_signon.cli.conversation import login_command
-    from ticktick_signon.core.messages import parse_profile
-    from ticktick_signon.core.oauth import check_token
-    from ticktick_signon.errors import NotSignedIn, TokenExpired
-
-    try:
-        profile = parse_profile({"profile": profile}).profile
-        saved = _store().read().profile(profile)
-        tok = check_token(saved.token, time.time(), min_valid)
-    except NotSignedIn as error:
-        again = login_command(profile, saved.sandbox)
-        named = "Not signed in" if profile == "default" else f"Profile '{profile}' is not signed in"
-        console.fail(f"{named}; run `{again}` first.", error.exit_code)
-    except TokenExpired as error:
-        again = login_command(profile, saved.sandbox)
-        expires_at = saved.token.expires_at  # type: ignore[union-attr]
-        if time.time() >= expires_at:
-            said = f"The token of profile '{profile}' expired {console.when(expires_at)}"
-        else:
-            said = f"The token of profile '{profile}' expires {console.when(expires_at)}, within --min-valid"
-        console.fail(f"{said}; run `{again}` to sign in again.", error.exit_code)
-    except SignonError as error:
-        _fail(error)
-    if fmt == "plain":
-        click.echo(tok.access_token)
-    elif fmt == "json":
-        from ticktick_signon.helper.wire import token_result
-        from ticktick_signon.signin.results import TokenResult
-
-        click.echo(json.dumps(token_result(TokenResult.of(tok, profile, time.time()))))
-    else:
-        from ticktick_signon.imports.pyticktick import env_lines
-
-        click.echo("\n".join(env_lines(saved.client_id, saved.client_secret, tok.access_token, tok.expires_at)))
-
-
-def _describe(status: dict[str, Any]) -> str:
-    """``status``'s words for a profile, with ✓/✗ on a terminal."""
-    from ticktick_signon.cli.conversation import login_command
-
-    where = "the local sandbox (not TickTick)" if status["sandbox"] else "TickTick"
-    again = login_command(status["profile"], status["sandbox"])
-    if status["signedIn"]:
-        days = status["expiresIn"] // 86400
-        mark = console.badge("success", err=False)
-        estimated = (
-            " (estimated: it was imported from a file without an expiry)" if status["expiresAtEstimated"] else ""
-        )
-        state = (
-            f"signed in to {where}; the token expires {console.when(status['expiresAt'])}{estimated} ({days} days left)"
-        )
-    elif status["expiresAt"] is not None:
-        mark = console.badge("failure", err=False)
-        state = f"the token expired {console.when(status['expiresAt'])}; run `{again}` to sign in again"
-    else:
-        mark = console.badge("failure", err=False)
-        state = f"not signed in; run `{again}`"
-    lines = [f"{mark}Profile '{status['profile']}': {state}."]
-    if status["clientId"]:
-        lines.append(f"App client id: {status['clientId']} (region {status['region'] or 'ticktick'}).")
-    if status["pendingSignon"]:
-        lines.append("A sign-in is waiting for its browser redirect.")
-    lines.append(f"Cache: {status['configPath']}")
-    return "\n".join(lines)
+    _run(command, command.TokenOptions(profile, fmt, min_valid))
 
 
 @main.command(
@@ -286,35 +244,9 @@ def status(profile: str, as_json: bool, verify: bool) -> None:
     Exits 0 when the profile is signed in, 1 when it is not, its token has
     expired, or (with --verify) TickTick rejected the token: sign in again.
     """
-    import json
+    from ticktick_signon.cli import status as command
 
-    from ticktick_signon.core.messages import parse_profile
-    from ticktick_signon.helper.wire import status_result
-
-    service = _service()
-    try:
-        name = parse_profile({"profile": profile}).profile
-        result = status_result(service.status(name))  # getStatus's result, which --json prints
-        if not as_json:
-            click.echo(_describe(result))
-        if verify and result["signedIn"]:
-            checked = service.verify(name)
-            result["verified"] = {"valid": checked.valid, "checkedAt": checked.checked_at}
-    except SignonError as error:
-        _fail(error)
-    if as_json:
-        click.echo(json.dumps(result))
-    if not result["signedIn"]:
-        sys.exit(console.EXIT_NOT_SIGNED_IN)
-    if not verify:
-        return
-    if not result["verified"]["valid"]:
-        from ticktick_signon.cli.conversation import login_command
-
-        again = login_command(name, result["sandbox"])
-        console.fail(f"TickTick rejected the token of profile '{name}'; sign in again with `{again}`.", 1)
-    if not as_json:
-        click.echo(f"{console.badge('success', err=False)}TickTick accepts the token (checked just now).")
+    _run(command, command.StatusOptions(profile, as_json, verify))
 
 
 @main.command(
@@ -349,38 +281,9 @@ def import_(path: Path | None, profile: str, fmt: str, from_env: bool, force: bo
     """
     if (path is None) == (not from_env):
         raise click.UsageError("give the token file's PATH, or --from-env (not both)")
-    from ticktick_signon.cli.typed_lines import is_terminal
-    from ticktick_signon.core.messages import parse_profile
-    from ticktick_signon.imports.formats import read_pyticktick_settings
-    from ticktick_signon.imports.importer import ImportResult
+    from ticktick_signon.cli import import_token as command
 
-    service = _service()
-
-    def run(replace: bool) -> ImportResult:
-        if path is None:
-            found = read_pyticktick_settings(dict(os.environ), "the environment")
-            return service.import_found(found, "the environment", name, replace)
-        return service.import_file(path, name, fmt, replace)
-
-    try:
-        name = parse_profile({"profile": profile}).profile
-        try:
-            result = run(force)
-        except InvalidParams as error:
-            if error.data.get("field") != "force" or not is_terminal(sys.stdin):
-                raise
-            console.warning(error.message.split(";")[0] + ".")
-            if not click.confirm("Replace it?", default=False, err=True):
-                console.say("Nothing was imported.")
-                sys.exit(1)
-            result = run(True)
-    except SignonError as error:
-        _fail(error)
-    console.success(
-        f"Imported the {result.format} token into profile '{name}'; it expires {console.when(result.expires_at)}."
-    )
-    if result.expires_at_estimated:
-        console.say("TickTick accepts it. Its file keeps no expiry, so that date is an estimate: 180 days from now.")
+    _run(command, command.ImportOptions(path, profile, fmt, from_env, force))
 
 
 @main.command(
@@ -393,28 +296,9 @@ Examples:
 @click.option("--forget", is_flag=True, help="Also forget the saved client id, secret, redirect URL and region.")
 def logout(profile: str, forget: bool) -> None:
     """Remove the cached token (and with --forget the app's saved credentials)."""
-    from ticktick_signon.core.messages import parse_sign_out
+    from ticktick_signon.cli import logout as command
 
-    try:
-        request = parse_sign_out({"profile": profile, "forget": forget})
-        report = _service().sign_out(request.profile, request.forget)
-    except SignonError as error:
-        _fail(error)
-    name = f"profile '{request.profile}'"
-    if report.token_removed:
-        said = [f"Signed out of {name}."]
-    elif report.settings_forgotten or report.signon_cancelled:
-        said = [f"The {name} was not signed in."]
-    else:
-        console.say(f"Nothing to do: {name} was not signed in{' and had nothing saved' if forget else ''}.")
-        return
-    if report.signon_cancelled:
-        said.append("Cancelled the sign-in it was waiting for.")
-    if report.settings_forgotten:
-        said.append("Forgot its saved client id and secret.")
-    elif report.token_removed and not forget:
-        said.append("Kept its client id and secret for the next login (--forget drops them).")
-    console.success(" ".join(said))
+    _run(command, command.LogoutOptions(profile, forget))
 
 
 # -- serve / sandbox -----------------------------------------------------------------
@@ -438,7 +322,8 @@ def serve() -> None:
     """
     from ticktick_signon.helper.server import run_stdio
 
-    run_stdio(_service())
+    deps = _deps(click.get_current_context())
+    run_stdio(deps.services(deps.environ))
 
 
 if serve.help:  # None under python -OO
@@ -475,35 +360,14 @@ def sandbox(host: str, port: int, auto_approve: bool, client_id: str, client_sec
     """
     import ipaddress
 
-    from ticktick_signon.sandbox import SandboxClient, SandboxProvider
+    from ticktick_signon.cli import sandbox as command
 
     try:
         if not ipaddress.ip_address(host).is_loopback:
             raise click.BadParameter("the sandbox binds loopback addresses only", param_hint="--host")
     except ValueError:
         raise click.BadParameter("give a loopback IP address such as 127.0.0.1", param_hint="--host") from None
-    provider = SandboxProvider(
-        (SandboxClient(client_id, client_secret),),
-        auto_approve=auto_approve,
-        expires_in=expires_in,
-        host=host,
-        port=port,
-    )
-    try:
-        provider.start()
-    except OSError as exc:
-        console.fail(f"Cannot listen on {host} port {port} ({exc.strerror}); try another --port.", 1)
-    console.say(
-        f"Sandbox TickTick on {provider.base_url}\n"
-        f"  export TICKTICK_SIGNON_AUTH_URL={provider.base_url}\n"
-        f"  client id: {client_id}   client secret: {client_secret}\n"
-        "  any http://127.0.0.1:PORT/ redirect URL is accepted. Ctrl-C stops it."
-    )
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        provider.close()
+    _run(command, command.SandboxOptions(host, port, auto_approve, client_id, client_secret, expires_in))
 
 
 # -- help ------------------------------------------------------------------------------
@@ -522,12 +386,13 @@ def help_command(ctx: click.Context, command: str | None) -> None:
     """Show the help of ticktick-signon, or of one of its commands."""
     parent = ctx.parent
     assert parent is not None
+    console = _deps(ctx).console
     if command is None:
-        click.echo(parent.get_help())
+        console.echo(parent.get_help())
         return
     found = main.get_command(parent, command)
     if found is None:
         raise click.UsageError(
             f"No command {command!r}; the commands are {', '.join(main.list_commands(parent))}.", ctx
         )
-    click.echo(found.get_help(click.Context(found, info_name=command, parent=parent)))
+    console.echo(found.get_help(click.Context(found, info_name=command, parent=parent)))

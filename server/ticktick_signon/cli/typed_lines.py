@@ -71,6 +71,7 @@ class TypedLines:
         """
         if self._ended:
             return ""
+        line: str | None
         if self._queue is not None:
             try:
                 line = self._queue.get(timeout=timeout)
@@ -78,6 +79,8 @@ class TypedLines:
                 return None
         elif self._console is not None:
             line = self._console_line(timeout)
+            if line is None:
+                return None
         else:
             import select
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from ticktick_signon.core import pyticktick_names
 from ticktick_signon.core.cache_format import access_token_problem, unix_time_problem
 from ticktick_signon.core.records import PendingSignon, Profile, Token
 from ticktick_signon.core.urls import check_http_url, is_loopback_host, same_origin_and_path
@@ -43,9 +44,10 @@ STATE_BYTES = 32
 #: the provider's answer is treated as broken rather than cached for decades.
 MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
 
-ENV_CLIENT_ID = "PYTICKTICK_V1_CLIENT_ID"
-ENV_CLIENT_SECRET = "PYTICKTICK_V1_CLIENT_SECRET"
-ENV_REDIRECT_URL = "PYTICKTICK_V1_OAUTH_REDIRECT_URL"
+#: The app's credentials in pyticktick's environment names (their one home is core/pyticktick_names.py).
+ENV_CLIENT_ID = pyticktick_names.CLIENT_ID
+ENV_CLIENT_SECRET = pyticktick_names.CLIENT_SECRET
+ENV_REDIRECT_URL = pyticktick_names.OAUTH_REDIRECT_URL
 ENV_AUTH_URL = "TICKTICK_SIGNON_AUTH_URL"
 
 
@@ -156,12 +158,56 @@ def new_state(random_bytes: Callable[[int], bytes]) -> str:
     return base64.urlsafe_b64encode(random_bytes(STATE_BYTES)).rstrip(b"=").decode("ascii")
 
 
+@dataclass(frozen=True)
+class FoundCredentials:
+    """Each credential from the first place that gives it (None where none does), and the redirect URL's source."""
+
+    client_id: str | None
+    client_secret: str | None
+    redirect_url: str | None
+    #: ``"request"``, ``"saved"`` or ``"environment"``; None when nothing gave a redirect URL.
+    redirect_url_from: str | None
+
+
+def find_credentials(
+    requested: Mapping[str, str | None],
+    saved: Profile,
+    environ: Mapping[str, str],
+) -> FoundCredentials:
+    """The credential order, in its one home: the request, else the profile's saved ones, else pyticktick's env names.
+
+    The request is a ``startSignon``'s params or the command line's flags.
+    Nothing is checked or defaulted here: ``resolve_credentials`` does that for
+    the service, and the CLI asks for what is missing.
+
+    Args:
+        requested: ``clientId``, ``clientSecret``, ``redirectUrl`` (each optional; empty counts as not given).
+        saved: the profile's saved settings.
+        environ: the environment (``ENV_CLIENT_ID``, ``ENV_CLIENT_SECRET``, ``ENV_REDIRECT_URL``).
+
+    Returns:
+        What was found, and where the redirect URL came from.
+    """
+    redirect_urls = (
+        ("request", requested.get("redirectUrl")),
+        ("saved", saved.redirect_url),
+        ("environment", environ.get(ENV_REDIRECT_URL)),
+    )
+    redirect_from, redirect_url = next(((source, url) for source, url in redirect_urls if url), (None, None))
+    return FoundCredentials(
+        client_id=requested.get("clientId") or saved.client_id or environ.get(ENV_CLIENT_ID) or None,
+        client_secret=requested.get("clientSecret") or saved.client_secret or environ.get(ENV_CLIENT_SECRET) or None,
+        redirect_url=redirect_url,
+        redirect_url_from=redirect_from,
+    )
+
+
 def resolve_credentials(
     requested: Mapping[str, str | None],
     saved: Profile,
     environ: Mapping[str, str],
 ) -> Credentials:
-    """Pick each credential from the request, else the profile, else pyticktick's env names.
+    """Pick each credential in ``find_credentials``' order; the redirect URL defaults, the rest must be found.
 
     Args:
         requested: ``clientId``, ``clientSecret``, ``redirectUrl``, ``region`` (each optional).
@@ -174,11 +220,9 @@ def resolve_credentials(
     Raises:
         InvalidParams: client id or secret are nowhere; ``data.missing`` names them.
     """
-    client_id = requested.get("clientId") or saved.client_id or environ.get(ENV_CLIENT_ID)
-    secret = requested.get("clientSecret") or saved.client_secret or environ.get(ENV_CLIENT_SECRET)
-    redirect = (
-        requested.get("redirectUrl") or saved.redirect_url or environ.get(ENV_REDIRECT_URL) or DEFAULT_REDIRECT_URL
-    )
+    found = find_credentials(requested, saved, environ)
+    client_id, secret = found.client_id, found.client_secret
+    redirect = found.redirect_url or DEFAULT_REDIRECT_URL
     region = requested.get("region") or saved.region or DEFAULT_REGION
     missing = [name for name, value in (("clientId", client_id), ("clientSecret", secret)) if not value]
     if missing:

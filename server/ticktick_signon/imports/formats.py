@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ticktick_signon.core import pyticktick_names as names
 from ticktick_signon.core.cache_format import access_token_problem, unix_time_problem
 from ticktick_signon.errors import InvalidParams
 
@@ -23,8 +24,6 @@ FORMATS = ("pyticktick", "ticktick-py", "ticktick-mcp")
 TICKTICK_MCP_REDIRECT_URL = "http://localhost:8000/callback"
 #: Files bigger than this are no token file (a token file is under 1 KiB).
 MAX_FILE_BYTES = 64 * 1024
-
-_PYTICKTICK_TOKEN = "PYTICKTICK_V1_TOKEN"
 
 
 @dataclass(frozen=True)
@@ -75,29 +74,29 @@ def read_pyticktick_settings(values: Mapping[str, str | None], source: str) -> F
         InvalidParams: no token, or a malformed one.
     """
     values = {key.upper(): value for key, value in values.items() if value is not None}
-    if not any(key.startswith(_PYTICKTICK_TOKEN) for key in values):
-        split = f"{_PYTICKTICK_TOKEN}_VALUE and {_PYTICKTICK_TOKEN}_EXPIRATION"
-        raise _bad(source, f"holds no {split}, nor {_PYTICKTICK_TOKEN}")
+    if not any(key.startswith(names.TOKEN) for key in values):
+        split = f"{names.TOKEN_VALUE} and {names.TOKEN_EXPIRATION}"
+        raise _bad(source, f"holds no {split}, nor {names.TOKEN}")
     token: dict[str, Any] = {}
-    if _PYTICKTICK_TOKEN in values:
+    if names.TOKEN in values:
         try:
-            token = json.loads(values[_PYTICKTICK_TOKEN])
+            token = json.loads(values[names.TOKEN])
         except ValueError as exc:
-            raise _bad(source, f"has a {_PYTICKTICK_TOKEN} that is not JSON ({_position(exc)})") from None
+            raise _bad(source, f"has a {names.TOKEN} that is not JSON ({_position(exc)})") from None
         if not isinstance(token, dict):
-            raise _bad(source, f'has a {_PYTICKTICK_TOKEN} that is not a JSON object {{"value", "expiration"}}')
-    if f"{_PYTICKTICK_TOKEN}_VALUE" in values:
-        token["value"] = values[f"{_PYTICKTICK_TOKEN}_VALUE"]
-    if f"{_PYTICKTICK_TOKEN}_EXPIRATION" in values:
-        token["expiration"] = values[f"{_PYTICKTICK_TOKEN}_EXPIRATION"]
+            raise _bad(source, f'has a {names.TOKEN} that is not a JSON object {{"value", "expiration"}}')
+    if names.TOKEN_VALUE in values:
+        token["value"] = values[names.TOKEN_VALUE]
+    if names.TOKEN_EXPIRATION in values:
+        token["expiration"] = values[names.TOKEN_EXPIRATION]
     return FoundToken(
         format="pyticktick",
-        access_token=_access_token(token.get("value"), f"{_PYTICKTICK_TOKEN}_VALUE", source),
-        expires_at=_expiry(token.get("expiration"), f"{_PYTICKTICK_TOKEN}_EXPIRATION", source),
-        client_id=values.get("PYTICKTICK_V1_CLIENT_ID") or None,
-        client_secret=values.get("PYTICKTICK_V1_CLIENT_SECRET") or None,
-        redirect_url=values.get("PYTICKTICK_V1_OAUTH_REDIRECT_URL") or None,
-        region=_region(values.get("PYTICKTICK_V1_BASE_URL")),
+        access_token=_access_token(token.get("value"), names.TOKEN_VALUE, source),
+        expires_at=_expiry(token.get("expiration"), names.TOKEN_EXPIRATION, source),
+        client_id=values.get(names.CLIENT_ID) or None,
+        client_secret=values.get(names.CLIENT_SECRET) or None,
+        redirect_url=values.get(names.OAUTH_REDIRECT_URL) or None,
+        region=_region(values.get(names.BASE_URL)),
     )
 
 
@@ -105,13 +104,13 @@ def _detect(text: str, source: str) -> str:
     if text.lstrip().startswith("{"):
         return "ticktick-py"
     keys = {key.upper() for key in _dotenv(text)}
-    if any(key.startswith(_PYTICKTICK_TOKEN) for key in keys):
+    if any(key.startswith(names.TOKEN) for key in keys):
         return "pyticktick"
     if "TICKTICK_ACCESS_TOKEN" in keys:
         return "ticktick-mcp"
     raise _bad(
         source,
-        "holds no token ticktick-signon knows: a pyticktick .env (PYTICKTICK_V1_TOKEN...), "
+        f"holds no token ticktick-signon knows: a pyticktick .env ({names.TOKEN}...), "
         "ticktick-py's .token-oauth (JSON with access_token) or ticktick-mcp's .env (TICKTICK_ACCESS_TOKEN)",
     )
 

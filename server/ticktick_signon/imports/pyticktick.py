@@ -5,6 +5,7 @@ and the token from the environment or from ``Settings(_env_file=PATH)``. The
 lines written are its documented ones, the same its own ``generate_v1_token.py``
 writes: ``PYTICKTICK_V1_TOKEN_VALUE`` and ``PYTICKTICK_V1_TOKEN_EXPIRATION``.
 ``env_lines`` imports nothing heavy, so ``token``'s fast path (entry.py) uses it.
+The names themselves are spelled once, in ``core/pyticktick_names.py``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import io
 import json
 import shlex
 
+from ticktick_signon.core import pyticktick_names as names
+
 #: Every key that sets pyticktick's token starts so (the JSON form, _VALUE, _EXPIRATION).
-TOKEN_KEY = "PYTICKTICK_V1_TOKEN"
+TOKEN_KEY = names.TOKEN
 
 
 def token_json(access_token: str, expires_at: int) -> str:
@@ -26,11 +29,11 @@ def env_lines(client_id: str | None, client_secret: str | None, access_token: st
     """Return ``NAME=value`` lines, quoted so both a shell and python-dotenv read them as is."""
     lines = []
     if client_id:
-        lines.append(f"PYTICKTICK_V1_CLIENT_ID={shlex.quote(client_id)}")
+        lines.append(f"{names.CLIENT_ID}={shlex.quote(client_id)}")
     if client_secret:
-        lines.append(f"PYTICKTICK_V1_CLIENT_SECRET={shlex.quote(client_secret)}")
-    lines.append(f"{TOKEN_KEY}_VALUE={shlex.quote(access_token)}")
-    lines.append(f"{TOKEN_KEY}_EXPIRATION={int(expires_at)}")
+        lines.append(f"{names.CLIENT_SECRET}={shlex.quote(client_secret)}")
+    lines.append(f"{names.TOKEN_VALUE}={shlex.quote(access_token)}")
+    lines.append(f"{names.TOKEN_EXPIRATION}={int(expires_at)}")
     return lines
 
 

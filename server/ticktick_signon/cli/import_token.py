@@ -1,0 +1,66 @@
+"""``ticktick-signon import``: take the token pyticktick, ticktick-py or ticktick-mcp already has."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ticktick_signon.cli.console import when
+
+if TYPE_CHECKING:
+    from ticktick_signon.cli.deps import CliDeps
+    from ticktick_signon.imports.importer import ImportResult
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What ``import`` was given: a file's ``path``, or ``from_env`` (the click function refuses both or neither)."""
+
+    path: Path | None = None
+    profile: str = "default"
+    #: ``auto``, ``pyticktick``, ``ticktick-py`` or ``ticktick-mcp``.
+    fmt: str = "auto"
+    from_env: bool = False
+    #: Replace a valid token without asking.
+    force: bool = False
+
+
+def run(options: ImportOptions, deps: CliDeps) -> None:
+    """Import the token into the profile; over a valid token, ask first (or need ``force``).
+
+    Args:
+        options: where the token is, its format, the profile, and ``force``.
+        deps: the service factory, the environment (for ``from_env``), the prompter and the streams.
+
+    Raises:
+        SystemExit: 1 when the person chose not to replace the profile's token.
+        SignonError: the file cannot be read, holds no usable token, or a valid token is in the way.
+    """
+    from ticktick_signon.core.messages import parse_profile
+    from ticktick_signon.errors import InvalidParams
+    from ticktick_signon.imports.formats import read_pyticktick_settings
+
+    console = deps.console
+    service = deps.services(deps.environ)
+    name = parse_profile({"profile": options.profile}).profile
+
+    def attempt(replace: bool) -> ImportResult:
+        if options.path is None:
+            found = read_pyticktick_settings(dict(deps.environ), "the environment")
+            return service.import_found(found, "the environment", name, replace)
+        return service.import_file(options.path, name, options.fmt, replace)
+
+    try:
+        result = attempt(options.force)
+    except InvalidParams as error:
+        if error.data.get("field") != "force" or not deps.can_prompt:
+            raise
+        console.warning(error.message.split(";")[0] + ".")
+        if not deps.prompter.confirm("Replace it?", default=False):
+            console.say("Nothing was imported.")
+            raise SystemExit(1) from None
+        result = attempt(True)
+    console.success(f"Imported the {result.format} token into profile '{name}'; it expires {when(result.expires_at)}.")
+    if result.expires_at_estimated:
+        console.say("TickTick accepts it. Its file keeps no expiry, so that date is an estimate: 180 days from now.")
