@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -60,7 +61,7 @@ class HelperProcess:
 
     @classmethod
     def spawn(cls, env: dict[str, str] | None = None, args: tuple[str, ...] = (), umask: int = -1) -> HelperProcess:
-        stderr_file = tempfile.TemporaryFile()
+        stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the HelperProcess returned
         process = subprocess.Popen(
             umask=umask,
             args=[sys.executable, "-m", "ticktick_signon", *args, "serve"],
@@ -179,10 +180,8 @@ class HelperProcess:
     def close(self, timeout: float = 15) -> int:
         """Close stdin and return the exit status."""
         if self.process.stdin and not self.process.stdin.closed:
-            try:
+            with contextlib.suppress(BrokenPipeError):
                 self.process.stdin.close()
-            except BrokenPipeError:
-                pass
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

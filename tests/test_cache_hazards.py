@@ -421,7 +421,7 @@ class TestSymlinkedFolder:
         if make == "dangling":
             assert "does not exist" in caught.value.message
         assert not (tmp_path / "gone").exists()
-        code, out, err = cli("status")
+        code, _out, err = cli("status")
         assert code == 5 and reason in err and "Traceback" not in err
 
 

@@ -107,7 +107,7 @@ def test_links_are_symlinks_and_name_surrogate_reparse_points(info: SimpleNamesp
 def test_a_replace_while_another_handle_is_open_still_lands(tmp_path: Path) -> None:
     path = tmp_path / "cache"
     write_private(path, b"old" * 1000)
-    reader = open(path, "rb")  # on Windows this holds os.replace off until it closes
+    reader = open(path, "rb")  # noqa: SIM115 - on Windows this holds os.replace off until another thread closes it
     seen: list[bytes] = []
 
     def read_then_close() -> None:
@@ -141,7 +141,10 @@ def test_a_handle_that_never_closes_fails_the_write_in_bounded_time_and_keeps_th
 
 
 def refusals(*winerrors: int | None) -> Callable[[], str]:
-    """An action that raises PermissionError with each Windows error code given (None: os.open's bare EACCES), then succeeds."""
+    """An action that raises PermissionError with each Windows error code given, then succeeds.
+
+    None stands for os.open's bare EACCES (no Windows error code).
+    """
     left = list(winerrors)
 
     def action() -> str:

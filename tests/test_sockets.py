@@ -232,7 +232,7 @@ class TestListenerAnswersBeforeTelling:
         finally:
             service.close()
         page = seen_by_waiter[0].decode()
-        assert page.startswith("HTTP/1.") and f"<h1 style='color:" in page and title in page
+        assert page.startswith("HTTP/1.") and "<h1 style='color:" in page and title in page
         assert page.endswith("</html>")  # the whole page, and the connection closed after it
 
 

@@ -361,7 +361,7 @@ class _SandboxHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         if parts.path == "/oauth/authorize":
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -381,7 +381,7 @@ class _SandboxHandler(BaseHTTPRequestHandler):
                 404, {}, _page("Not found", "The sandbox serves /oauth/authorize, /oauth/token and /open/v1/project.")
             )
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(min(length, 1 << 16))

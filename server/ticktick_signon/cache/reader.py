@@ -206,7 +206,8 @@ def _check_file(fd: int, info: os.stat_result, path: str, tighten: bool) -> None
     mode = stat.S_IMODE(info.st_mode)
     if mode & 0o022:
         raise Unusable(
-            f"other users can write to it (mode {mode:04o}), so its token may not be yours; if it is, run chmod 600 on it"
+            f"other users can write to it (mode {mode:04o}), so its token may not be yours;"
+            " if it is, run chmod 600 on it"
         )
     if mode & 0o077:
         if not tighten:
