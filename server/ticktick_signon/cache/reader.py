@@ -33,6 +33,12 @@ from collections.abc import Callable, Mapping
 from ticktick_signon.cache.link_guard import UnsafePathError, is_link, open_no_follow, patiently
 from ticktick_signon.core.cache_format import check_document
 
+TYPE_CHECKING = False  # typing itself is not imported: `token` pays for every import
+if TYPE_CHECKING:
+    from typing import Any, TypeVar, overload
+
+    T = TypeVar("T")
+
 ENV_CONFIG_DIR = "TICKTICK_SIGNON_CONFIG_DIR"
 APP_NAME = "ticktick-signon"
 CACHE_NAME = "config.json"
@@ -129,6 +135,16 @@ def check_lock(path: str) -> None:
         raise Unusable(f"its lock file {path} belongs to {owner}")
 
 
+# The overloads say what `read` and `read_file` return: check_document's dict by default, else what
+# `parse` returns (a Cache for the token store). Only type checkers see them (typing stays unimported).
+if TYPE_CHECKING:
+
+    @overload
+    def read(directory: str, *, tighten: bool) -> tuple[dict[str, Any], os.stat_result]: ...
+    @overload
+    def read(directory: str, *, tighten: bool, parse: Callable[[object], T]) -> tuple[T, os.stat_result]: ...
+
+
 def read(
     directory: str, *, tighten: bool, parse: Callable[[object], object] = check_document
 ) -> tuple[object, os.stat_result]:
@@ -140,6 +156,14 @@ def read(
     """
     check_folder(directory, tighten=tighten)
     return read_file(os.path.join(directory, CACHE_NAME), tighten=tighten, parse=parse)
+
+
+if TYPE_CHECKING:
+
+    @overload
+    def read_file(path: str, *, tighten: bool) -> tuple[dict[str, Any], os.stat_result]: ...
+    @overload
+    def read_file(path: str, *, tighten: bool, parse: Callable[[object], T]) -> tuple[T, os.stat_result]: ...
 
 
 def read_file(
