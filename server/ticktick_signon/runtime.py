@@ -38,7 +38,7 @@ def configure_logging(level: str, log_file: Path | None) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
         from ticktick_signon.cache.link_guard import open_no_follow
-        from ticktick_signon.cache.private_files import FILE_MODE
+        from ticktick_signon.cache.reader import FILE_MODE
 
         fd = open_no_follow(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
         handlers.append(logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8")))
