@@ -19,8 +19,10 @@ The rule for the folder and the file (docs/security.md, "Another local user"):
   writes, and a warning is logged. Only the owner could have put a file there
   that passes the next rule, so what it holds can still be trusted.
 - The file must be a regular file (never a symlink) the user owns. If other
-  users could write to it, it is refused: its token may be theirs. If they
-  could only read it, it is tightened to 0600 and a warning is logged.
+  users could write to it, it is refused: its token may be theirs (the
+  ``.env`` that ``login --save`` merges into is tightened instead, see
+  ``private_files.read_private``). If they could only read it, it is
+  tightened to 0600 and a warning is logged.
 - The file holds at most ``MAX_PRIVATE_FILE_BYTES``: a cache holds a few KiB,
   a ``.env`` less; a far larger file is none (and must not exhaust memory).
 - Anything else is refused with ``Unusable`` saying which path is wrong and why.
@@ -61,7 +63,7 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 
 
 class Unusable(Exception):
-    """The cache, its folder or its lock cannot be used; ``reason`` says why, in words for the user."""
+    """A private file (the cache), its folder or its lock cannot be used; ``reason`` says why, in words for the user."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -234,7 +236,7 @@ def read_bytes(path: str, *, tighten: bool, refuse_writable: bool = True) -> tup
         tighten: make a file only others can read 0600 (and log it); if false, refuse it.
         refuse_writable: refuse a file other users can write, because what it holds may be
             theirs (the cache: its token would be served). If false (a file whose content is
-            the user's to keep, not trusted), it is tightened like a readable one.
+            the user's to keep, not trusted), it is treated like one they can only read.
 
     Returns:
         The file's bytes, and its ``stat`` from the open descriptor.
