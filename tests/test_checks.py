@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = next(folder for folder in Path(__file__).resolve().parents if (folder / "pyproject.toml").is_file())
 
 pytestmark = pytest.mark.posix_only("scripts/check is a bash script; Windows runs it from Git Bash, not from pytest")
 

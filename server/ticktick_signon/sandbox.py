@@ -404,5 +404,5 @@ class _SandboxHandler(BaseHTTPRequestHandler):
         else:
             self._send(404, {}, _page("Not found", "Unknown endpoint."))
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         log.debug("Sandbox answered %s %s", self.command, urlsplit(self.path).path)

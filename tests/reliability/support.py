@@ -97,7 +97,7 @@ class FrameReader:
                         break
                     self._on_message(json.loads(rest[:length]))
                     buffer = rest[length:]
-        except BaseException as exc:  # noqa: BLE001 - surfaced by the test, which would otherwise just time out
+        except BaseException as exc:  # surfaced by the test, which would otherwise just time out
             self.error = exc
 
 

@@ -61,7 +61,7 @@ def drive_helper(helper: HelperProcess, profile: str, rounds: int, seed: int, re
             result = helper.request("completeSignon", {"redirectUrl": follow_authorize(started["authorizeUrl"])})
             expected = result["accessToken"]
         report["expected"] = expected
-    except BaseException as exc:  # noqa: BLE001 - reported to the test thread
+    except BaseException as exc:  # reported to the test thread
         report["error"] = repr(exc)
 
 
@@ -197,7 +197,7 @@ def test_a_lock_held_by_a_hung_process_gives_a_clear_error_instead_of_waiting_fo
         try:
             store.update(lambda c: (c.with_profile("default", Profile(client_id="changed")), None))
             outcome.append(None)
-        except BaseException as exc:  # noqa: BLE001 - the test checks which error it was
+        except BaseException as exc:
             outcome.append(exc)
 
     try:
