@@ -13,14 +13,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx
+import httpx  # noqa: E402
 
-from tests.rpc import follow_authorize
+from tests.rpc import follow_authorize  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
     decision = "deny" if "--deny" in argv else "allow"
-    url = next(arg for arg in argv if not arg.startswith("--"))
+    url = [arg for arg in argv if not arg.startswith("--")][0]
     page = httpx.get(follow_authorize(url, decision), timeout=10)
     title = re.search(r"<h1[^>]*>(.*?)</h1>", page.text)
     print(page.status_code, title.group(1) if title else "", file=sys.stderr)

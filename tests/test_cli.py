@@ -65,7 +65,7 @@ def load_pyticktick(env_file: Path):
         v1_client_id = loaded["id"]
         v1_client_secret = loaded["secret"]
 
-        class v1_token:  # mirrors pyticktick's attribute names
+        class v1_token:  # noqa: N801 - mirrors pyticktick's attribute names
             value = loaded["value"]
             expiration = loaded["expiration"]
 
