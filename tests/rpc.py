@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import queue
@@ -61,7 +60,7 @@ class HelperProcess:
 
     @classmethod
     def spawn(cls, env: dict[str, str] | None = None, args: tuple[str, ...] = (), umask: int = -1) -> HelperProcess:
-        stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the HelperProcess returned
+        stderr_file = tempfile.TemporaryFile()
         process = subprocess.Popen(
             umask=umask,
             args=[sys.executable, "-m", "ticktick_signon", *args, "serve"],
@@ -180,8 +179,10 @@ class HelperProcess:
     def close(self, timeout: float = 15) -> int:
         """Close stdin and return the exit status."""
         if self.process.stdin and not self.process.stdin.closed:
-            with contextlib.suppress(BrokenPipeError):
+            try:
                 self.process.stdin.close()
+            except BrokenPipeError:
+                pass
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
