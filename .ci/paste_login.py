@@ -57,7 +57,7 @@ def main(command: str) -> int:
             )
             landed = decision.headers["location"]
         time.sleep(1)  # the CLI is now waiting on stdin, as it would for a person
-        out, err = login.communicate(landed + "\n", timeout=60)
+        _out, err = login.communicate(landed + "\n", timeout=60)
     transcript = "".join(seen) + err
     print(transcript.strip())
     token = subprocess.run(
@@ -65,7 +65,8 @@ def main(command: str) -> int:
     )
     ok = login.returncode == 0 and token.returncode == 0 and len(token.stdout.strip()) == 36
     print(
-        f"paste-path login: exit {login.returncode}; token --profile pasted: exit {token.returncode}; {'OK' if ok else 'FAILED'}"
+        f"paste-path login: exit {login.returncode}; token --profile pasted: exit {token.returncode};"
+        f" {'OK' if ok else 'FAILED'}"
     )
     return 0 if ok else 1
 

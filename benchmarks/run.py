@@ -249,7 +249,7 @@ def server_sample(argv: list[str], env: dict[str, str], calls: int) -> dict[str,
 
 def process_ms(argv: list[str], env: dict[str, str], expect: int = 0) -> float:
     t = time.perf_counter()
-    done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True)
     elapsed = time.perf_counter() - t
     if done.returncode != expect:
         raise RuntimeError(f"{argv} exited {done.returncode}: {done.stderr.decode(errors='replace')[-500:]}")
@@ -549,7 +549,7 @@ def run_idle(env: dict[str, str], seconds: float) -> dict[str, Any]:
 
 
 def summarize(project: list[float], floor: list[float], target: float | None) -> dict[str, Any]:
-    ratios = [p / f for p, f in zip(project, floor)]
+    ratios = [p / f for p, f in zip(project, floor, strict=True)]
     ratio = statistics.median(ratios)
     return {
         "project": {"min": min(project), "median": statistics.median(project), "samples": project},
@@ -579,7 +579,8 @@ def render(report: dict[str, Any]) -> str:
         target = row["target"]
         verdict = "reference" if target is None else ("met" if row["met"] else "**missed**")
         lines.append(
-            f"| {what.format(calls=f'{calls:,}', browser=BROWSER_SECONDS)} | {project}: {fmt(p['min'], unit)} / {fmt(p['median'], unit)} {unit}"
+            f"| {what.format(calls=f'{calls:,}', browser=BROWSER_SECONDS)}"
+            f" | {project}: {fmt(p['min'], unit)} / {fmt(p['median'], unit)} {unit}"
             f" | {floor}: {fmt(f['min'], unit)} / {fmt(f['median'], unit)} {unit}"
             f" | {row['ratio_median_of_runs']:.2f} | {'-' if target is None else f'<= {target:.2f}'} | {verdict} |"
         )
@@ -599,7 +600,8 @@ def render(report: dict[str, Any]) -> str:
     prop = report.get("propagation")
     if prop is not None:
         lines.append(
-            f"| propagation: CLI `login` saved to `tokenChanged` at {prop['helpers']} helpers ({prop['logins']} logins)"
+            f"| propagation: CLI `login` saved to `tokenChanged` at {prop['helpers']} helpers"
+            f" ({prop['logins']} logins)"
             f" | median {prop['median_ms']:.0f} ms, worst {prop['worst_ms']:.0f} ms | - | - |"
             f" worst <= {prop['target_worst_ms']:.0f} ms | {'met' if prop['ok'] else '**missed**'} |"
         )
@@ -609,7 +611,8 @@ def render(report: dict[str, Any]) -> str:
     lines.append(
         f"| scale: {s['helpers']} helpers x {s['calls'] // max(s['helpers'], 1):,} `getToken` calls,"
         f" a 9th process rewriting the token {s['writes']} times | {s['calls_per_second']:,.0f} calls/s in total;"
-        f" {s['errors']} errors, {s['torn']} torn, {s['stale']} stale ({s['distinct_tokens_seen']} distinct tokens seen)"
+        f" {s['errors']} errors, {s['torn']} torn, {s['stale']} stale"
+        f" ({s['distinct_tokens_seen']} distinct tokens seen)"
         f" | - | - | 0 errors / torn / stale | {'met' if s['ok'] else '**missed**'} |"
     )
     return "\n".join(lines)

@@ -7,6 +7,7 @@ with the project's own frame reader.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
@@ -68,17 +69,18 @@ class StdioServer:
     def cpu_seconds(self) -> float:
         """CPU time the process has used so far, all threads (Linux: schedstat in ns, else clock ticks)."""
         import os
+        from pathlib import Path
 
         try:
             return (
                 sum(
-                    int(open(f"/proc/{self.pid}/task/{task}/schedstat").read().split()[0])
+                    int(Path(f"/proc/{self.pid}/task/{task}/schedstat").read_text().split()[0])
                     for task in os.listdir(f"/proc/{self.pid}/task")
                 )
                 / 1e9
             )
         except (OSError, ValueError, IndexError):
-            fields = open(f"/proc/{self.pid}/stat").read().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_kib(self) -> int:
@@ -89,10 +91,8 @@ class StdioServer:
 
     def close(self, timeout: float = 10) -> int:
         """Close stdin (the servers exit on EOF) and return the exit status."""
-        try:
+        with contextlib.suppress(BrokenPipeError):
             self.process.stdin.close()  # type: ignore[union-attr]
-        except BrokenPipeError:
-            pass
         try:
             code = self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

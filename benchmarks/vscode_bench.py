@@ -31,7 +31,10 @@ def missing() -> str | None:
         return "node is not on PATH"
     absent = [str(path.relative_to(EXTENSION)) for path in NEEDED if not path.exists()]
     if absent:
-        return f"the extension is not built ({', '.join(absent)}): run `npm run build && npm run package` in editors/vscode"
+        return (
+            f"the extension is not built ({', '.join(absent)}):"
+            " run `npm run build && npm run package` in editors/vscode"
+        )
     return None
 
 

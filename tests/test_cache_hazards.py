@@ -258,10 +258,10 @@ def test_a_deeply_nested_cache_is_left_exactly_as_it_was(config_dir: Path) -> No
 
 def test_an_oversized_cache_is_unreadable_not_a_memory_error(config_dir: Path, auth_url: str) -> None:
     """A cache holds a few KiB; a huge file (a mistake, or a disk filled on purpose) is refused, not read whole."""
-    from ticktick_signon.cache.reader import MAX_CACHE_BYTES
+    from ticktick_signon.cache.reader import MAX_PRIVATE_FILE_BYTES
 
     # Valid JSON, so only the size can be what is wrong with it.
-    content = json.dumps(document())[:-1] + ', "padding": "' + "x" * MAX_CACHE_BYTES + '"}'
+    content = json.dumps(document())[:-1] + ', "padding": "' + "x" * MAX_PRIVATE_FILE_BYTES + '"}'
     path = write_raw(config_dir, content)
     with pytest.raises(ConfigUnreadable) as caught:
         TokenStore(config_dir).read()
@@ -421,7 +421,7 @@ class TestSymlinkedFolder:
         if make == "dangling":
             assert "does not exist" in caught.value.message
         assert not (tmp_path / "gone").exists()
-        code, out, err = cli("status")
+        code, _out, err = cli("status")
         assert code == 5 and reason in err and "Traceback" not in err
 
 

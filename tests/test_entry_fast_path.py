@@ -173,7 +173,7 @@ def test_an_absent_or_unparsable_cache_falls_through_to_the_cli_with_its_exit_co
 
 
 def test_profile_pattern_is_the_protocol_one() -> None:
-    assert entry.PROFILE_PATTERN == messages._PROFILE_RE.pattern
+    assert messages._PROFILE_RE.pattern == entry.PROFILE_PATTERN
 
 
 SECRETS = ("SECRET-b7f1", "TOKEN-9c2e", "STATE-41aa")
@@ -279,9 +279,9 @@ def test_an_odd_profile_name_is_not_echoed_into_the_reason(config_dir: Path) -> 
     _write(config_dir, json.dumps(doc).encode())
     with pytest.raises(cache_file.Unusable) as caught:
         cache_file.read(str(config_dir), tighten=False)
-    assert (
-        caught.value.reason
-        == "not a valid cache: profiles.(a profile with an odd name).token.accessToken must be printable ASCII and not blank"
+    assert caught.value.reason == (
+        "not a valid cache: profiles.(a profile with an odd name).token.accessToken"
+        " must be printable ASCII and not blank"
     )
 
 

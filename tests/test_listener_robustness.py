@@ -262,7 +262,7 @@ class TestTwoHelpersOnOnePort:
 
     def test_the_displaced_listener_closes_and_its_client_is_told(self, two_helpers) -> None:
         first, second = two_helpers
-        a, b = self.start_both(two_helpers)
+        _a, b = self.start_both(two_helpers)
         failed = first.notification("signonFailed", timeout=5)
         assert_valid("signonFailed.params", failed)
         assert failed["profile"] == "default"
@@ -313,7 +313,7 @@ def _helper_with_check_interval(seconds: float) -> HelperProcess:
         f"loopback.CHECK_INTERVAL_SECONDS = {seconds}; "
         "from ticktick_signon.entry import main; sys.argv = ['ticktick-signon', 'serve']; main()"
     )
-    stderr = tempfile.TemporaryFile()
+    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the HelperProcess returned
     process = subprocess.Popen(
         [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=dict(os.environ)
     )

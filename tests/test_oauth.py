@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -111,7 +112,7 @@ def test_one_region_rule_for_requests_and_saved_profiles() -> None:
 
 
 class TestResolveCredentials:
-    ENV = {
+    ENV: ClassVar[dict[str, str]] = {
         "PYTICKTICK_V1_CLIENT_ID": "env-id",
         "PYTICKTICK_V1_CLIENT_SECRET": "env-secret",
         "PYTICKTICK_V1_OAUTH_REDIRECT_URL": "http://127.0.0.1:7000/",
@@ -251,7 +252,12 @@ def test_token_request_follows_the_spec() -> None:
 
 
 class TestParseTokenResponse:
-    GOOD = {"access_token": "tok", "token_type": "bearer", "expires_in": 14772375, "scope": "tasks:read tasks:write"}
+    GOOD: ClassVar[dict[str, object]] = {
+        "access_token": "tok",
+        "token_type": "bearer",
+        "expires_in": 14772375,
+        "scope": "tasks:read tasks:write",
+    }
 
     def test_expiry_is_now_plus_expires_in(self) -> None:
         token = oauth.parse_token_response(200, self.GOOD, NOW)

@@ -14,7 +14,8 @@ import pytest
 
 from ticktick_signon.cache import link_guard
 from ticktick_signon.cache.link_guard import UnsafePathError, is_link, open_no_follow, patiently
-from ticktick_signon.cache.private_files import ensure_private_dir, read_private, write_private
+from ticktick_signon.cache.private_files import RefusedFileError, ensure_private_dir, read_private, write_private
+from ticktick_signon.cache.reader import MAX_PRIVATE_FILE_BYTES
 
 from .portability import assert_owner_only, plant_junction, plant_symlink
 
@@ -70,6 +71,66 @@ def test_junctions_are_refused_for_reading_writing_and_folders(tmp_path: Path) -
     assert list(elsewhere.iterdir()) == []
 
 
+# read_private holds a file to the cache file's rule (reader.read_bytes): size, owner, type, mode.
+
+
+def test_an_oversized_file_is_refused_not_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    write_private(path, b"x" * (MAX_PRIVATE_FILE_BYTES + 1))
+    with pytest.raises(RefusedFileError) as caught:
+        read_private(path)
+    assert caught.value.strerror == f"it is larger than {MAX_PRIVATE_FILE_BYTES >> 20} MiB"
+    assert caught.value.filename == str(path)
+    assert path.stat().st_size == MAX_PRIVATE_FILE_BYTES + 1  # left as it was
+
+
+def test_a_file_of_exactly_the_limit_is_read(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    write_private(path, b"x" * MAX_PRIVATE_FILE_BYTES)
+    assert len(read_private(path)[0]) == MAX_PRIVATE_FILE_BYTES
+
+
+@pytest.mark.posix_only("owners; Windows relies on the profile's ACL")
+@pytest.mark.skipif(os.name != "nt" and os.geteuid() != 0, reason="making a file owned by another user needs root")
+def test_a_file_owned_by_someone_else_is_refused_and_left_alone(tmp_path: Path) -> None:
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    path = tmp_path / ".env"
+    write_private(path, b"PYTICKTICK_V1_BASE_URL=https://elsewhere.example/\n")
+    os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    with pytest.raises(RefusedFileError) as caught:
+        read_private(path)
+    assert caught.value.strerror.startswith("it belongs to user nobody, not to you")
+    assert os.stat(path).st_uid == nobody.pw_uid
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+@pytest.mark.posix_only("FIFOs and mode bits")
+@pytest.mark.timeout(20)  # the open itself must not block on a FIFO nobody writes
+def test_a_fifo_in_place_of_the_file_is_refused_without_hanging(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    os.mkfifo(path, 0o600)
+    with pytest.raises(RefusedFileError) as caught:
+        read_private(path)
+    assert caught.value.strerror == "it is not a regular file"
+
+
+@pytest.mark.posix_only("mode bits")
+@pytest.mark.parametrize("file_mode", [0o644, 0o664, 0o666])
+def test_a_file_others_can_read_or_write_is_tightened_and_logged(
+    tmp_path: Path, file_mode: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Unlike the cache, a file others can write is not refused: --save keeps the user's own lines and
+    # replaces the file with a 0600 one (a umask of 002 makes a user's files 0664).
+    path = tmp_path / ".env"
+    path.write_bytes(b"A=1\n")
+    os.chmod(path, file_mode)
+    assert read_private(path)[0] == b"A=1\n"
+    assert_owner_only(path, 0o600)
+    assert f"Tightened permissions of {path} to 0600" in caplog.text
+
+
 @pytest.mark.parametrize(
     ("info", "link"),
     [
@@ -107,7 +168,7 @@ def test_links_are_symlinks_and_name_surrogate_reparse_points(info: SimpleNamesp
 def test_a_replace_while_another_handle_is_open_still_lands(tmp_path: Path) -> None:
     path = tmp_path / "cache"
     write_private(path, b"old" * 1000)
-    reader = open(path, "rb")  # on Windows this holds os.replace off until it closes
+    reader = open(path, "rb")  # noqa: SIM115 - on Windows this holds os.replace off until another thread closes it
     seen: list[bytes] = []
 
     def read_then_close() -> None:
@@ -141,7 +202,10 @@ def test_a_handle_that_never_closes_fails_the_write_in_bounded_time_and_keeps_th
 
 
 def refusals(*winerrors: int | None) -> Callable[[], str]:
-    """An action that raises PermissionError with each Windows error code given (None: os.open's bare EACCES), then succeeds."""
+    """An action that raises PermissionError with each Windows error code given, then succeeds.
+
+    None stands for os.open's bare EACCES (no Windows error code).
+    """
     left = list(winerrors)
 
     def action() -> str:

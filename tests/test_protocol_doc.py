@@ -100,7 +100,7 @@ def tables(sec: Section) -> list[list[dict[str, str]]]:
             break
         own.append(line)
     found, block = [], []
-    for line in own + [""]:
+    for line in [*own, ""]:
         if line.strip().startswith("|"):
             block.append(line)
             continue
@@ -111,7 +111,7 @@ def tables(sec: Section) -> list[list[dict[str, str]]]:
             for raw in block[2:]:
                 cells = _cells(raw)
                 assert len(cells) == len(header), f"row has {len(cells)} cells, header {len(header)}: {raw}"
-                rows.append(dict(zip(header, cells)))
+                rows.append(dict(zip(header, cells, strict=True)))
             found.append(rows)
             block = []
     return found

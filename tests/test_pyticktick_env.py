@@ -112,3 +112,16 @@ def test_merge_replaces_every_token_key_and_only_the_credentials_it_sets() -> No
     merged = merge_env(existing, env_lines("id 2", "p@ss'word", "new-token", 1800000000))
     assert "mine" not in merged and "PYTICKTICK_V1_CLIENT_SECRET='p@ss'\"'\"'word'\n" in merged
     assert merge_env("", ["A=1"]) == "A=1\n"
+
+
+def test_login_save_refuses_an_env_file_too_large_to_be_one_and_leaves_it(tmp_path: Path, config_dir: Path) -> None:
+    from ticktick_signon.cache.reader import MAX_PRIVATE_FILE_BYTES
+
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"# " + b"x" * MAX_PRIVATE_FILE_BYTES + b"\n")
+    done = cli("login", "--sandbox", "--save", str(env_file))
+    assert done.returncode == 10, done.stderr  # the save failed; the sign-in itself worked
+    assert f"Could not save the token to {env_file} (it is larger than 4 MiB)" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert env_file.stat().st_size == MAX_PRIVATE_FILE_BYTES + 3
+    assert cli("token", "--profile", "sandbox").returncode == 0

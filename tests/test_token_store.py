@@ -90,7 +90,8 @@ def test_a_write_by_another_process_is_seen(config_dir: Path) -> None:
     code = (
         "import sys; from pathlib import Path; from ticktick_signon.cache.store import TokenStore;"
         "from ticktick_signon.core.records import Profile, Token;"
-        "TokenStore(Path(sys.argv[1])).update(lambda c: (c.with_profile('default', Profile(token=Token('t2','bearer','s',1))), None))"
+        "TokenStore(Path(sys.argv[1])).update("
+        "lambda c: (c.with_profile('default', Profile(token=Token('t2','bearer','s',1))), None))"
     )
     subprocess.run([sys.executable, "-c", code, str(config_dir)], check=True)
     assert store.read().profile("default").token.access_token == "t2"

@@ -133,7 +133,7 @@ def test_plain_http_auth_url_to_another_host_is_refused(helper: HelperProcess, m
 
 
 class _TokenHandler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         body = json.dumps({"access_token": "tls-token", "token_type": "bearer", "expires_in": 3600}).encode()
         self.send_response(200)
@@ -142,7 +142,7 @@ class _TokenHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -260,7 +260,7 @@ def test_a_ca_in_the_os_trust_store_is_trusted(endpoint: TlsTokenEndpoint, tmp_p
         f"ctx.wrap_socket(socket.create_connection(('127.0.0.1', {port})), server_hostname='127.0.0.1').close()"
     )
     assert subprocess.run(in_namespace(sys.executable, "-c", probe), capture_output=True).returncode == 0
-    stderr = tempfile.TemporaryFile()
+    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the HelperProcess returned
     process = subprocess.Popen(
         in_namespace(sys.executable, "-m", "ticktick_signon", "serve"),
         stdin=subprocess.PIPE,

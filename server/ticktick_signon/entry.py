@@ -83,7 +83,7 @@ def fast_token(argv: list[str], environ: Mapping[str, str], now: float) -> str |
         doc, _ = reader.read(reader.config_dir(environ), tighten=False)
     except (OSError, reader.Unusable):
         return None
-    saved = doc["profiles"].get(profile) or {}  # type: ignore[index]
+    saved = doc["profiles"].get(profile) or {}
     token = saved.get("token")
     if token is None or now >= token["expiresAt"] - int(min_valid):
         return None  # not signed in, or expired: the CLI's message and exit status

@@ -12,7 +12,11 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where used: `serve` and the CLI each load only what they call
+    from ticktick_signon.cache.store import TokenStore
+    from ticktick_signon.signin.service import SignonService
 
 #: Libraries whose own logs carry what must not leak: pygls logs every frame (tokens,
 #: secrets in params); httpx and httpcore log URLs and headers (authorization codes).
@@ -34,7 +38,7 @@ def configure_logging(level: str, log_file: Path | None) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
         from ticktick_signon.cache.link_guard import open_no_follow
-        from ticktick_signon.cache.private_files import FILE_MODE
+        from ticktick_signon.cache.reader import FILE_MODE
 
         fd = open_no_follow(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
         handlers.append(logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8")))
@@ -48,14 +52,14 @@ def configure_logging(level: str, log_file: Path | None) -> None:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
-def default_store():
+def default_store() -> TokenStore:
     """The token store in the configured cache folder."""
     from ticktick_signon.cache.store import TokenStore, default_config_dir
 
     return TokenStore(default_config_dir())
 
 
-def default_service(environ: dict[str, str] | None = None, events: Any = None):
+def default_service(environ: dict[str, str] | None = None, events: Any = None) -> SignonService:
     """The sign-on service over the default store, configured from ``environ`` (default: the process's)."""
     from ticktick_signon.signin.service import SignonService
     from ticktick_signon.upstream.http import timeout_from_env

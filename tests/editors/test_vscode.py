@@ -77,7 +77,10 @@ def _e2e_missing() -> str:
     }
     absent = [name for name, path in needed.items() if not path.exists()]
     if absent:
-        return f"the VS Code end-to-end toolchain is not installed ({', '.join(absent)}): run editors/vscode/e2e/install.sh"
+        return (
+            f"the VS Code end-to-end toolchain is not installed ({', '.join(absent)}):"
+            " run editors/vscode/e2e/install.sh"
+        )
     chromium = os.environ.get("TICKTICK_E2E_CHROMIUM", "/usr/bin/chromium")
     if not Path(chromium).exists():
         return f"Chromium not found at {chromium}: apt-get install chromium (or set TICKTICK_E2E_CHROMIUM)"
@@ -114,8 +117,9 @@ def built() -> None:
 
 def _node_test_totals(output: str) -> tuple[int, int]:
     """(pass, fail) from node's test runner summary."""
-    passed = re.search(r"^# pass (\d+)", output, re.M) or re.search(r"^ℹ pass (\d+)", output, re.M)
-    failed = re.search(r"^# fail (\d+)", output, re.M) or re.search(r"^ℹ fail (\d+)", output, re.M)
+    # Newer node prints its summary after an INFORMATION SOURCE sign, older ones after "#".
+    passed = re.search(r"^# pass (\d+)", output, re.M) or re.search(r"^ℹ pass (\d+)", output, re.M)  # noqa: RUF001
+    failed = re.search(r"^# fail (\d+)", output, re.M) or re.search(r"^ℹ fail (\d+)", output, re.M)  # noqa: RUF001
     assert passed and failed, f"no test summary in the output:\n{output[-4000:]}"
     return int(passed[1]), int(failed[1])
 

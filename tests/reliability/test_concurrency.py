@@ -108,7 +108,7 @@ def test_eight_processes_signing_in_out_and_reading_lose_nothing_and_tear_nothin
         reports: list[dict[str, Any]] = [{} for _ in helpers]
         threads = [
             threading.Thread(target=drive_helper, args=(helper, profile, rounds, 100 + i, reports[i]))
-            for i, (helper, profile) in enumerate(zip(helpers, helper_profiles))
+            for i, (helper, profile) in enumerate(zip(helpers, helper_profiles, strict=True))
         ]
         try:
             for thread in threads:
@@ -125,14 +125,14 @@ def test_eight_processes_signing_in_out_and_reading_lose_nothing_and_tear_nothin
                 assert helper.close() == 0, helper.stderr()
 
     # No lost completed sign-on: each writer found its own last result every round...
-    for profile, report in zip(helper_profiles, reports):
+    for profile, report in zip(helper_profiles, reports, strict=True):
         assert "error" not in report and "lost" not in report, (profile, report)
-    for signer, profile, events in zip(signers, worker_profiles, worker_events):
+    for signer, profile, events in zip(signers, worker_profiles, worker_events, strict=True):
         assert signer.returncode == 0 and events[-1]["event"] == "done", (profile, events[-3:])
     # ...and the file at the end holds exactly each profile's last completed sign-on (or none after a sign-out).
     final = Cache.from_json(json.loads((config_dir / "config.json").read_bytes()))
-    wanted = {p: r["expected"] for p, r in zip(helper_profiles, reports)}
-    wanted.update({p: events[-1]["expected"] for p, events in zip(worker_profiles, worker_events)})
+    wanted = {p: r["expected"] for p, r in zip(helper_profiles, reports, strict=True)}
+    wanted.update({p: events[-1]["expected"] for p, events in zip(worker_profiles, worker_events, strict=True)})
     held = {p: (final.profile(p).token.access_token if final.profile(p).token else None) for p in wanted}
     assert held == wanted
     assert (

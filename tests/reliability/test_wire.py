@@ -544,7 +544,7 @@ class Pipeline:
     """The real helper, a writer thread pushing frames and a reader thread counting replies by id."""
 
     def __init__(self, config_dir: Path) -> None:
-        self.stderr = tempfile.TemporaryFile()
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the child's stderr, closed with the Pipeline
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ticktick_signon", "serve"],
             stdin=subprocess.PIPE,

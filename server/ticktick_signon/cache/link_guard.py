@@ -81,7 +81,8 @@ def open_no_follow(path: str | os.PathLike[str], flags: int, mode: int = 0o777) 
     else:
         if is_link(before):
             raise refused(path)
-    fd = os.open(path, flags | os.O_BINARY, mode)
+    # getattr: O_BINARY exists only on Windows (and the tests run this branch elsewhere too).
+    fd = os.open(path, flags | getattr(os, "O_BINARY", 0), mode)
     try:
         now = os.lstat(path)
         if is_link(now) or not os.path.samestat(now, os.fstat(fd)):

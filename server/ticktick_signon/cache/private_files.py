@@ -3,22 +3,28 @@
 Used by the token store (the cache) and by the CLI's ``--save`` (a pyticktick
 ``.env`` file): both hold secrets. On POSIX, owner-only means modes 0700/0600;
 Windows has no mode bits, and the files are private through the ACL of the
-user's profile folder they live in (docs/security.md).
+user's profile folder they live in (docs/security.md). The rule a private file
+is held to, its modes and their tightening live in ``reader``; this module
+applies them to the files it creates and reads.
 """
 
 from __future__ import annotations
 
-import logging
+import errno
 import os
 import stat
 from pathlib import Path
 
+from ticktick_signon.cache import reader
 from ticktick_signon.cache.link_guard import WINDOWS, UnsafePathError, is_link, open_no_follow, patiently, refused
+from ticktick_signon.cache.reader import DIR_MODE, FILE_MODE
 
-log = logging.getLogger(__name__)
 
-DIR_MODE = 0o700
-FILE_MODE = 0o600
+class RefusedFileError(OSError):
+    """A private file that breaks the file rule (``reader``'s docstring); ``strerror`` says how, in words for the user.
+
+    An ``OSError``, so that callers that report a file they could not use (the CLI's ``--save``) report this too.
+    """
 
 
 def ensure_private_dir(path: Path) -> None:
@@ -38,9 +44,7 @@ def ensure_private_dir(path: Path) -> None:
     if not stat.S_ISDIR(info.st_mode):
         raise UnsafePathError(f"{path} is not a plain folder; refusing to use it")
     if not WINDOWS and stat.S_IMODE(info.st_mode) != DIR_MODE:
-        os.chmod(path, DIR_MODE)
-        if stat.S_IMODE(info.st_mode) & 0o077:
-            log.warning("Tightened permissions of %s to 0700", path)
+        reader.tighten_folder(os.fspath(path), info)
 
 
 def check_not_symlink(path: Path) -> None:
@@ -55,35 +59,26 @@ def check_not_symlink(path: Path) -> None:
         raise UnsafePathError(f"{path} is not a regular file; refusing to use it")
 
 
-def tighten_file(fd: int, path: Path) -> None:
-    """Make an open file 0600 if it is readable by others, and log that we did (POSIX only)."""
-    mode = stat.S_IMODE(os.fstat(fd).st_mode)
-    if mode != FILE_MODE:
-        os.fchmod(fd, FILE_MODE)
-        if mode & 0o077:
-            log.warning("Tightened permissions of %s to 0600", path)
-
-
 def read_private(path: Path) -> tuple[bytes, os.stat_result]:
-    """Read a whole file without following a symlink or junction; return its bytes and stat.
+    """Read a whole private file under the cache file's rule (``reader.read_bytes``); return its bytes and stat.
+
+    One difference from the cache: a file other users can write is tightened to 0600
+    (and logged), not refused. Its caller, the CLI's ``--save``, keeps the user's own
+    lines and replaces the file with a 0600 one; it serves no token from it. (Editors
+    under a umask of 002 make a user's files 0664.) A file only others can read is
+    tightened, as the cache is.
 
     Raises:
         FileNotFoundError: there is no file.
-        UnsafePathError: the path is a symlink, a junction or not a regular file.
+        UnsafePathError: the path is a symlink or a junction.
+        RefusedFileError: the file breaks the rule: not a regular file, someone else's,
+            or larger than ``reader.MAX_PRIVATE_FILE_BYTES``.
+        OSError: it cannot be opened or read.
     """
-    fd = patiently(lambda: open_no_follow(path, os.O_RDONLY))
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise UnsafePathError(f"{path} is not a regular file")
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-        if not WINDOWS and stat.S_IMODE(info.st_mode) & 0o077:
-            tighten_file(fd, path)
-        return b"".join(chunks), info
-    finally:
-        os.close(fd)
+        return reader.read_bytes(os.fspath(path), tighten=True, refuse_writable=False)
+    except reader.Unusable as exc:
+        raise RefusedFileError(errno.EPERM, exc.reason, os.fspath(path)) from None
 
 
 def write_private(path: Path, data: bytes) -> None:

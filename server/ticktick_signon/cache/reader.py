@@ -6,6 +6,11 @@ because every write replaces the file atomically. Import-light (os, stat, json;
 platformdirs only when no folder is given) because ``token`` pays for every
 import it makes.
 
+This module owns the rule for private files, and the one code that applies it:
+``read_bytes`` (the file rule), ``tighten_folder`` and the modes. The cache
+goes through them here; the CLI's ``.env`` file (``private_files.read_private``)
+and the folders ``private_files`` creates go through them too.
+
 The rule for the folder and the file (docs/security.md, "Another local user"):
 
 - The folder must be a folder the user owns. It may be a symlink the user made
@@ -14,8 +19,12 @@ The rule for the folder and the file (docs/security.md, "Another local user"):
   writes, and a warning is logged. Only the owner could have put a file there
   that passes the next rule, so what it holds can still be trusted.
 - The file must be a regular file (never a symlink) the user owns. If other
-  users could write to it, it is refused: its token may be theirs. If they
-  could only read it, it is tightened to 0600 and a warning is logged.
+  users could write to it, it is refused: its token may be theirs (the
+  ``.env`` that ``login --save`` merges into is tightened instead, see
+  ``private_files.read_private``). If they could only read it, it is
+  tightened to 0600 and a warning is logged.
+- The file holds at most ``MAX_PRIVATE_FILE_BYTES``: a cache holds a few KiB,
+  a ``.env`` less; a far larger file is none (and must not exhaust memory).
 - Anything else is refused with ``Unusable`` saying which path is wrong and why.
 
 Owners and mode bits are POSIX ideas. On Windows the folder lives in the user's
@@ -33,21 +42,28 @@ from collections.abc import Callable, Mapping
 from ticktick_signon.cache.link_guard import UnsafePathError, is_link, open_no_follow, patiently
 from ticktick_signon.core.cache_format import check_document
 
+TYPE_CHECKING = False  # typing itself is not imported: `token` pays for every import
+if TYPE_CHECKING:
+    from typing import Any, TypeVar, overload
+
+    T = TypeVar("T")
+
 ENV_CONFIG_DIR = "TICKTICK_SIGNON_CONFIG_DIR"
 APP_NAME = "ticktick-signon"
 CACHE_NAME = "config.json"
+#: What owner-only means on POSIX, for every private folder and file (Windows has no mode bits).
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 _POSIX = os.name != "nt"
 #: A cache holds a few profiles, a few KiB; a file far larger is not one (and must not exhaust memory).
-MAX_CACHE_BYTES = 4 << 20
+MAX_PRIVATE_FILE_BYTES = 4 << 20
 #: O_NONBLOCK: a FIFO planted where the file should be must not hang the reader.
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 
 
 class Unusable(Exception):
-    """The cache, its folder or its lock cannot be used; ``reason`` says why, in words for the user."""
+    """A private file (the cache), its folder or its lock cannot be used; ``reason`` says why, in words for the user."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -101,13 +117,26 @@ def check_folder(directory: str, *, tighten: bool) -> None:
     loose = _POSIX and stat.S_IMODE(info.st_mode) != DIR_MODE
     if loose and tighten:
         try:
-            os.chmod(directory, DIR_MODE)  # through a symlink: the folder it points to, which is the user's
+            tighten_folder(directory, info)  # through a symlink: the folder it points to, which is the user's
         except OSError as exc:
             raise Unusable(f"{subject} could not be made private ({_describe(exc)})") from None
-        if stat.S_IMODE(info.st_mode) & 0o077:
-            _warn("Tightened permissions of %s to 0700", os.path.realpath(directory))
     elif loose and stat.S_IMODE(info.st_mode) & 0o077:
         raise Unusable(f"{subject} is open to other users")
+
+
+def tighten_folder(directory: str, info: os.stat_result) -> None:
+    """Make a folder of the user's exactly 0700 (POSIX), and log it if other users had access.
+
+    Args:
+        directory: the folder (a symlink to it is followed).
+        info: its ``stat`` before, which says whether the change is worth a warning.
+
+    Raises:
+        OSError: the mode could not be changed.
+    """
+    os.chmod(directory, DIR_MODE)
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        _warn("Tightened permissions of %s to 0700", os.path.realpath(directory))
 
 
 def check_lock(path: str) -> None:
@@ -129,6 +158,16 @@ def check_lock(path: str) -> None:
         raise Unusable(f"its lock file {path} belongs to {owner}")
 
 
+# The overloads say what `read` and `read_file` return: check_document's dict by default, else what
+# `parse` returns (a Cache for the token store). Only type checkers see them (typing stays unimported).
+if TYPE_CHECKING:
+
+    @overload
+    def read(directory: str, *, tighten: bool) -> tuple[dict[str, Any], os.stat_result]: ...
+    @overload
+    def read(directory: str, *, tighten: bool, parse: Callable[[object], T]) -> tuple[T, os.stat_result]: ...
+
+
 def read(
     directory: str, *, tighten: bool, parse: Callable[[object], object] = check_document
 ) -> tuple[object, os.stat_result]:
@@ -142,10 +181,18 @@ def read(
     return read_file(os.path.join(directory, CACHE_NAME), tighten=tighten, parse=parse)
 
 
+if TYPE_CHECKING:
+
+    @overload
+    def read_file(path: str, *, tighten: bool) -> tuple[dict[str, Any], os.stat_result]: ...
+    @overload
+    def read_file(path: str, *, tighten: bool, parse: Callable[[object], T]) -> tuple[T, os.stat_result]: ...
+
+
 def read_file(
     path: str, *, tighten: bool, parse: Callable[[object], object] = check_document
 ) -> tuple[object, os.stat_result]:
-    """Open the cache file without following a symlink, check it, and parse it.
+    """Read the cache file through ``read_bytes`` (the file rule), and parse it.
 
     Args:
         path: the cache file (its folder already checked).
@@ -162,8 +209,7 @@ def read_file(
         Unusable: the file breaks the rule or is not a valid cache.
     """
     try:
-        # Retried on Windows while a writer's replace (or a scanner) holds the file a moment.
-        fd = patiently(lambda: open_no_follow(path, _OPEN_FLAGS))
+        data, info = read_bytes(path, tighten=tighten)
     except FileNotFoundError:
         raise
     except UnsafePathError:
@@ -171,20 +217,7 @@ def read_file(
     except OSError as exc:
         raise Unusable(_describe(exc)) from None
     try:
-        info = os.fstat(fd)
-        _check_file(fd, info, path, tighten)
-        chunks, size = [], 0
-        while chunk := os.read(fd, 1 << 16):
-            size += len(chunk)
-            if size > MAX_CACHE_BYTES:
-                raise Unusable(f"not a valid cache: it is larger than {MAX_CACHE_BYTES >> 20} MiB")
-            chunks.append(chunk)
-    except OSError as exc:
-        raise Unusable(_describe(exc)) from None
-    finally:
-        os.close(fd)
-    try:
-        return parse(json.loads(b"".join(chunks))), info
+        return parse(json.loads(data)), info
     except RecursionError:
         raise Unusable("not a valid cache: it is nested too deeply") from None
     except UnicodeDecodeError:
@@ -195,7 +228,43 @@ def read_file(
         raise Unusable(f"not a valid cache: {exc}") from None
 
 
-def _check_file(fd: int, info: os.stat_result, path: str, tighten: bool) -> None:
+def read_bytes(path: str, *, tighten: bool, refuse_writable: bool = True) -> tuple[bytes, os.stat_result]:
+    """Open a private file without following a link, hold it to the file rule (module docstring), read it whole.
+
+    Args:
+        path: the file (its folder is the caller's to check).
+        tighten: make a file only others can read 0600 (and log it); if false, refuse it.
+        refuse_writable: refuse a file other users can write, because what it holds may be
+            theirs (the cache: its token would be served). If false (a file whose content is
+            the user's to keep, not trusted), it is treated like one they can only read.
+
+    Returns:
+        The file's bytes, and its ``stat`` from the open descriptor.
+
+    Raises:
+        FileNotFoundError: there is no file.
+        UnsafePathError: it is a symlink or a junction.
+        Unusable: it breaks the rule: not a regular file, someone else's, writable by other
+            users (or readable by them, without ``tighten``), or over ``MAX_PRIVATE_FILE_BYTES``.
+        OSError: it cannot be opened or read.
+    """
+    # Retried on Windows while a writer's replace (or a scanner) holds the file a moment.
+    fd = patiently(lambda: open_no_follow(path, _OPEN_FLAGS))
+    try:
+        info = os.fstat(fd)
+        _check_file(fd, info, path, tighten, refuse_writable)
+        chunks, size = [], 0
+        while chunk := os.read(fd, 1 << 16):
+            size += len(chunk)
+            if size > MAX_PRIVATE_FILE_BYTES:
+                raise Unusable(f"it is larger than {MAX_PRIVATE_FILE_BYTES >> 20} MiB")
+            chunks.append(chunk)
+        return b"".join(chunks), info
+    finally:
+        os.close(fd)
+
+
+def _check_file(fd: int, info: os.stat_result, path: str, tighten: bool, refuse_writable: bool) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise Unusable("it is not a regular file")
     owner = _foreign_owner(info)
@@ -204,9 +273,10 @@ def _check_file(fd: int, info: os.stat_result, path: str, tighten: bool) -> None
     if not _POSIX:
         return
     mode = stat.S_IMODE(info.st_mode)
-    if mode & 0o022:
+    if mode & 0o022 and refuse_writable:
         raise Unusable(
-            f"other users can write to it (mode {mode:04o}), so its token may not be yours; if it is, run chmod 600 on it"
+            f"other users can write to it (mode {mode:04o}), so what it holds may not be yours;"
+            " if it is, run chmod 600 on it"
         )
     if mode & 0o077:
         if not tighten:

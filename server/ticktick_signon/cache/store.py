@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from ticktick_signon.cache import reader
-from ticktick_signon.cache.private_files import UnsafePathError, ensure_private_dir, write_private
+from ticktick_signon.cache.link_guard import UnsafePathError
+from ticktick_signon.cache.private_files import ensure_private_dir, write_private
 from ticktick_signon.cache.reader import CACHE_NAME
 from ticktick_signon.core.records import Cache
 from ticktick_signon.errors import ConfigUnreadable

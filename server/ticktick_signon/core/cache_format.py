@@ -3,10 +3,15 @@
 The one place these rules live: the cache reader applies them to every file it
 reads, and ``oauth.parse_token_response`` applies the token rules to every
 token answer, so a token is refused alike wherever it comes from. Import-light
-(no imports at all) because ``ticktick-signon token`` loads it on its fast path.
+(nothing imported at run time, not even typing) because ``ticktick-signon token``
+loads it on its fast path.
 """
 
 from __future__ import annotations
+
+TYPE_CHECKING = False  # typing itself is not imported: `token` pays for every import
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_VERSION = 1
 #: The latest expiry every supported platform can turn into a date:
@@ -42,7 +47,7 @@ def unix_time_problem(value: object) -> str | None:
     return None
 
 
-def check_document(doc: object) -> dict:
+def check_document(doc: object) -> dict[str, Any]:
     """Return ``doc`` with its optional members filled in, if it is a valid cache document.
 
     Unknown members are allowed and ignored (a newer version may add some).

@@ -73,7 +73,7 @@ def read_pyticktick_settings(values: Mapping[str, str | None], source: str) -> F
     Raises:
         InvalidParams: no token, or a malformed one.
     """
-    values = {key.upper(): value for key, value in values.items() if value is not None}
+    values = _present(values)
     if not any(key.startswith(names.TOKEN) for key in values):
         split = f"{names.TOKEN_VALUE} and {names.TOKEN_EXPIRATION}"
         raise _bad(source, f"holds no {split}, nor {names.TOKEN}")
@@ -124,7 +124,7 @@ def _ticktick_py(obj: dict[str, Any], source: str) -> FoundToken:
 
 
 def _ticktick_mcp(values: Mapping[str, str | None], source: str) -> FoundToken:
-    values = {key.upper(): value for key, value in values.items() if value is not None}
+    values = _present(values)
     return FoundToken(
         format="ticktick-mcp",
         access_token=_access_token(values.get("TICKTICK_ACCESS_TOKEN"), "TICKTICK_ACCESS_TOKEN", source),
@@ -134,6 +134,14 @@ def _ticktick_mcp(values: Mapping[str, str | None], source: str) -> FoundToken:
         redirect_url=TICKTICK_MCP_REDIRECT_URL,
         region=_region(values.get("TICKTICK_BASE_URL") or values.get("TICKTICK_AUTH_URL")),
     )
+
+
+def _present(values: Mapping[str, str | None]) -> dict[str, str]:
+    """The variables that have a value, by their upper-case names (names match in any case).
+
+    A bare ``KEY`` line of a ``.env`` file (no ``=``) reads as None, and counts as absent.
+    """
+    return {key.upper(): value for key, value in values.items() if value is not None}
 
 
 def _dotenv(text: str) -> dict[str, str | None]:
@@ -164,7 +172,8 @@ def _access_token(value: object, name: str, source: str) -> str:
     problem = access_token_problem(value)
     if problem is not None:
         raise _bad(source, f"has a {name} that is no token (it {problem})")
-    return value.strip()  # type: ignore[union-attr]
+    assert isinstance(value, str)  # access_token_problem refuses every non-string
+    return value.strip()
 
 
 def _expiry(value: object, name: str, source: str) -> int:

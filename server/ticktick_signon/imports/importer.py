@@ -150,13 +150,13 @@ def _refuse_to_replace(current: Token | None, found: FoundToken, profile: str, n
 
 def _imported_profile(saved: Profile, found: FoundToken, estimate: Token) -> Profile:
     """The profile after the import: the found token, and the found app settings over the saved ones."""
-    same_token = saved.token is not None and saved.token.access_token == found.access_token
     if found.expires_at is not None:
         token = Token(found.access_token, "bearer", oauth.SCOPE, found.expires_at)
-    elif same_token:
+    elif saved.token is not None and saved.token.access_token == found.access_token:
         token = saved.token  # a re-import keeps the expiry it already has (known, or estimated earlier)
     else:
         token = estimate
+    client_id: str | None
     if found.client_id and found.client_id != saved.client_id:
         # Another app: none of the saved app's settings belong to it.
         client_id, secret, redirect = found.client_id, found.client_secret, found.redirect_url

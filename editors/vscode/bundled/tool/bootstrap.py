@@ -15,6 +15,6 @@ if sys.version_info < (3, 10):
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "libs"))
 
-from ticktick_signon.entry import main  # noqa: E402
+from ticktick_signon.entry import main
 
 main(sys.argv[1:] or ["serve"], prog_name="ticktick-signon")
