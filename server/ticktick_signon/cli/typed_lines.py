@@ -28,14 +28,14 @@ def is_terminal(stream: TextIO | None) -> bool:
     try:
         if stream is None or not stream.isatty():
             return False
-        if os.name != "nt":
+        if sys.platform != "win32":  # (sys.platform, not os.name: mypy narrows on it)
             return True
         import ctypes
         import msvcrt
 
         mode = ctypes.c_uint32()
         handle = ctypes.c_void_p(msvcrt.get_osfhandle(stream.fileno()))
-        return bool(ctypes.windll.kernel32.GetConsoleMode(handle, ctypes.byref(mode)))  # type: ignore[attr-defined]
+        return bool(ctypes.windll.kernel32.GetConsoleMode(handle, ctypes.byref(mode)))
     except (OSError, ValueError):  # closed, or no handle behind it
         return False
 

@@ -65,7 +65,7 @@ class PyglsAdapter(JsonRPCProtocol):
 
     def dispatch_request(self, msg_id: MsgId, method: str, params: Any) -> None:
         """Run ``method``'s handler for a request; ``request_done`` hears when it is done."""
-        self.handle_message(JsonRPCRequestMessage(msg_id, method, "2.0", params))  # type: ignore[arg-type]
+        self.handle_message(JsonRPCRequestMessage(msg_id, method, "2.0", params))
 
     def dispatch_notification(self, method: str, params: Any) -> None:
         """Run ``method``'s handler for a notification (nothing is answered)."""
