@@ -6,7 +6,6 @@ login has its own file, test_login.py.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,61 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ticktick_signon.cache.store import TokenStore
-from ticktick_signon.core.records import Profile, Token
-
-
-def cli(
-    *args: str, stdin: str | None = "", env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ticktick_signon", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env or dict(os.environ),
-        timeout=timeout,
-    )
-
-
-def store_token(
-    config_dir: Path, value: str = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10", expires_at: int | None = None
-) -> None:
-    expires = expires_at if expires_at is not None else int(time.time()) + 3600
-    profile = Profile(
-        "my-id",
-        "my-secret",
-        "http://127.0.0.1:8080/",
-        "ticktick",
-        Token(value, "bearer", "tasks:read tasks:write", expires),
-    )
-    TokenStore(config_dir).update(lambda c: (c.with_profile("default", profile), None))
-
-
-def load_pyticktick(env_file: Path):
-    code = (
-        "import json, sys, warnings; warnings.simplefilter('ignore');"
-        "from pyticktick import Settings;"
-        "s = Settings(_env_file=sys.argv[1]);"
-        "print(json.dumps({'id': s.v1_client_id, 'secret': s.v1_client_secret.get_secret_value(),"
-        " 'value': str(s.v1_token.value), 'expiration': s.v1_token.expiration}))"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTICKTICK_")}
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(env_file)], capture_output=True, text=True, env=env, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    loaded = json.loads(done.stdout)
-
-    class Loaded:
-        v1_client_id = loaded["id"]
-        v1_client_secret = loaded["secret"]
-
-        class v1_token:  # noqa: N801 - mirrors pyticktick's attribute names
-            value = loaded["value"]
-            expiration = loaded["expiration"]
-
-    return Loaded
+from tests.support.cli import cli, load_pyticktick, store_token
 
 
 class TestTokenCommand:
@@ -250,7 +195,7 @@ def _help_exit_statuses() -> dict[int, str]:
 
 
 def _readme_exit_statuses() -> dict[int, str]:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Exit status")[1].split("\n#")[0]
     rows = {}
     for line in section.splitlines():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_cli import cli, store_token
+from tests.support.cli import cli, store_token
 
 
 @pytest.mark.parametrize(

@@ -23,13 +23,14 @@ import httpx
 import pexpect  # a declared test dependency: a missing one must fail, not skip
 import pytest
 
-from .portability import assert_owner_only
-from .rpc import follow_authorize, free_port
-from .test_cli import cli, store_token
+from tests.support.cli import cli, store_token
+from tests.support.fake_browser import follow_authorize
+from tests.support.portability import assert_owner_only
+from tests.support.ports import free_port
 
 #: The installed console script (ticktick-signon.exe on Windows), in a venv or not.
 SCRIPT = Path(sysconfig.get_path("scripts")) / ("ticktick-signon.exe" if os.name == "nt" else "ticktick-signon")
-FAKE_BROWSER = Path(__file__).with_name("fake_browser.py")
+FAKE_BROWSER = Path(__file__).resolve().parents[1] / "support" / "fake_browser.py"
 OLD_TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
 PASTE_PROMPT = "Paste the address your browser was sent to: "
 
@@ -189,7 +190,7 @@ class TestSandboxLogin:
         assert expiry_line.startswith(f"Expiration: {expires_at} ({human}")  # issue 13, item 14
 
     def test_save_writes_a_private_env_file_that_pyticktick_loads(self, config_dir: Path, tmp_path: Path) -> None:
-        from .test_cli import load_pyticktick
+        from tests.support.cli import load_pyticktick
 
         env_file = tmp_path / "pyticktick.env"
         env_file.write_text(
@@ -432,7 +433,7 @@ class TestTerminal:
             "--redirect-url",
             f"http://127.0.0.1:{free_port()}/cb",
             "--print",
-            env=creds_env(BROWSER=f"{sys.executable} {FAKE_BROWSER} %s"),
+            env=creds_env(BROWSER=f"{sys.executable} {FAKE_BROWSER} --follow %s"),
         )
         term.expect_exact("Open it in your browser now? [Y/n]: ")
         term.send("")

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import cli, load_pyticktick
 from ticktick_signon.imports.pyticktick import env_lines, merge_env
-
-from .test_cli import cli, load_pyticktick
 
 OLD = "11111111-2222-4333-8444-555555555555"
 OLD_EXPIRES = int(time.time()) + 20 * 86400

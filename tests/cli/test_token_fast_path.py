@@ -18,13 +18,12 @@ from typing import Any
 
 import pytest
 
+from tests.support.portability import plant_junction, plant_symlink
 from ticktick_signon import entry
 from ticktick_signon.cache import reader as cache_file
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core import messages
 from ticktick_signon.core.records import Cache, Profile, Token
-
-from .portability import plant_junction, plant_symlink
 
 FAR = 4_102_444_800  # 2100-01-01
 TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"

@@ -23,7 +23,7 @@ from ticktick_signon.helper import server
 from ticktick_signon.helper.watcher import TokenTracker
 from ticktick_signon.signin.service import SignonService
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 DOC_TEXT = (DOCS / "protocol.md").read_text(encoding="utf-8")
 SCHEMA = json.loads((DOCS / "protocol.schema.json").read_text(encoding="utf-8"))
 

@@ -22,35 +22,18 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
+from tests.support.fake_browser import follow_authorize
+from tests.support.portability import assert_owner_only
+from tests.support.ports import free_port
+from tests.support.rpc import HelperProcess
+from tests.support.schema import DOCS, SCHEMA, assert_valid, problems
 from ticktick_signon import errors
 from ticktick_signon.helper import server
 from ticktick_signon.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxProvider
 
-from .portability import assert_owner_only
-from .rpc import HelperProcess, follow_authorize, free_port
-
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-SCHEMA = json.loads((DOCS / "protocol.schema.json").read_text(encoding="utf-8"))
 DOC_TEXT = (DOCS / "protocol.md").read_text(encoding="utf-8")
 CREDENTIALS = {"clientId": SANDBOX_CLIENT_ID, "clientSecret": SANDBOX_CLIENT_SECRET}
 LEAF_BY_KIND = {leaf.kind: leaf for leaf in errors.LEAVES}
-
-
-def validator(definition: str | None = None) -> Draft202012Validator:
-    """A validator for one `$defs` entry, or for the root schema (any message the helper sends)."""
-    if definition is None:
-        return Draft202012Validator(SCHEMA)
-    assert definition in SCHEMA["$defs"], f"the schema has no $defs/{definition}"
-    return Draft202012Validator({"$defs": SCHEMA["$defs"], "$ref": f"#/$defs/{definition}"})
-
-
-def problems(definition: str | None, instance: Any) -> list[str]:
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator(definition).iter_errors(instance)]
-
-
-def assert_valid(definition: str | None, instance: Any) -> None:
-    found = problems(definition, instance)
-    assert not found, f"{definition or 'root'} rejects {json.dumps(instance)}:\n" + "\n".join(found)
 
 
 # -- talking to the helper, validating everything ------------------------------------

@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fake_browser import follow_authorize
+from tests.support.portability import assert_owner_only, plant_junction, plant_symlink
+from tests.support.ports import free_port
+from tests.support.rpc import HelperProcess, RpcError
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core import oauth
 from ticktick_signon.core.records import Cache, Profile, Token
 from ticktick_signon.errors import ConfigUnreadable, TokenExchangeFailed
-
-from .portability import assert_owner_only, plant_junction, plant_symlink
-from .rpc import HelperProcess, RpcError, follow_authorize, free_port
 
 TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
 PLANTED = "11111111-2222-3333-4444-555555555555"

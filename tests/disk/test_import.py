@@ -12,15 +12,14 @@ from typing import Any
 import pexpect
 import pytest
 
+from tests.support.cli import cli
+from tests.support.rpc import HelperProcess
+from tests.support.schema import assert_valid
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core.records import Profile, Token
 from ticktick_signon.errors import InvalidParams
 from ticktick_signon.imports.formats import FoundToken, read_pyticktick_settings, read_token_text
 from ticktick_signon.sandbox import SandboxProvider
-
-from .rpc import HelperProcess
-from .test_cli import cli
-from .test_protocol_schema import assert_valid
 
 TOKEN = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10"
 OTHER = "7d1f3b2a-9e8c-4d6b-a5f4-3c2b1a0f9e8d"

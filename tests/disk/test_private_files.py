@@ -12,11 +12,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.support.portability import assert_owner_only, plant_junction, plant_symlink
 from ticktick_signon.cache import link_guard
 from ticktick_signon.cache.link_guard import UnsafePathError, is_link, open_no_follow, patiently
 from ticktick_signon.cache.private_files import ensure_private_dir, read_private, write_private
-
-from .portability import assert_owner_only, plant_junction, plant_symlink
 
 IO_REPARSE_TAG_SYMLINK = 0xA000000C
 IO_REPARSE_TAG_MOUNT_POINT = 0xA0000003  # a junction

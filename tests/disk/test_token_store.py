@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.portability import plant_junction, plant_symlink
 from ticktick_signon.cache.store import TokenStore, default_config_dir
 from ticktick_signon.core.records import Cache, Profile, Token
 from ticktick_signon.errors import ConfigUnreadable
-
-from .portability import plant_junction, plant_symlink
 
 
 def with_token(value: str, expires_at: int = 2_000_000_000):

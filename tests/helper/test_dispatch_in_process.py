@@ -6,11 +6,10 @@ import io
 import json
 from typing import Any
 
+from tests.support.rpc import encode_frame
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.helper.server import serve
 from ticktick_signon.signin.service import SignonService
-
-from .rpc import encode_frame
 
 
 class ExplodingService(SignonService):

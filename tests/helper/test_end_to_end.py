@@ -10,25 +10,14 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from tests.support.fake_browser import follow_authorize
+from tests.support.portability import assert_owner_only
+from tests.support.ports import free_port
+from tests.support.rpc import HelperProcess, RpcError, encode_frame
+from tests.support.signin import CREDS, paste_redirect, sign_in
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core.records import Profile, Token
 from ticktick_signon.sandbox import SandboxProvider
-
-from .portability import assert_owner_only
-from .rpc import HelperProcess, RpcError, encode_frame, follow_authorize, free_port
-
-CREDS = {"clientId": "sandbox-client", "clientSecret": "sandbox-secret"}
-
-
-def paste_redirect(port: int | None = None) -> str:
-    return f"http://127.0.0.1:{port or free_port()}/callback"
-
-
-def sign_in(helper: HelperProcess, profile: str = "default") -> dict:
-    started = helper.request(
-        "startSignon", {**CREDS, "redirectUrl": paste_redirect(), "listen": False, "profile": profile}
-    )
-    return helper.request("completeSignon", {"redirectUrl": follow_authorize(started["authorizeUrl"])})
 
 
 def rpc_error(helper: HelperProcess, method: str, params=None, **kwargs) -> RpcError:

@@ -12,14 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.fake_browser import follow_authorize
+from tests.support.ports import free_port
+from tests.support.rpc import HelperProcess, RpcError
+from tests.support.signin import CREDS, paste_redirect, sign_in
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core.messages import parse_start
 from ticktick_signon.errors import InvalidParams, NoPendingSignon
 from ticktick_signon.sandbox import SandboxProvider
 from ticktick_signon.signin.service import SignonService
-
-from .rpc import HelperProcess, RpcError, follow_authorize, free_port
-from .test_helper import CREDS, paste_redirect, sign_in
 
 
 def cache_of(helper: HelperProcess) -> dict:

@@ -17,16 +17,15 @@ from typing import Any
 
 import pytest
 
+from tests.support.rpc import HelperProcess
+from tests.support.schema import assert_valid
+from tests.support.signin import CREDS, sign_in
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core.records import Cache, PendingSignon, Profile, Token
 from ticktick_signon.helper.watcher import EXPIRING_SOON_SECONDS, EXPIRING_VERY_SOON_SECONDS, TokenTracker
 
-from .rpc import HelperProcess, follow_authorize, free_port
-from .test_protocol_schema import assert_valid
-
 DAY = 86400
 NOW = 1_800_000_000.0
-CREDS = {"clientId": "sandbox-client", "clientSecret": "sandbox-secret"}
 
 
 def token(expires_at: float, value: str = "7f1c0e4a-5b8e-4c2a-9d3f-000000000001") -> Token:
@@ -151,14 +150,6 @@ def validated(message: dict[str, Any]) -> dict[str, Any]:
     assert_valid(None, message)
     assert_valid(f"{message['method']}.params", message["params"])
     return message["params"]
-
-
-def sign_in(helper: HelperProcess, profile: str = "default") -> dict[str, Any]:
-    started = helper.request(
-        "startSignon",
-        {**CREDS, "redirectUrl": f"http://127.0.0.1:{free_port()}/cb", "listen": False, "profile": profile},
-    )
-    return helper.request("completeSignon", [follow_authorize(started["authorizeUrl"])])
 
 
 @pytest.fixture

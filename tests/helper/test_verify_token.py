@@ -10,25 +10,16 @@ from typing import Any
 
 import pytest
 
+from tests.support.cli import cli
+from tests.support.ports import free_port
+from tests.support.rpc import HelperProcess, RpcError
+from tests.support.schema import assert_valid
+from tests.support.signin import CREDS, sign_in
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core import oauth
 from ticktick_signon.core.records import Profile, Token
 from ticktick_signon.errors import InvalidParams, ProviderError
 from ticktick_signon.sandbox import SandboxProvider
-
-from .rpc import HelperProcess, RpcError, follow_authorize, free_port
-from .test_cli import cli
-from .test_protocol_schema import assert_valid
-
-CREDS = {"clientId": "sandbox-client", "clientSecret": "sandbox-secret"}
-
-
-def sign_in(helper: HelperProcess, profile: str = "default") -> dict[str, Any]:
-    started = helper.request(
-        "startSignon",
-        {**CREDS, "redirectUrl": f"http://127.0.0.1:{free_port()}/cb", "listen": False, "profile": profile},
-    )
-    return helper.request("completeSignon", [follow_authorize(started["authorizeUrl"])])
 
 
 def verify(helper: HelperProcess, **params: Any) -> dict[str, Any]:

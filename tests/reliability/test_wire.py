@@ -28,12 +28,12 @@ from benchmarks.process_memory import resident_kib
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from tests.support.rpc import HelperProcess
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core.records import Profile, Token
 from ticktick_signon.helper.server import serve
 from ticktick_signon.signin.service import SignonService
 
-from ..rpc import HelperProcess
 from .support import FrameReader, check_reply_shape, frame, raw_frame, scaled, split_frames
 
 # No generated request can start a real sign-on: the env has no client secret and

@@ -20,11 +20,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.support.fake_browser import follow_authorize
+from tests.support.ports import free_port
+from tests.support.rpc import HelperProcess, encode_frame
+from tests.support.schema import assert_valid
 from ticktick_signon.signin import loopback
 from ticktick_signon.signin.loopback import LoopbackListener, Outcome
-
-from .rpc import HelperProcess, encode_frame, follow_authorize, free_port
-from .test_protocol_schema import assert_valid
 
 CREDS = {"clientId": "sandbox-client", "clientSecret": "sandbox-secret"}
 REQUEST = b"GET /cb?state=flood HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Drip: " + b"x" * 10_000

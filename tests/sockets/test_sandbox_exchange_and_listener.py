@@ -11,14 +11,14 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from tests.support.fake_browser import follow_authorize
+from tests.support.ports import free_port
 from ticktick_signon.core import oauth
 from ticktick_signon.core.records import PendingSignon
 from ticktick_signon.errors import NetworkError, TokenExchangeFailed
 from ticktick_signon.sandbox import SandboxClient, SandboxProvider
 from ticktick_signon.signin.loopback import LoopbackListener, Outcome, render_page
 from ticktick_signon.upstream.token_exchange import exchange_code
-
-from .rpc import follow_authorize, free_port
 
 REDIRECT = "http://127.0.0.1:8080/"
 

@@ -23,13 +23,13 @@ from pathlib import Path
 import pytest
 import trustme
 
+from tests.support.fake_browser import follow_authorize
+from tests.support.rpc import HelperProcess, RpcError
+from tests.support.schema import assert_valid
 from ticktick_signon.core import oauth
 from ticktick_signon.core.records import PendingSignon
 from ticktick_signon.errors import NetworkError
 from ticktick_signon.upstream.token_exchange import exchange_code
-
-from .rpc import HelperProcess, RpcError, follow_authorize
-from .test_protocol_schema import assert_valid
 
 PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 TRUST_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")

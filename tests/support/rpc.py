@@ -1,33 +1,100 @@
-"""Test-side tools: a raw-frame JSON-RPC client for the real helper process, and a fake browser."""
+"""The test side of the helper's wire: Content-Length frames written and read, and the real helper driven over stdio.
+
+Frames are read with the product's own ``ticktick_signon.helper.framing.read_frame``,
+so the tests and the helper agree on one reading of the base protocol; what the
+tests add is strictness (a broken frame from the helper fails the test).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import queue
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urljoin
+from typing import Any, BinaryIO
 
-import httpx
-
-
-def free_port() -> int:
-    """Return a loopback port that was free a moment ago."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from ticktick_signon.helper.framing import Frame, read_frame
 
 
 def encode_frame(message: Any) -> bytes:
-    body = json.dumps(message).encode("utf-8")
+    """Frame one JSON-RPC message as the helper expects it.
+
+    Args:
+        message: anything ``json.dumps`` accepts.
+
+    Returns:
+        ``Content-Length: N\\r\\n\\r\\n`` followed by the UTF-8 JSON body.
+    """
+    return encode_body(json.dumps(message).encode("utf-8"))
+
+
+def encode_body(body: bytes) -> bytes:
+    """Frame raw body bytes (which need not be JSON), for tests that send broken messages on purpose."""
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def read_message(stream: BinaryIO) -> Any | None:
+    """The next message on ``stream``, or None at its end.
+
+    Raises:
+        AssertionError: the frame is broken (the helper never sends one).
+    """
+    frame = read_frame(stream)
+    if frame is None:
+        return None
+    assert isinstance(frame, Frame), f"the helper sent a broken frame: {frame.reason}"
+    return json.loads(frame.body)
+
+
+def split_frames(data: bytes) -> list[Any]:
+    """Parse a whole helper output strictly: every byte must belong to a well-formed frame.
+
+    ``read_frame`` forgives blank lines between frames (clients send them); the
+    helper must not, so each frame here has to start with a header and end its
+    header block with a blank line right before its body.
+
+    Raises:
+        AssertionError: naming the first bytes that are not a well-formed frame.
+    """
+    stream = io.BytesIO(data)
+    messages = []
+    while stream.tell() < len(data):
+        start = stream.tell()
+        frame = read_frame(stream)
+        raw = data[start : stream.tell()]
+        assert isinstance(frame, Frame), f"bad frame in helper output: {frame!r} at {data[start : start + 200]!r}"
+        assert not raw.startswith((b"\r", b"\n")) and raw.endswith(b"\r\n\r\n" + frame.body), (
+            f"bad frame in helper output: {raw[:200]!r}"
+        )
+        messages.append(json.loads(frame.body))
+    return messages
+
+
+class _Recording:
+    """A byte stream that keeps every header line and body read from it, for tests that check the raw output."""
+
+    def __init__(self, stream: BinaryIO, kept: list[bytes]) -> None:
+        self._stream = stream
+        self._kept = kept
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = self._stream.readline(limit)
+        if line:
+            self._kept.append(line)
+        return line
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        if data:
+            self._kept.append(data)
+        return data
 
 
 @dataclass
@@ -42,7 +109,12 @@ class RpcError(Exception):
 
 
 class HelperProcess:
-    """`ticktick-signon serve` as a subprocess, spoken to with raw Content-Length frames."""
+    """`ticktick-signon serve` as a subprocess, spoken to with raw Content-Length frames.
+
+    A reader thread sorts what the helper sends: replies go to the caller that
+    allocated their id, notifications to ``notifications``, anything else to
+    ``unmatched``; ``raw_output`` keeps every header line and body as read.
+    """
 
     def __init__(self, process: subprocess.Popen[bytes], stderr_file: Any) -> None:
         self.process = process
@@ -60,7 +132,8 @@ class HelperProcess:
 
     @classmethod
     def spawn(cls, env: dict[str, str] | None = None, args: tuple[str, ...] = (), umask: int = -1) -> HelperProcess:
-        stderr_file = tempfile.TemporaryFile()
+        # Kept open for the helper's whole life (stderr() reads it back), so no with-block.
+        stderr_file = tempfile.TemporaryFile()  # noqa: SIM115
         process = subprocess.Popen(
             umask=umask,
             args=[sys.executable, "-m", "ticktick_signon", *args, "serve"],
@@ -74,22 +147,8 @@ class HelperProcess:
     def _read_loop(self) -> None:
         out = self.process.stdout
         assert out is not None
-        while True:
-            length = None
-            while True:
-                line = out.readline()
-                if not line:
-                    return
-                self.raw_output.append(line)
-                if line in (b"\r\n", b"\n"):
-                    break
-                name, _, value = line.decode("ascii").partition(":")
-                if name.strip().lower() == "content-length":
-                    length = int(value)
-            assert length is not None, "the helper sent a frame without Content-Length"
-            body = out.read(length)
-            self.raw_output.append(body)
-            message = json.loads(body)
+        stream = _Recording(out, self.raw_output)
+        while (message := read_message(stream)) is not None:  # type: ignore[arg-type]
             if "method" in message:
                 self.notifications.put(message)
                 continue
@@ -179,31 +238,10 @@ class HelperProcess:
     def close(self, timeout: float = 15) -> int:
         """Close stdin and return the exit status."""
         if self.process.stdin and not self.process.stdin.closed:
-            try:
+            with contextlib.suppress(BrokenPipeError):
                 self.process.stdin.close()
-            except BrokenPipeError:
-                pass
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             raise
-
-
-def follow_authorize(authorize_url: str, decision: str = "allow") -> str:
-    """Play the browser on the sandbox's page: click Allow or Deny, return the redirect URL.
-
-    The redirect itself is not followed, so the test decides where it goes
-    (pasted into completeSignon, or fetched from the loopback listener).
-    """
-    with httpx.Client(follow_redirects=False, timeout=10) as client:
-        page = client.get(authorize_url)
-        if page.status_code == 302:
-            return page.headers["location"]
-        assert page.status_code == 200, page.text
-        request_id = page.text.split("name=request value='")[1].split("'")[0]
-        answer = client.post(
-            urljoin(authorize_url, "/oauth/authorize/decision"), data={"request": request_id, "decision": decision}
-        )
-        assert answer.status_code == 302, answer.text
-        return answer.headers["location"]
