@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.support.portability import plant_junction, plant_symlink
+from tests.support.rpc import encode_frame, split_frames
 from ticktick_signon import entry
 from ticktick_signon.cache import reader as cache_file
 from ticktick_signon.cache.store import TokenStore
@@ -323,13 +324,12 @@ def test_serve_starts_without_click_and_answers(config_dir: Path) -> None:
         " file=sys.stderr))\n"
         "from ticktick_signon.entry import main; main(['serve'])"
     )
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getToken"}).encode()
     done = subprocess.run(
         [sys.executable, "-c", code],
-        input=b"Content-Length: %d\r\n\r\n" % len(body) + body,
+        input=encode_frame({"jsonrpc": "2.0", "id": 1, "method": "getToken"}),
         capture_output=True,
         timeout=60,
     )
     assert done.returncode == 0
-    assert json.loads(done.stdout.split(b"\r\n\r\n", 1)[1])["result"]["accessToken"] == TOKEN
+    assert split_frames(done.stdout)[0]["result"]["accessToken"] == TOKEN
     assert done.stderr.decode().strip().splitlines()[-1] == "[]"

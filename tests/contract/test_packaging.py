@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 import ticktick_signon
+from tests.support.rpc import encode_frame, split_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = ticktick_signon.__version__
@@ -205,11 +206,10 @@ def test_fresh_venv_points_at_protocol_docs_it_has(fresh_venv: Path, tmp_path: P
     packaged = Path(match.group(1))
     assert packaged.is_relative_to(fresh_venv) and packaged.read_bytes() == (ROOT / "docs/protocol.md").read_bytes()
 
-    request = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "noSuchMethod"}).encode()
-    frame = b"Content-Length: %d\r\n\r\n%s" % (len(request), request)
+    frame = encode_frame({"jsonrpc": "2.0", "id": 1, "method": "noSuchMethod"})
     env = _clean_env(TICKTICK_SIGNON_CONFIG_DIR=str(config_dir))
     served = subprocess.run([command, "serve"], input=frame, cwd=tmp_path, env=env, capture_output=True, timeout=60)
-    reply = json.loads(served.stdout.split(b"\r\n\r\n", 1)[1])
+    (reply,) = split_frames(served.stdout)
     assert reply["error"]["code"] == -32601
     assert reply["error"]["message"].endswith(f"the methods are in {packaged}."), reply
 

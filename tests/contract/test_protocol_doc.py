@@ -8,6 +8,7 @@ to the real helper's replies.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.rpc import read_message
 from ticktick_signon import errors
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core.records import Cache, Profile, Token
@@ -289,10 +291,11 @@ def test_framing_example_has_the_right_content_length() -> None:
     block = re.search(r"```text\n(.*?)```", transport, re.DOTALL)
     assert block, "the framing example is missing"
     header, body = block.group(1).split("\\r\\n\n\\r\\n\n")
-    length = int(re.fullmatch(r"Content-Length: (\d+)", header).group(1))  # type: ignore[union-attr]
-    body = body.rstrip("\n")
-    assert length == len(body.encode("utf-8"))
-    json.loads(body)
+    wire = header.encode() + b"\r\n\r\n" + body.rstrip("\n").encode()
+    # Read by the helper's own frame reader: a wrong Content-Length leaves bytes over or cuts the JSON short.
+    stream = io.BytesIO(wire)
+    assert isinstance(read_message(stream), dict)
+    assert stream.read() == b"", "the example's Content-Length is shorter than its body"
 
 
 def test_parser_catches_a_stale_row() -> None:

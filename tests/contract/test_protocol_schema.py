@@ -25,7 +25,7 @@ from jsonschema import Draft202012Validator
 from tests.support.fake_browser import follow_authorize
 from tests.support.portability import assert_owner_only
 from tests.support.ports import free_port
-from tests.support.rpc import HelperProcess
+from tests.support.rpc import HelperProcess, encode_body
 from tests.support.schema import DOCS, SCHEMA, assert_valid, problems
 from ticktick_signon import errors
 from ticktick_signon.helper import server
@@ -253,7 +253,7 @@ def test_expired_listening_signon_notification_matches_the_schema(tmp_path: Path
 
 
 def _parse_error(helper: HelperProcess, **_: Any) -> dict[str, Any]:
-    helper.send_raw(b"Content-Length: 9\r\n\r\n{not json")
+    helper.send_raw(encode_body(b"{not json"))
     reply = helper.next_unmatched()
     assert reply["id"] is None
     return reply
@@ -423,13 +423,13 @@ def test_a_cache_folder_under_a_file_gets_an_actionable_error(auth_url: str, tmp
 
 def test_oversized_frame_is_refused_and_the_helper_keeps_serving(helper: HelperProcess) -> None:
     body = b" " * ((1 << 20) + 1)
-    helper.send_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    helper.send_raw(encode_body(body))
     reply = helper.next_unmatched()
     assert reply["id"] is None
     check_error(reply, "invalidRequest")
     at_cap = b'{"jsonrpc":"2.0","id":"cap","method":"getStatus"}'
     at_cap += b" " * ((1 << 20) - len(at_cap))
-    helper.send_raw(b"Content-Length: %d\r\n\r\n" % len(at_cap) + at_cap)
+    helper.send_raw(encode_body(at_cap))
     reply = helper.next_unmatched()
     assert reply["id"] == "cap"
     assert_valid("getStatus.result", reply["result"])

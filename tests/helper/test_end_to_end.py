@@ -13,7 +13,7 @@ import pytest
 from tests.support.fake_browser import follow_authorize
 from tests.support.portability import assert_owner_only
 from tests.support.ports import free_port
-from tests.support.rpc import HelperProcess, RpcError, encode_frame
+from tests.support.rpc import HelperProcess, RpcError, encode_body, encode_frame, split_frames
 from tests.support.signin import CREDS, paste_redirect, sign_in
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core.records import Profile, Token
@@ -122,7 +122,7 @@ class TestSignOnPaths:
 
 class TestErrors:
     def test_parse_error_then_keeps_serving(self, helper: HelperProcess) -> None:
-        helper.send_raw(b"Content-Length: 9\r\n\r\n{not json")
+        helper.send_raw(encode_body(b"{not json"))
         reply = helper.next_unmatched()
         assert reply["id"] is None and reply["error"]["code"] == -32700
         assert reply["error"]["data"]["kind"] == "parseError"
@@ -138,7 +138,7 @@ class TestErrors:
 
     def test_oversized_message_is_refused_without_reading_it_as_json(self, helper: HelperProcess) -> None:
         body = b'{"jsonrpc": "2.0", "id": 5, "method": "getStatus", "params": {"x": "' + b"a" * (1 << 20) + b'"}}'
-        helper.send_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        helper.send_raw(encode_body(body))
         reply = helper.next_unmatched()
         assert reply["id"] is None and reply["error"]["code"] == -32600
         assert helper.request("getStatus")["signedIn"] is False
@@ -240,13 +240,7 @@ class TestErrors:
 def test_exits_zero_on_eof_and_writes_only_frames(helper: HelperProcess) -> None:
     sign_in(helper)
     assert helper.close() == 0
-    out = helper.stdout_bytes()
-    while out:  # the whole of stdout parses as a sequence of frames
-        head, sep, rest = out.partition(b"\r\n\r\n")
-        assert sep and head.startswith(b"Content-Length: ")
-        length = int(head.split(b"\r\n")[0].split(b":")[1])
-        json.loads(rest[:length])
-        out = rest[length:]
+    assert split_frames(helper.stdout_bytes())  # the whole of stdout parses as a sequence of frames
 
 
 def test_no_secret_code_or_token_in_logs_or_other_replies(

@@ -24,7 +24,7 @@ import pytest
 import trustme
 
 from tests.support.fake_browser import follow_authorize
-from tests.support.rpc import HelperProcess, RpcError
+from tests.support.rpc import HelperProcess, RpcError, encode_frame, split_frames
 from tests.support.schema import assert_valid
 from ticktick_signon.core import oauth
 from ticktick_signon.core.records import PendingSignon
@@ -289,14 +289,13 @@ def test_serving_a_cached_token_loads_neither_truststore_nor_httpx(config_dir: P
         " file=sys.stderr))\n"
         "from ticktick_signon.entry import main; main(['serve'])"
     )
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getToken"}).encode()
     done = subprocess.run(
         [sys.executable, "-c", code],
-        input=b"Content-Length: %d\r\n\r\n" % len(body) + body,
+        input=encode_frame({"jsonrpc": "2.0", "id": 1, "method": "getToken"}),
         capture_output=True,
         timeout=60,
     )
-    assert json.loads(done.stdout.split(b"\r\n\r\n", 1)[1])["result"]["accessToken"] == "t"
+    assert split_frames(done.stdout)[0]["result"]["accessToken"] == "t"
     assert done.stderr.decode().strip().splitlines()[-1] == "[]"
 
 
