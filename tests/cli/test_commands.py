@@ -79,7 +79,7 @@ def test_unwritable_log_file_is_a_usage_error(tmp_path: Path) -> None:
 
 class TestStatus:
     def test_signed_in_or_not_and_its_exit_status(self, config_dir: Path) -> None:
-        """Item 5: exit 1 when not signed in or expired, as `gh auth status`; 0 when signed in."""
+        """Exit 1 when not signed in or expired, as `gh auth status`; 0 when signed in."""
         done = cli("status")
         assert done.returncode == 1 and "not signed in; run `ticktick-signon login`" in done.stdout
         assert cli("status", "--json").returncode == 1
@@ -99,7 +99,7 @@ class TestStatus:
 
 class TestTokenWording:
     def test_not_signed_in_names_the_command_with_the_profile(self, config_dir: Path) -> None:
-        """Item 12."""
+        """`token` for a profile that is not signed in names the login command with that profile."""
         done = cli("token", "--profile", "work")
         assert done.returncode == 3
         assert "Profile 'work' is not signed in; run `ticktick-signon login --profile work` first." in done.stderr
@@ -125,7 +125,7 @@ class TestTokenWording:
 
 class TestLogout:
     def test_says_what_actually_changed(self, config_dir: Path) -> None:
-        """Item 13: --forget twice does not claim twice that it forgot something."""
+        """--forget twice does not claim twice that it forgot something."""
         store_token(config_dir)
         done = cli("logout")
         assert done.returncode == 0 and "Signed out of profile 'default'. Kept its client id and secret" in done.stderr
@@ -157,7 +157,7 @@ COMMANDS = _commands()
 class TestHelp:
     @pytest.mark.parametrize("command", COMMANDS)
     def test_help_command_equals_dash_dash_help_and_has_an_example(self, command: str) -> None:
-        """Item 15: `ticktick-signon help COMMAND` as in gh, and an example in every command's help."""
+        """`ticktick-signon help COMMAND` as in gh, and an example in every command's help."""
         via_help = cli("help", command)
         via_flag = cli(command, "--help")
         assert via_help.returncode == via_flag.returncode == 0
@@ -226,7 +226,7 @@ def test_one_exit_status_table_in_the_readme_and_in_help_matching_the_code() -> 
 @pytest.mark.posix_only("SIGINT to a piped child: Windows sends Ctrl+C only through a console")
 @pytest.mark.parametrize("args", [("serve",), ("--log-level", "info", "serve"), ("sandbox", "--port", "0")])
 def test_ctrl_c_is_cancelled_130_for_every_command(args: tuple[str, ...]) -> None:
-    """Item 6: one message and one status, whether click runs the command or entry.py's fast path does."""
+    """One message and one status, whether click runs the command or entry.py's fast path does."""
     import signal
 
     proc = subprocess.Popen(

@@ -1,7 +1,6 @@
 """`ticktick-signon login` as a person meets it: prompts in a real terminal (pexpect), and pipes (subprocess).
 
-Each defect of issue 13 that concerns the sign-in conversation has a test here,
-named after what the person sees.
+Each test is named after what the person sees; its docstring says what went wrong before.
 """
 
 from __future__ import annotations
@@ -187,7 +186,7 @@ class TestSandboxLogin:
         assert token_line.removeprefix("Token: ") == cli("token", "--profile", "sandbox").stdout.strip()
         expires_at = cache(config_dir)["profiles"]["sandbox"]["token"]["expiresAt"]
         human = time.strftime("%Y-%m-%d %H:%M", time.localtime(expires_at))
-        assert expiry_line.startswith(f"Expiration: {expires_at} ({human}")  # issue 13, item 14
+        assert expiry_line.startswith(f"Expiration: {expires_at} ({human}")  # the expiry as a number and in words
 
     def test_save_writes_a_private_env_file_that_pyticktick_loads(self, config_dir: Path, tmp_path: Path) -> None:
         from tests.support.cli import load_pyticktick
@@ -206,7 +205,7 @@ class TestSandboxLogin:
         assert settings.v1_client_id == "sandbox-client"
 
     def test_a_sandbox_profile_says_so_in_status_and_get_status(self, config_dir: Path) -> None:
-        """Item 11: a sandbox sign-on is not shown as a TickTick token."""
+        """A sandbox sign-in is not shown as a TickTick token."""
         assert cli("login", "--sandbox").returncode == 0
         text = cli("status", "--profile", "sandbox").stdout
         assert "signed in to the local sandbox (not TickTick)" in text
@@ -214,7 +213,7 @@ class TestSandboxLogin:
         assert cache(config_dir)["profiles"]["sandbox"]["sandbox"] is True
 
     def test_an_existing_token_is_replaced_without_asking_when_nobody_can_answer(self, config_dir: Path) -> None:
-        """Item 10, non-interactively: go ahead."""
+        """With no one at a terminal to ask, the existing token is replaced."""
         assert cli("login", "--sandbox").returncode == 0
         first = cli("token", "--profile", "sandbox").stdout
         again = cli("login", "--sandbox", stdin="")
@@ -235,7 +234,7 @@ class TestPiped:
         assert out.startswith("Token: ")
 
     def test_deny_shows_the_failure_page_exits_6_and_keeps_the_old_token(self, auth_url: str, config_dir: Path) -> None:
-        """Item 1: the browser gets the "Sign-in failed" page, not an empty reply."""
+        """The browser gets the "Sign-in failed" page, not an empty reply."""
         store_token(config_dir)
         # The saved profile's credentials beat the environment's, so name the sandbox app's.
         login = Piped(
@@ -252,7 +251,7 @@ class TestPiped:
         assert cli("token").stdout.strip() == OLD_TOKEN
 
     def test_a_busy_port_is_named_and_the_pasted_address_is_taken(self, auth_url: str, config_dir: Path) -> None:
-        """Item 3 (and 2: a pasted address with spaces around it)."""
+        """The busy port is named, and a pasted address (with spaces around it) completes the sign-in."""
         with busy_port() as taken:
             port = taken.getsockname()[1]
             login = Piped("--redirect-url", f"http://127.0.0.1:{port}/", "--no-browser")
@@ -266,7 +265,7 @@ class TestPiped:
         assert "sandbox-secret" not in err + out
 
     def test_a_redirect_url_that_is_not_loopback_is_explained(self, auth_url: str) -> None:
-        """Item 3: nothing can listen for https://example.invalid/; say so, and that pasting is the way."""
+        """Nothing can listen for https://example.invalid/; the CLI says so, and that pasting is the way."""
         done = cli("login", "--redirect-url", "https://example.invalid/cb", "--no-browser", stdin="", env=creds_env())
         assert "is not a loopback address" in done.stderr and "paste" in done.stderr
         assert done.returncode == 9
@@ -274,7 +273,7 @@ class TestPiped:
     def test_nothing_pasted_has_its_own_status_and_leaves_no_pending_sign_on(
         self, auth_url: str, config_dir: Path
     ) -> None:
-        """Items 7 and 6: not "refused" (6) but 9; and the abandoned sign-on's state is gone from the cache."""
+        """Exit 9, not "refused" (6); and the abandoned sign-in's state is gone from the cache."""
         with busy_port() as taken:
             done = cli(
                 "login",
@@ -288,7 +287,7 @@ class TestPiped:
         assert cache(config_dir).get("pendingSignons", {}) == {}
 
     def test_missing_credentials_name_the_flags(self, auth_url: str) -> None:
-        """Item 4: flags, not protocol fields (clientId, clientSecret)."""
+        """The message names the flags, not protocol fields (clientId, clientSecret)."""
         env = {k: v for k, v in creds_env().items() if not k.startswith("PYTICKTICK_")}
         done = cli("login", "--no-browser", env=env)
         assert done.returncode == 2
@@ -309,7 +308,7 @@ class TestPiped:
         assert f"Give {named} as an absolute http(s) URL." in done.stderr and "redirectUrl" not in done.stderr
 
     def test_blank_ids_count_as_missing_and_ids_are_trimmed(self, auth_url: str, config_dir: Path) -> None:
-        """Item 2: a client id of spaces never reaches the sign-in URL or the cache."""
+        """A client id of spaces never reaches the sign-in URL or the cache."""
         blank = cli("login", "--no-browser", env=creds_env(PYTICKTICK_V1_CLIENT_ID="   "))
         assert blank.returncode == 2 and "--client-id" in blank.stderr
         login = Piped(
@@ -351,7 +350,7 @@ class TestPiped:
         assert "getToken" not in err
 
     def test_a_failed_save_reports_the_sign_in_and_exits_10(self, auth_url: str, tmp_path: Path) -> None:
-        """Item 8, non-interactively: the sign-in is reported done, the save failed, status 10."""
+        """Through pipes: the sign-in is reported done, the save failed, status 10."""
         target = tmp_path / "missing" / "x.env"
         login = Piped("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser", "--save", str(target))
         httpx.get(follow_authorize(login.authorize_url()))
@@ -365,7 +364,7 @@ class TestPiped:
     def test_interrupt_while_waiting_is_130_and_removes_the_pending_sign_on(
         self, auth_url: str, config_dir: Path
     ) -> None:
-        """Item 6 through pipes: SIGINT while waiting for the browser."""
+        """SIGINT while waiting for the browser, through pipes: cancelled, the old token kept."""
         store_token(config_dir)
         login = Piped(
             "--client-id", "sandbox-client", "--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser"
@@ -380,7 +379,7 @@ class TestPiped:
         assert json.loads(cli("status", "--json").stdout)["pendingSignon"] is False
 
     def test_no_colour_or_symbols_through_a_pipe(self, auth_url: str) -> None:
-        """Item 15: plain words when stderr is not a terminal."""
+        """Plain words when stderr is not a terminal."""
         env = {k: v for k, v in creds_env().items() if k != "PYTICKTICK_V1_CLIENT_SECRET"}
         done = cli("login", "--client-secret", "x", "--no-browser", "--redirect-url", "nope", env=env)
         assert "Warning: A secret on the command line" in done.stderr and "Error: Give --redirect-url" in done.stderr
@@ -393,7 +392,7 @@ class TestPiped:
 @pytest.mark.posix_only("a pseudo-terminal (pexpect.spawn); TestPiped holds the same flows without one")
 class TestTerminal:
     def test_prompts_trim_refuse_blanks_and_hide_the_secret(self, auth_url: str, config_dir: Path) -> None:
-        """Items 2 and 14: blank answers are refused with a reason; the secret is never echoed."""
+        """Blank answers are refused with a reason; answers are trimmed; the secret is never echoed."""
         env = {k: v for k, v in creds_env().items() if not k.startswith("PYTICKTICK_")}
         term = Terminal(env=env)
         term.expect_exact("Client id: ")
@@ -442,7 +441,7 @@ class TestTerminal:
         assert term.finish() == 0
 
     def test_a_browser_that_fails_to_open_is_said_and_the_url_stays_usable(self, auth_url: str, tmp_path: Path) -> None:
-        """Item 9: webbrowser.open returned False."""
+        """webbrowser.open returned False: the CLI says so and the address stays usable."""
         failing = tmp_path / "no-browser"
         failing.write_text("#!/bin/sh\nexit 1\n")
         failing.chmod(0o755)
@@ -458,7 +457,7 @@ class TestTerminal:
         assert term.finish() == 0
 
     def test_over_ssh_no_browser_is_offered_and_pasting_is_explained(self, auth_url: str) -> None:
-        """Item 9: SSH_CONNECTION set."""
+        """With SSH_CONNECTION set, no browser is offered and pasting is explained."""
         port = free_port()
         term = Terminal(
             "--redirect-url",
@@ -476,7 +475,7 @@ class TestTerminal:
         assert "Open it in your browser" not in term.seen
 
     def test_a_signed_in_profile_asks_before_its_token_is_replaced(self, auth_url: str, config_dir: Path) -> None:
-        """Item 10: say until when, ask, and keep the token on No."""
+        """Say until when the token is valid, ask, and keep the token on No."""
         expires = int(time.time()) + 30 * 86400
         store_token(config_dir, expires_at=expires)
         term = Terminal("--no-browser")
@@ -489,7 +488,7 @@ class TestTerminal:
         assert cli("token").stdout.strip() == OLD_TOKEN
 
     def test_ctrl_c_at_a_prompt_is_cancelled_130(self, auth_url: str) -> None:
-        """Item 6: not click's "Aborted!" with status 1."""
+        """Ctrl-C at a prompt is "cancelled" with status 130, not click's "Aborted!" with status 1."""
         env = {k: v for k, v in creds_env().items() if not k.startswith("PYTICKTICK_")}
         term = Terminal(env=env)
         term.expect_exact("Client id: ")
@@ -501,7 +500,7 @@ class TestTerminal:
     def test_ctrl_c_while_waiting_is_cancelled_130_and_removes_the_pending_sign_on(
         self, auth_url: str, config_dir: Path
     ) -> None:
-        """Item 6: the same message and status, and `status` no longer reports a sign-in waiting."""
+        """The same message and status, and `status` no longer reports a sign-in waiting."""
         term = Terminal("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser")
         term.expect_exact(PASTE_PROMPT)
         assert json.loads(cli("status", "--json").stdout)["pendingSignon"] is True
@@ -512,7 +511,7 @@ class TestTerminal:
         assert "clientSecret" not in json.dumps(cache(config_dir).get("pendingSignons", {}))
 
     def test_a_failed_save_is_said_and_asked_again(self, auth_url: str, tmp_path: Path) -> None:
-        """Item 8, interactively."""
+        """At a terminal: the failed save is said, and the CLI asks again."""
         missing = tmp_path / "missing" / "x.env"
         good = tmp_path / "x.env"
         term = Terminal("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser", "--save", str(missing))
@@ -526,7 +525,7 @@ class TestTerminal:
         assert "PYTICKTICK_V1_TOKEN_VALUE=" in good.read_text()
 
     def test_colour_and_symbols_on_a_terminal_and_none_with_no_color(self, auth_url: str) -> None:
-        """Item 15."""
+        """Colour and symbols on a terminal; none with NO_COLOR."""
         args = ("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser", "--print")
         coloured = Terminal(*args)
         httpx.get(follow_authorize(coloured.authorize_url()))

@@ -1,6 +1,6 @@
 """Export to pyticktick: the documented lines, and `login --save` over a .env in each older form, read by pyticktick.
 
-The defect this guards (issue 11, section 4): merging the JSON ``PYTICKTICK_V1_TOKEN`` line into a file
+The defect this guards: merging the JSON ``PYTICKTICK_V1_TOKEN`` line into a file
 that holds ``PYTICKTICK_V1_TOKEN_VALUE``/``_EXPIRATION`` left pyticktick loading the old token, because
 those lines win.
 """

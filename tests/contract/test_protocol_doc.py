@@ -333,7 +333,7 @@ class _FormReader:
 
 
 def test_the_sandbox_approval_page_is_the_documented_form_and_behaves_as_said() -> None:
-    """Issue 13: a client author automates a test sign-in from the doc, not by scraping the page."""
+    """A client author can automate a test sign-in from the doc alone, without scraping the page."""
     from urllib.parse import parse_qs, urlsplit
 
     import httpx

@@ -100,7 +100,7 @@ def start_and_finish(helper: HelperProcess) -> dict:
     return helper.request("completeSignon", {"redirectUrl": follow_authorize(started["authorizeUrl"])})
 
 
-# -- issue 12 item 2: foreign owners, and the folder's mode on reads ------------------------------
+# -- foreign owners, and the folder's mode on reads -----------------------------------------------
 
 
 @posix_only
@@ -212,7 +212,7 @@ class TestLooseModes:
         assert mode(path) == file_mode
 
 
-# -- issue 12 item 6: a deeply nested config.json ------------------------------------------------
+# -- a deeply nested config.json -----------------------------------------------------------------
 
 
 NESTED = "[" * 100_000 + "]" * 100_000
@@ -274,7 +274,7 @@ def test_an_oversized_cache_is_unreadable_not_a_memory_error(config_dir: Path, a
     assert path.read_text() == content
 
 
-# -- issue 12 item 10: well-shaped but impossible values ----------------------------------------
+# -- well-shaped but impossible values ----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -357,7 +357,7 @@ def test_the_largest_expiry_that_every_platform_can_show_is_accepted(config_dir:
     assert code == 0 and "signed in" in out, err
 
 
-# -- issue 12 item 11: a symlinked cache folder --------------------------------------------------
+# -- a symlinked cache folder --------------------------------------------------------------------
 
 
 class TestSymlinkedFolder:

@@ -147,7 +147,7 @@ def test_status_verify(sandbox: SandboxProvider, auth_url: str, config_dir: Path
 
 
 def test_status_verify_without_a_token_says_so(auth_url: str) -> None:
-    # Like plain `status` (issue 13): exit 1 and the command that signs in.
+    # Like plain `status`: exit 1 and the command that signs in.
     done = cli("status", "--verify")
     assert done.returncode == 1 and "not signed in; run `ticktick-signon login`" in done.stdout
     assert "Traceback" not in done.stderr

@@ -1,4 +1,4 @@
-"""The loopback listener under pressure (issue 12, items 3, 4, 7, 8 and 9), on real sockets.
+"""The loopback listener under pressure, on real sockets.
 
 Slow-drip floods against the listener itself; localhost's addresses, unparsable
 redirects, two helpers on one port and a closed stdout through the real helper.
@@ -103,7 +103,7 @@ def short_deadline(monkeypatch: pytest.MonkeyPatch) -> float:
 
 
 class TestSlowDrip:
-    """Issue 12 item 3: 400 trickling connections held 400 threads past the 10 s timeout, and after closing."""
+    """Trickling connections are dropped at the request deadline: 400 of them must not hold 400 threads past it."""
 
     def test_a_trickling_client_is_dropped_at_the_whole_request_deadline(self, short_deadline: float, capfd) -> None:
         port = free_port()
@@ -165,7 +165,7 @@ class TestSlowDrip:
             trickle.stop()
 
 
-# -- localhost (item 4) --------------------------------------------------------------
+# -- localhost --------------------------------------------------------------------------
 
 
 def _ipv6_loopback() -> bool:
@@ -186,7 +186,7 @@ def _bind(family: socket.AddressFamily, address: str, port: int) -> socket.socke
 
 @pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback (::1) to take")
 class TestLocalhost:
-    """Issue 12 item 4: a localhost redirect bound only 127.0.0.1, so another process could take [::1]:PORT."""
+    """A localhost redirect holds 127.0.0.1 and [::1] alike, so no other process can take [::1]:PORT."""
 
     def test_a_localhost_redirect_holds_every_loopback_address(self, helper: HelperProcess) -> None:
         port = free_port()
@@ -207,12 +207,12 @@ class TestLocalhost:
             _bind(socket.AF_INET, "127.0.0.1", port).close()  # and 127.0.0.1 was let go
 
 
-# -- an unparsable redirect with the right state (item 9) ---------------------------------
+# -- an unparsable redirect with the right state ------------------------------------------
 
 
 def test_an_unparsable_redirect_gets_an_error_page_and_the_listener_keeps_waiting(helper: HelperProcess) -> None:
-    """Issue 12 item 9: an absolute-form request line or a 60 KB code closed the listener while the
-    sign-on stayed pending, so the real redirect met "connection refused"."""
+    """An absolute-form request line or a 60 KB code gets an error page and leaves the listener open,
+    so the real redirect that follows still lands (not on "connection refused")."""
     port = free_port()
     started = helper.request("startSignon", {**CREDS, "redirectUrl": f"http://127.0.0.1:{port}/cb"})
     state = started["state"]
@@ -236,7 +236,7 @@ def test_an_unparsable_redirect_gets_an_error_page_and_the_listener_keeps_waitin
     assert helper.notifications.empty()  # no signonFailed for the malformed ones
 
 
-# -- two helpers, one port (item 7) ---------------------------------------------------------
+# -- two helpers, one port ------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -250,8 +250,8 @@ def two_helpers(auth_url: str) -> Iterator[tuple[HelperProcess, HelperProcess]]:
 
 
 class TestTwoHelpersOnOnePort:
-    """Issue 12 item 7: B's newest link landed on A's listener as "out of date", A's replaced link
-    said "already finished elsewhere", and A's client was never told."""
+    """Two helpers on one redirect port: each link reaches the helper that made it, a replaced link
+    says so, and each client is told how its own sign-in ended."""
 
     def start_both(self, helpers: tuple[HelperProcess, HelperProcess]) -> tuple[dict, dict]:
         first, second = helpers
@@ -321,11 +321,11 @@ def _helper_with_check_interval(seconds: float) -> HelperProcess:
     return HelperProcess(process, stderr)
 
 
-# -- a closed stdout (item 8) ------------------------------------------------------------
+# -- a closed stdout ---------------------------------------------------------------------
 
 
 def test_a_closed_stdout_still_gives_the_browser_its_page_then_stops_the_helper(auth_url: str, config_dir) -> None:
-    """Issue 12 item 8: the browser got no page (though the token was saved) and the helper kept running."""
+    """The browser still gets its page (the token is saved), and then the helper, with no one to tell, exits."""
     process = subprocess.Popen(
         [sys.executable, "-m", "ticktick_signon", "serve"],
         stdin=subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""The token request's transport (issue 12, items 1 and 5): proxies, plain http, certificates, trust stores.
+"""The token request's transport: proxies, plain http, certificates, trust stores.
 
 Real sockets only: a watched port stands in for a proxy, and a TLS token endpoint
 on loopback presents a certificate from a throwaway CA (trustme). The helper is
@@ -80,8 +80,8 @@ class TestProxies:
     def test_loopback_token_exchange_never_goes_through_a_proxy(
         self, proxy: WatchedPort, helper: HelperProcess, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """Issue 12 item 1: with HTTP_PROXY, http_proxy and ALL_PROXY set, the exchange with the
-        sandbox on 127.0.0.1 went to the proxy, Basic auth and code included."""
+        """With HTTP_PROXY, http_proxy and ALL_PROXY set, the exchange with a provider on 127.0.0.1
+        still goes straight to it: the proxy never sees the Basic auth or the code."""
         started = helper.request(
             "startSignon", {"clientId": "sandbox-client", "clientSecret": "sandbox-secret", "listen": False}
         )
@@ -114,7 +114,7 @@ class TestProxies:
 
 
 def test_plain_http_auth_url_to_another_host_is_refused(helper: HelperProcess, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Issue 12 item 1: TICKTICK_SIGNON_AUTH_URL=http://<not loopback> was accepted silently."""
+    """TICKTICK_SIGNON_AUTH_URL=http://<not loopback> is refused: the secret would cross the network in clear."""
     helper.close()
     env = {**os.environ, "TICKTICK_SIGNON_AUTH_URL": "http://ticktick.example"}
     other = HelperProcess.spawn(env=env)
@@ -189,7 +189,7 @@ def sign_in(helper: HelperProcess) -> dict:
 
 
 def test_an_untrusted_certificate_has_its_own_reason_and_says_so(endpoint: TlsTokenEndpoint) -> None:
-    """Issue 12 item 5: it was networkError "Could not reach TickTick; check your connection"."""
+    """Not the generic networkError "Could not reach TickTick; check your connection", which blames the Wi-Fi."""
     helper = HelperProcess.spawn()
     try:
         with pytest.raises(RpcError) as caught:
@@ -234,8 +234,8 @@ def _private_mounts_work() -> bool:
     not _private_mounts_work(), reason="needs Linux, root and unshare to give one process its own trust store"
 )
 def test_a_ca_in_the_os_trust_store_is_trusted(endpoint: TlsTokenEndpoint, tmp_path: Path) -> None:
-    """Issue 12 item 5: a CA the administrator added to the OS store worked for Python's default
-    context but not for the helper (certifi only). The helper runs in a private mount namespace
+    """A CA the administrator added to the OS store is trusted by the helper, as by Python's default
+    context (certifi's bundle alone would refuse it). The helper runs in a private mount namespace
     whose system CA bundle holds the throwaway CA, so the machine's own store is untouched."""
     bundle = os.path.realpath(ssl.get_default_verify_paths().openssl_cafile)
     assert os.path.isfile(bundle)

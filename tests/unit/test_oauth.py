@@ -85,7 +85,7 @@ def test_auth_url_override_may_be_https_or_loopback_http(override: str) -> None:
     "override", ["http://example.com", "HTTP://ticktick.com/", "http://10.0.0.8:8765", "http://[::2]:1"]
 )
 def test_auth_url_override_with_plain_http_to_another_host_is_refused(override: str) -> None:
-    """Issue 12 item 1: the secret must not cross the network unencrypted."""
+    """The client secret must not cross the network unencrypted."""
     with pytest.raises(InvalidParams) as caught:
         oauth.auth_base("ticktick", override)
     assert caught.value.data["field"] == "TICKTICK_SIGNON_AUTH_URL"
@@ -323,7 +323,7 @@ def test_loopback_address(url: str, expected: object) -> None:
 
 
 class TestSandboxMark:
-    """A profile signed in to a provider on loopback is marked as a sandbox one (issue 13, item 11)."""
+    """A profile signed in to a provider on loopback is marked as a sandbox one."""
 
     @pytest.mark.parametrize(
         ("base", "local"),
