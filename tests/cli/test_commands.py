@@ -1,6 +1,6 @@
 """The CLI's commands through their real entry points: token, status, logout, help, and the exit statuses.
 
-login has its own file, test_login.py.
+login has its own file, test_login.py; the token fast path, test_token_fast_path.py.
 """
 
 from __future__ import annotations
@@ -240,3 +240,30 @@ def test_ctrl_c_is_cancelled_130_for_every_command(args: tuple[str, ...]) -> Non
     rest = proc.stderr.read()
     assert proc.wait(30) == 130
     assert rest.rstrip().endswith("Cancelled.") and "Aborted" not in rest and "Traceback" not in rest
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("logout", "--forget"),
+        ("logout",),
+        ("token",),
+        ("token", "--format", "json"),
+        ("status",),
+        ("status", "--json"),
+        ("login", "--sandbox"),
+    ],
+)
+def test_an_empty_profile_is_a_usage_error_and_changes_nothing(config_dir: Path, command: tuple[str, ...]) -> None:
+    """`--profile ""` is refused with exit 2, never taken for 'default'.
+
+    A script with an unset variable ran `logout --forget --profile "$P"` and wiped the default profile.
+    """
+    store_token(config_dir)
+    before = (config_dir / "config.json").read_bytes()
+    done = cli(*command, "--profile", "", stdin=None)
+    assert done.returncode == 2, done.stderr
+    assert "--profile" in done.stderr and "is empty" in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout == ""
+    assert (config_dir / "config.json").read_bytes() == before
+    assert json.loads(before)["profiles"]["default"]["clientSecret"] == "my-secret"
