@@ -139,8 +139,10 @@ def test_the_wheel_carries_the_package_the_protocol_docs_and_the_licence(dist: D
         metadata = wheel.read(f"ticktick_signon-{VERSION}.dist-info/METADATA").decode()
     for name, content in docs.items():
         assert content == (ROOT / "docs" / name).read_bytes(), f"the wheel's {name} differs from docs/{name}"
-    modules = {Path(name).name for name in names if name.startswith("ticktick_signon/") and name.endswith(".py")}
-    assert modules == {path.name for path in (ROOT / "server" / "ticktick_signon").glob("*.py")}
+    # Every module of every subpackage, by its path in the package: a subpackage left out of the build fails here.
+    modules = {name for name in names if name.startswith("ticktick_signon/") and name.endswith(".py")}
+    package = ROOT / "server"
+    assert modules == {path.relative_to(package).as_posix() for path in (package / "ticktick_signon").rglob("*.py")}
     assert f"ticktick_signon-{VERSION}.dist-info/licenses/LICENSE" in names
     assert "ticktick-signon = ticktick_signon.entry:main" in entry_points
     assert f"\nVersion: {VERSION}\n" in metadata and "\nLicense-Expression: MIT\n" in metadata
