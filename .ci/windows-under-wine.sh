@@ -118,38 +118,38 @@ wpy "$(winpath .ci/paste_login.py)" "$CLI" || smoke_failed=1
 
 # --- the test suite, file by file -----------------------------------------------------------
 # Not run here, and why (they all run on Linux, and on the GitHub workflow's Windows runner):
-#   tests/editors/                 the editor clients, driven on Linux
-#   tests/test_packaging.py        builds the sdist and installs it with pipx and uv; this script
-#                                  builds and installs the wheel itself, above
-#   tests/test_benchmark_smoke.py  speed is measured on Linux (benchmarks/README.md)
+#   tests/editors/                          the editor clients, driven on Linux
+#   tests/contract/test_packaging.py        builds the sdist and installs it with pipx and uv; this script
+#                                           builds and installs the wheel itself, above
+#   tests/contract/test_benchmark_smoke.py  speed is measured on Linux (benchmarks/README.md)
 # Not run for Wine's own reasons (each would pass on Windows):
 wine_gaps=(
     # Wine 8.0's CreateSymbolicLinkW reports success but makes no link, and it hides the host's
     # symlinks (a Z: symlink reads as its target), so no symlink can be planted.
-    "tests/test_private_files.py::test_symlinks_are_refused_for_reading_writing_and_folders|Wine 8.0 cannot create symlinks (CreateSymbolicLinkW is a stub)"
-    "tests/test_token_store.py::test_symlinked_cache_is_refused_not_followed|Wine 8.0 cannot create symlinks"
-    "tests/test_token_store.py::test_symlinked_lock_is_refused|Wine 8.0 cannot create symlinks"
-    "tests/test_entry_fast_path.py::test_fast_path_declines_whatever_the_click_cli_must_handle[symlink]|Wine 8.0 cannot create symlinks"
-    "tests/test_cache_hazards.py::TestSymlinkedFolder::test_a_symlink_to_a_folder_of_your_own_works_for_every_method[symlink]|Wine 8.0 cannot create symlinks"
-    "tests/test_cache_hazards.py::TestSymlinkedFolder::test_a_folder_that_is_not_one_gets_its_true_reason[symlink-to-file-is a file, not a folder]|Wine 8.0 cannot create symlinks"
-    "tests/test_cache_hazards.py::TestSymlinkedFolder::test_a_folder_that_is_not_one_gets_its_true_reason[dangling-is a symlink to]|Wine 8.0 cannot create symlinks"
+    "tests/disk/test_private_files.py::test_symlinks_are_refused_for_reading_writing_and_folders|Wine 8.0 cannot create symlinks (CreateSymbolicLinkW is a stub)"
+    "tests/disk/test_token_store.py::test_symlinked_cache_is_refused_not_followed|Wine 8.0 cannot create symlinks"
+    "tests/disk/test_token_store.py::test_symlinked_lock_is_refused|Wine 8.0 cannot create symlinks"
+    "tests/cli/test_token_fast_path.py::test_fast_path_declines_whatever_the_click_cli_must_handle[symlink]|Wine 8.0 cannot create symlinks"
+    "tests/disk/test_cache_hazards.py::TestSymlinkedFolder::test_a_symlink_to_a_folder_of_your_own_works_for_every_method[symlink]|Wine 8.0 cannot create symlinks"
+    "tests/disk/test_cache_hazards.py::TestSymlinkedFolder::test_a_folder_that_is_not_one_gets_its_true_reason[symlink-to-file-is a file, not a folder]|Wine 8.0 cannot create symlinks"
+    "tests/disk/test_cache_hazards.py::TestSymlinkedFolder::test_a_folder_that_is_not_one_gets_its_true_reason[dangling-is a symlink to]|Wine 8.0 cannot create symlinks"
     # Wine 8.0 cannot make junctions either: FSCTL_SET_REPARSE_POINT fails (ERROR_NOT_SUPPORTED),
     # and mklink /J reports "Failed to open".
-    "tests/test_private_files.py::test_junctions_are_refused_for_reading_writing_and_folders|Wine 8.0 cannot create junctions (FSCTL_SET_REPARSE_POINT unsupported)"
-    "tests/test_token_store.py::test_a_junction_planted_as_the_cache_or_its_lock_is_refused[config.json]|Wine 8.0 cannot create junctions"
-    "tests/test_token_store.py::test_a_junction_planted_as_the_cache_or_its_lock_is_refused[config.json.lock]|Wine 8.0 cannot create junctions"
-    "tests/test_entry_fast_path.py::test_fast_path_declines_whatever_the_click_cli_must_handle[junction]|Wine 8.0 cannot create junctions"
-    "tests/test_cache_hazards.py::TestSymlinkedFolder::test_a_symlink_to_a_folder_of_your_own_works_for_every_method[junction]|Wine 8.0 cannot create junctions"
+    "tests/disk/test_private_files.py::test_junctions_are_refused_for_reading_writing_and_folders|Wine 8.0 cannot create junctions (FSCTL_SET_REPARSE_POINT unsupported)"
+    "tests/disk/test_token_store.py::test_a_junction_planted_as_the_cache_or_its_lock_is_refused[config.json]|Wine 8.0 cannot create junctions"
+    "tests/disk/test_token_store.py::test_a_junction_planted_as_the_cache_or_its_lock_is_refused[config.json.lock]|Wine 8.0 cannot create junctions"
+    "tests/cli/test_token_fast_path.py::test_fast_path_declines_whatever_the_click_cli_must_handle[junction]|Wine 8.0 cannot create junctions"
+    "tests/disk/test_cache_hazards.py::TestSymlinkedFolder::test_a_symlink_to_a_folder_of_your_own_works_for_every_method[junction]|Wine 8.0 cannot create junctions"
     # Wine 8.0's crypt32 does not match an IP address in a certificate's subjectAltName (a cert for
     # "localhost" verifies, one for 127.0.0.1 does not), so the OS trust store (truststore) refuses it.
-    "tests/test_transport_security.py::test_ssl_cert_file_is_trusted|Wine 8.0's crypt32 cannot verify a certificate issued to an IP address"
+    "tests/sockets/test_transport_security.py::test_ssl_cert_file_is_trusted|Wine 8.0's crypt32 cannot verify a certificate issued to an IP address"
     # Wine 8.0's shutdown() does not wake a recv() blocked in another thread (on Linux it returns at
     # once), so the listener's shed connections keep their threads until their own timeout.
-    "tests/test_listener_robustness.py::TestSlowDrip::test_a_flood_holds_few_threads_and_the_real_redirect_gets_through|Wine 8.0's shutdown() does not wake a recv() blocked in another thread"
+    "tests/sockets/test_listener_robustness.py::TestSlowDrip::test_a_flood_holds_few_threads_and_the_real_redirect_gets_through|Wine 8.0's shutdown() does not wake a recv() blocked in another thread"
     # Under Wine 8.0, a child whose main thread is blocked reading its stdin pipe stops after another
     # thread has written 16 KiB to its stderr file (a ten-line script shows it; without the stdin read it
     # does not). This test's -X importtime output of the warmed imports passes 16 KiB.
-    "tests/test_verify.py::test_the_helper_loads_httpx_only_when_a_sign_on_starts|Wine 8.0 stalls a child's stderr file at 16 KiB while its main thread reads stdin"
+    "tests/helper/test_verify_token.py::test_the_helper_loads_httpx_only_when_a_sign_on_starts|Wine 8.0 stalls a child's stderr file at 16 KiB while its main thread reads stdin"
 )
 say "pytest, the portable suite, one file at a time"
 echo "Not run under Wine for Wine's own reasons:"
@@ -166,7 +166,7 @@ deselect=()
 for gap in "${wine_gaps[@]}"; do deselect+=(--deselect "${gap%%|*}"); done
 
 rm -f "$LOGS"/*.log "$LOGS"/*.xml
-files=$(ls tests/test_*.py tests/reliability/test_*.py | grep -vx -e tests/test_packaging.py -e tests/test_benchmark_smoke.py)
+files=$(ls tests/*/test_*.py | grep -v '^tests/editors/' | grep -vx -e tests/contract/test_packaging.py -e tests/contract/test_benchmark_smoke.py)
 for file in $files; do
     name=$(echo "$file" | tr '/' '_')
     log=$LOGS/$name.log

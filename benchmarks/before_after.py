@@ -25,7 +25,6 @@ sys.path.insert(0, str(HERE))
 
 from run import base_env, paired, process_ms, server_sample  # noqa: E402
 from scale_worker import write_token  # noqa: E402
-
 from ticktick_signon.cache.store import TokenStore  # noqa: E402
 
 #: What the console script does, without depending on which tree installed it.

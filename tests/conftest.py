@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.rpc import HelperProcess
 from ticktick_signon.sandbox import SandboxProvider
-
-from .rpc import HelperProcess
 
 # Anything that could point the code at a real account, a real provider or the
 # user's own cache is removed for every test.

@@ -8,7 +8,7 @@ success case, reading the cache through its one reader (``cache.reader``, which
 needs neither the token store nor a lock); anything it is not sure of (another
 command, an unusual option, no token, an expired token, a cache the reader
 refuses or would tighten) goes to ``cli.main``, which owns every message, error
-and exit status. tests/test_entry_fast_path.py holds the two paths to the same
+and exit status. tests/cli/test_token_fast_path.py holds the two paths to the same
 output.
 """
 

@@ -79,6 +79,7 @@ def emacs_env(tmp_path: Path, sandbox: SandboxProvider) -> Iterator[dict[str, st
             TICKTICK_SIGNON_AUTH_URL=sandbox.base_url,
             TICKTICK_SIGNON_TEST_SHORT_AUTH_URL=short_lived.base_url,
             TICKTICK_SIGNON_TEST_PYTHON=sys.executable,
+            TICKTICK_SIGNON_TEST_BROWSER=str(ROOT / "tests" / "support" / "fake_browser.py"),
             NO_PROXY="*",
         )
         for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):

@@ -22,6 +22,8 @@ from helper_processes import assert_no_helper_left
 from ticktick_signon.sandbox import SandboxProvider
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The Python suite's shared stand-ins (the fake browser, ports), run as programs by the editor's tests.
+SUPPORT = ROOT / "tests" / "support"
 PLUGIN_DIR = ROOT / "editors" / "neovim"
 TESTS_DIR = PLUGIN_DIR / "tests"
 MIN_VERSION = (0, 7)
@@ -78,6 +80,7 @@ def _nvim_env(tmp: Path, extra: dict[str, str]) -> dict[str, str]:
         TTS_TMP=str(tmp),
         TTS_TESTS_DIR=str(TESTS_DIR),
         TTS_PLUGIN_DIR=str(PLUGIN_DIR),
+        TTS_FAKE_BROWSER=str(SUPPORT / "fake_browser.py"),
         TTS_RESULT=str(tmp / "result.json"),
         NO_PROXY="*",
     )

@@ -29,6 +29,8 @@ from helper_processes import assert_no_helper_left
 from ticktick_signon.sandbox import SandboxProvider
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The Python suite's shared stand-ins (the fake browser, ports), run as programs by the editor's tests.
+SUPPORT = ROOT / "tests" / "support"
 PLUGIN_DIR = ROOT / "editors" / "vim"
 TESTS_DIR = PLUGIN_DIR / "test"
 CASE_TIMEOUT = 150
@@ -74,6 +76,8 @@ def _vim_env(tmp: Path, extra: dict[str, str]) -> dict[str, str]:
         TTS_TMP=str(tmp),
         TTS_TESTS_DIR=str(TESTS_DIR),
         TTS_PLUGIN_DIR=str(PLUGIN_DIR),
+        TTS_FAKE_BROWSER=str(SUPPORT / "fake_browser.py"),
+        TTS_PORTS=str(SUPPORT / "ports.py"),
         TTS_RESULT=str(tmp / "result.json"),
         NO_PROXY="*",
     )

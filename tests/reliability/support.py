@@ -1,4 +1,4 @@
-"""Shared tools for the reliability suite: frame encoding, a fast frame reader, process memory and sizing.
+"""Shared tools for the reliability suite: a threaded frame reader, reply checks, worker processes and sizing.
 
 The suite is sized to run in well under three minutes on two cores;
 ``TICKTICK_RELIABILITY_SCALE`` (a multiplier, default 1) runs it longer by hand.
@@ -6,13 +6,14 @@ The suite is sized to run in well under three minutes on two cores;
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from tests.support.rpc import read_message
 
 REPO = Path(__file__).resolve().parents[2]
 SCALE = max(0.1, float(os.environ.get("TICKTICK_RELIABILITY_SCALE", "1")))
@@ -41,35 +42,11 @@ def scaled(n: int) -> int:
     return max(1, int(n * SCALE))
 
 
-def frame(message: Any) -> bytes:
-    body = json.dumps(message).encode("utf-8")
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
-
-
-def raw_frame(body: bytes) -> bytes:
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
-
-
-def split_frames(data: bytes) -> list[Any]:
-    """Parse a whole helper output strictly: every byte must belong to a well-formed frame."""
-    messages = []
-    while data:
-        head, sep, rest = data.partition(b"\r\n\r\n")
-        assert sep, f"unterminated header in helper output: {data[:200]!r}"
-        length = None
-        for line in head.split(b"\r\n"):
-            name, colon, value = line.partition(b":")
-            assert colon, f"header line without ':' in helper output: {line!r}"
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        assert length is not None and len(rest) >= length, f"bad frame in helper output: {head!r}"
-        messages.append(json.loads(rest[:length]))
-        data = rest[length:]
-    return messages
-
-
 class FrameReader:
-    """Reads the helper's stdout in large chunks on a thread and hands whole messages to a callback."""
+    """Reads the helper's stdout on a thread with ``framing.read_frame`` and hands each message to a callback.
+
+    A thread of its own, so a test can pipeline requests without the helper blocking on a full pipe.
+    """
 
     def __init__(self, stream: BinaryIO, on_message: Any) -> None:
         self._stream = stream
@@ -79,24 +56,9 @@ class FrameReader:
         self.thread.start()
 
     def _run(self) -> None:
-        buffer = b""
         try:
-            while chunk := os.read(self._stream.fileno(), 1 << 16):
-                buffer += chunk
-                while True:
-                    head, sep, rest = buffer.partition(b"\r\n\r\n")
-                    if not sep:
-                        break
-                    length = None
-                    for line in head.split(b"\r\n"):
-                        name, _, value = line.partition(b":")
-                        if name.strip().lower() == b"content-length":
-                            length = int(value)
-                    assert length is not None, f"frame without Content-Length: {head!r}"
-                    if len(rest) < length:
-                        break
-                    self._on_message(json.loads(rest[:length]))
-                    buffer = rest[length:]
+            while (message := read_message(self._stream)) is not None:
+                self._on_message(message)
         except BaseException as exc:  # surfaced by the test, which would otherwise just time out
             self.error = exc
 

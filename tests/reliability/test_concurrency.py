@@ -20,13 +20,14 @@ from typing import Any
 
 import pytest
 
+from tests.support.fake_browser import follow_authorize
+from tests.support.rpc import HelperProcess, RpcError
 from ticktick_signon.cache import store as token_store
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core.records import Cache, Profile, Token
 from ticktick_signon.errors import ConfigUnreadable
 from ticktick_signon.sandbox import SandboxProvider
 
-from ..rpc import HelperProcess, RpcError, follow_authorize
 from .support import python_worker, scaled
 
 pytestmark = pytest.mark.timeout(60)

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.portability import assert_owner_only
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core.records import Cache, Profile, Token
 
-from ..portability import assert_owner_only
 from .support import python_worker, scaled
 
 pytestmark = pytest.mark.timeout(60)

@@ -28,13 +28,13 @@ from benchmarks.process_memory import resident_kib
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from tests.support.rpc import HelperProcess, encode_body, encode_frame, split_frames
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core.records import Profile, Token
 from ticktick_signon.helper.server import serve
 from ticktick_signon.signin.service import SignonService
 
-from ..rpc import HelperProcess
-from .support import FrameReader, check_reply_shape, frame, raw_frame, scaled, split_frames
+from .support import FrameReader, check_reply_shape, scaled
 
 # No generated request can start a real sign-on: the env has no client secret and
 # "clientSecret" is never a generated key, and the redirect fallback is not
@@ -228,7 +228,7 @@ def in_step_units(draw: st.DrawFn) -> tuple[bytes, list[tuple[Any, int | None]]]
         body = draw(odd_bodies())
         reply = expected_reply(body)
         if unit == "frame":
-            data.append(raw_frame(body))
+            data.append(encode_body(body))
         elif unit == "lf-only":
             data.append(b"Content-Length: %d\n\n" % len(body) + body)
         elif unit == "extra-headers":
@@ -253,7 +253,7 @@ def in_step_units(draw: st.DrawFn) -> tuple[bytes, list[tuple[Any, int | None]]]
             request = b'{"jsonrpc": "2.0", "id": "smuggled", "method": "getStatus", "params": {"pad": "'
             size = CAP + draw(st.integers(1, 70_000))
             padded = request + b"p" * (size - len(request) - 3) + b'"}}'
-            data.append(raw_frame(padded))
+            data.append(encode_body(padded))
             reply = (None, -32600)
         if reply is not NO_REPLY:
             expected.append(reply)
@@ -272,7 +272,7 @@ def hostile_streams(draw: st.DrawFn) -> bytes:
         elif kind == "wrong-length":
             parts.append(b"Content-Length: %d\r\n\r\n" % max(0, len(body) + draw(st.integers(-40, 40))) + body)
         elif kind == "cut":
-            whole = raw_frame(body)
+            whole = encode_body(body)
             parts.append(whole[: draw(st.integers(0, len(whole)))])
         elif kind == "header-soup":
             lines = draw(
@@ -296,7 +296,7 @@ def hostile_streams(draw: st.DrawFn) -> bytes:
         elif kind == "huge-length":  # over the cap and not delivered: later bytes are swallowed
             parts.append(b"Content-Length: %d\r\n\r\n" % draw(st.integers(CAP + 1, 3 * CAP)))
         else:
-            parts.append(raw_frame(body))
+            parts.append(encode_body(body))
     return b"".join(parts)
 
 
@@ -361,7 +361,7 @@ def test_in_step_odd_frames_each_get_their_reply_then_the_next_request_is_served
     stream: tuple[bytes, list[tuple[Any, int | None]]], config_dir: Path
 ) -> None:
     data, expected = stream
-    replies = serve_bytes(data + frame(SYNC), config_dir)
+    replies = serve_bytes(data + encode_frame(SYNC), config_dir)
     assert next(r for r in replies if r["id"] == "sync")["result"]["profile"] == "default"
     check_against_oracle(replies, [*expected, ("sync", None)])
 
@@ -376,9 +376,9 @@ def test_hostile_bytes_never_kill_the_loop_and_a_resynced_request_is_served(garb
     filler = resync(garbage)
     if filler is None:
         event("garbage holds a number too large to resync cheaply: survival only")
-        serve_bytes(garbage + frame(SYNC), config_dir)
+        serve_bytes(garbage + encode_frame(SYNC), config_dir)
         return
-    replies = serve_bytes(garbage + filler + frame(SYNC), config_dir)
+    replies = serve_bytes(garbage + filler + encode_frame(SYNC), config_dir)
     synced = [r for r in replies if r["id"] == "sync"]
     assert len(synced) == 1 and "result" in synced[0], replies
     assert all(r.get("error", {}).get("code") != -32603 for r in replies), replies
@@ -395,7 +395,7 @@ def test_hostile_bytes_never_kill_the_loop_and_a_resynced_request_is_served(garb
     ids=["deep-array", "deep-params", "5000-digit-id", "utf8-surrogate"],
 )
 def test_pathological_json_is_a_parse_error_not_a_crash(body: bytes, config_dir: Path) -> None:
-    replies = serve_bytes(raw_frame(body) + frame(SYNC), config_dir)
+    replies = serve_bytes(encode_body(body) + encode_frame(SYNC), config_dir)
     assert [(r["id"], r.get("error", {}).get("code")) for r in replies] == [(None, -32700), ("sync", None)]
 
 
@@ -408,7 +408,7 @@ def test_malformed_cancel_notifications_do_not_stop_the_helper(config_dir: Path)
         {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {}},
         {"jsonrpc": "2.0", "method": "$/cancelRequest"},
     ]
-    replies = serve_bytes(b"".join(frame(m) for m in bad) + frame(SYNC), config_dir)
+    replies = serve_bytes(b"".join(encode_frame(m) for m in bad) + encode_frame(SYNC), config_dir)
     assert [r["id"] for r in replies] == ["sync"]
 
 
@@ -446,7 +446,7 @@ def test_real_helper_survives_generated_streams(fuzz_helper: HelperProcess) -> N
     def in_step(stream: tuple[bytes, list[tuple[Any, int | None]]]) -> None:
         data, expected = stream
         sync_id = f"sync-{next(counter)}"
-        fuzz_helper.send_raw(data + frame({**SYNC, "id": sync_id}))
+        fuzz_helper.send_raw(data + encode_frame({**SYNC, "id": sync_id}))
         replies = drain_until_sync(fuzz_helper, sync_id, len(expected) + 1)
         for reply in replies:
             check_reply_shape(reply)
@@ -459,7 +459,7 @@ def test_real_helper_survives_generated_streams(fuzz_helper: HelperProcess) -> N
         if filler is None:
             return
         sync_id = f"sync-{next(counter)}"
-        fuzz_helper.send_raw(garbage + filler + frame({**SYNC, "id": sync_id}))
+        fuzz_helper.send_raw(garbage + filler + encode_frame({**SYNC, "id": sync_id}))
         replies = drain_until_sync(fuzz_helper, sync_id, 1)
         for reply in replies:
             check_reply_shape(reply)
@@ -487,7 +487,8 @@ def warm(helper: HelperProcess) -> int:
 def test_a_header_asking_for_a_terabyte_allocates_nothing_and_gets_a_clear_error(fuzz_helper: HelperProcess) -> None:
     base = warm(fuzz_helper)
     fuzz_helper.send_raw(
-        b"Content-Length: 1000000000000\r\n\r\n" + frame({"jsonrpc": "2.0", "id": "inside", "method": "getStatus"})
+        b"Content-Length: 1000000000000\r\n\r\n"
+        + encode_frame({"jsonrpc": "2.0", "id": "inside", "method": "getStatus"})
     )
     time.sleep(1.0)  # it is now reading the announced body; whatever it allocated, it has allocated
     assert fuzz_helper.process.poll() is None, fuzz_helper.stderr()
@@ -506,7 +507,7 @@ def test_an_oversized_frame_is_skipped_in_small_reads_and_the_next_request_is_se
     size = 64 * CAP  # far over the cap, and big enough that holding it would show in the peak
     inside = b'{"jsonrpc": "2.0", "id": "inside", "method": "getStatus", "params": {"pad": "'
     body = inside + b"p" * (size - len(inside) - 3) + b'"}}'
-    fuzz_helper.send_raw(raw_frame(body) + frame({"jsonrpc": "2.0", "id": "after", "method": "getStatus"}))
+    fuzz_helper.send_raw(encode_body(body) + encode_frame({"jsonrpc": "2.0", "id": "after", "method": "getStatus"}))
     replies = [fuzz_helper.next_unmatched(timeout=30), fuzz_helper.next_unmatched(timeout=30)]
     assert [(r["id"], r.get("error", {}).get("code")) for r in replies] == [(None, -32600), ("after", None)]
     assert resident_kib(fuzz_helper.process.pid, "VmHWM") - base < PEAK_SLACK_KIB
@@ -518,7 +519,7 @@ def test_frames_after_a_terabyte_header_are_its_body_and_the_helper_still_exits_
     warm(fuzz_helper)
     fuzz_helper.send_raw(
         b"Content-Length: 1000000000000\r\n\r\n"
-        + b"".join(frame({"jsonrpc": "2.0", "id": f"swallowed-{i}", "method": "getStatus"}) for i in range(3))
+        + b"".join(encode_frame({"jsonrpc": "2.0", "id": f"swallowed-{i}", "method": "getStatus"}) for i in range(3))
     )
     assert fuzz_helper.close() == 0
     assert fuzz_helper.next_unmatched(timeout=5)["error"]["code"] == -32600
@@ -528,7 +529,8 @@ def test_frames_after_a_terabyte_header_are_its_body_and_the_helper_still_exits_
 def test_the_over_cap_error_is_sent_before_the_announced_body_is_skipped(fuzz_helper: HelperProcess) -> None:
     warm(fuzz_helper)
     fuzz_helper.send_raw(
-        b"Content-Length: 1000000000000\r\n\r\n" + frame({"jsonrpc": "2.0", "id": "inside", "method": "getStatus"})
+        b"Content-Length: 1000000000000\r\n\r\n"
+        + encode_frame({"jsonrpc": "2.0", "id": "inside", "method": "getStatus"})
     )
     try:
         reply = fuzz_helper.next_unmatched(timeout=5)
@@ -611,11 +613,11 @@ def mixed_requests(start: int, count: int) -> tuple[list[bytes], collections.Cou
         msg_id: int | str = i if i % 2 else f"s{i}"
         kind = i % 10
         if i % 1000 == 999:
-            frames.append(raw_frame(b"{not json"))
+            frames.append(encode_body(b"{not json"))
             nulls += 1
             continue
         if kind == 9:  # a notification: no reply
-            frames.append(frame({"jsonrpc": "2.0", "method": "$/setTrace", "params": {"value": "off"}}))
+            frames.append(encode_frame({"jsonrpc": "2.0", "method": "$/setTrace", "params": {"value": "off"}}))
             continue
         message: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id}
         if kind <= 4:
@@ -628,7 +630,7 @@ def mixed_requests(start: int, count: int) -> tuple[list[bytes], collections.Cou
             message.update(method="noSuchMethod", params={})
         else:
             message.update(method="getToken", params={"minValidSeconds": "soon"})
-        frames.append(frame(message))
+        frames.append(encode_frame(message))
         ids[json.dumps(msg_id)] += 1
     if nulls:
         ids["null"] = nulls
@@ -691,7 +693,7 @@ def test_pipelined_threaded_requests_do_not_pile_up_in_memory(config_dir: Path) 
     def completes(start: int, count: int) -> list[bytes]:
         url = "http://127.0.0.1:9/callback?state=nobody-started-this&code=x"
         return [
-            frame({"jsonrpc": "2.0", "id": i, "method": "completeSignon", "params": {"redirectUrl": url}})
+            encode_frame({"jsonrpc": "2.0", "id": i, "method": "completeSignon", "params": {"redirectUrl": url}})
             for i in range(start, start + count)
         ]
 

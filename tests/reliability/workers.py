@@ -31,10 +31,9 @@ def say(**event: Any) -> None:
 
 def signer(args: argparse.Namespace) -> int:
     """Sign in and out of one profile, checking before each round that no other writer undid the last one."""
+    from tests.support.fake_browser import follow_authorize  # httpx: only signers need it
     from ticktick_signon.core.messages import StartParams
     from ticktick_signon.signin.service import SignonService
-
-    from ..rpc import follow_authorize  # httpx: only signers need it
 
     rng = random.Random(args.seed)
     service = SignonService(TokenStore(Path(args.config_dir)))

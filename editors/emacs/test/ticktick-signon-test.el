@@ -5,9 +5,10 @@
 ;; Drives ticktick-signon.el in `emacs --batch' against the real helper
 ;; (`python -m ticktick_signon serve') and the sandbox provider over
 ;; loopback.  tests/editors/test_emacs.py starts the sandbox and passes
-;; TICKTICK_SIGNON_AUTH_URL and TICKTICK_SIGNON_TEST_PYTHON; each test
-;; gets its own cache folder.  The browser is fake_browser.py, which
-;; clicks Allow or Deny on the sandbox's page like a person would.
+;; TICKTICK_SIGNON_AUTH_URL, TICKTICK_SIGNON_TEST_PYTHON and
+;; TICKTICK_SIGNON_TEST_BROWSER; each test gets its own cache folder.
+;; The browser is the suites' shared tests/support/fake_browser.py,
+;; which clicks Allow or Deny on the sandbox's page like a person would.
 
 ;;; Code:
 
@@ -22,7 +23,7 @@
 
 (defconst ticktick-signon-test--dir
   (file-name-directory (or load-file-name buffer-file-name))
-  "Folder of this file (and of fake_browser.py).")
+  "Folder of this file.")
 
 (defvar ticktick-signon-test--secrets nil
   "Strings that no buffer or history may contain: secret, codes, tokens.")
@@ -75,9 +76,10 @@ listener); \"print\" only reports it, for pasting."
            :name "fake-browser"
            :buffer (generate-new-buffer " *fake browser*")
            :stderr (get-buffer-create " *fake browser stderr*")
-           :command (list (ticktick-signon-test--env "TICKTICK_SIGNON_TEST_PYTHON")
-                          (expand-file-name "fake_browser.py" ticktick-signon-test--dir)
-                          url decision mode)
+           :command (append (list (ticktick-signon-test--env "TICKTICK_SIGNON_TEST_PYTHON")
+                                  (ticktick-signon-test--env "TICKTICK_SIGNON_TEST_BROWSER")
+                                  url "--decision" decision)
+                            (and (equal mode "follow") '("--follow")))
            :connection-type 'pipe
            :noquery t
            :sentinel #'ignore))))

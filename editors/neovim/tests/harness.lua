@@ -21,6 +21,7 @@ H.python = vim.env.TTS_PYTHON
 H.tmp = vim.env.TTS_TMP
 H.tests_dir = vim.env.TTS_TESTS_DIR
 H.plugin_dir = vim.env.TTS_PLUGIN_DIR
+H.fake_browser = vim.env.TTS_FAKE_BROWSER -- tests/support/fake_browser.py, shared by every suite
 H.auth_url = vim.env.TICKTICK_SIGNON_AUTH_URL
 H.config_dir = vim.env.TICKTICK_SIGNON_CONFIG_DIR
 H.browser_log = (H.tmp or "/nonexistent") .. "/browser.jsonl"
@@ -167,7 +168,7 @@ end
 
 --- The opener command of the fake browser: clicks `decision`, follows the redirect if `follow`.
 function H.browser(decision, follow)
-  local cmd = { H.python, H.tests_dir .. "/fake_browser.py", "--log", H.browser_log, "--decision", decision }
+  local cmd = { H.python, H.fake_browser, "--log", H.browser_log, "--decision", decision }
   if follow then
     table.insert(cmd, "--follow")
   end

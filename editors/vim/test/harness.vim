@@ -31,6 +31,9 @@ enddef
 export const python = $TTS_PYTHON
 export const tmp = $TTS_TMP
 export const tests_dir = $TTS_TESTS_DIR
+# The Python suite's shared stand-ins (tests/support), run as programs.
+export const fake_browser = $TTS_FAKE_BROWSER
+export const ports = $TTS_PORTS
 export const auth_url = $TICKTICK_SIGNON_AUTH_URL
 export const config_dir = $TICKTICK_SIGNON_CONFIG_DIR
 const browser_log = tmp .. '/browser.jsonl'
@@ -291,7 +294,7 @@ enddef
 
 # The opener command of the stand-in browser: clicks `decision`, follows the redirect if `follow`.
 export def Browser(decision: string, follow: bool): list<string>
-  var cmd = [python, tests_dir .. '/stand_ins.py', 'browser', '--log', browser_log, '--decision', decision]
+  var cmd = [python, fake_browser, '--log', browser_log, '--decision', decision]
   return follow ? cmd + ['--follow'] : cmd
 enddef
 
@@ -315,13 +318,13 @@ export def WaitBrowser(key: string, timeout: number = 20000): any
 enddef
 
 export def FreePort(): number
-  return str2nr(system(printf('%s %s free-port', shellescape(python), shellescape(tests_dir .. '/stand_ins.py'))))
+  return str2nr(system(printf('%s %s free', shellescape(python), shellescape(ports))))
 enddef
 
 # A loopback port kept busy (so the helper cannot listen there) until the job is stopped.
 export def BusyPort(): list<any>
   var port = ''
-  var job = job_start([python, tests_dir .. '/stand_ins.py', 'hold-port'], {
+  var job = job_start([python, ports, 'hold'], {
     out_cb: (_, line) => {
       port = line
     }})

@@ -1,9 +1,8 @@
 """The embedded sandbox behind ``login --sandbox``: start it, play its browser, prove the new token works.
 
 No account and no prompts: the sandbox approves at once, a stand-in browser
-follows its redirect, and one API call checks the token it issued. The two
-loopback calls use httpx directly (never a proxy); upstream/ has no call that
-returns the project list.
+follows its redirect, and one API call checks the token it issued. Both calls
+go through upstream/ (loopback only, never through a proxy).
 """
 
 from __future__ import annotations
@@ -18,12 +17,13 @@ log = logging.getLogger("ticktick_signon")
 
 def play_browser(authorize_url: str) -> None:
     """For --sandbox: fetch the authorize URL and follow its redirect, as a browser would."""
-    import httpx
+    from ticktick_signon.errors import NetworkError
+    from ticktick_signon.upstream.http import visit
 
     try:
-        httpx.get(authorize_url, follow_redirects=True, timeout=30, trust_env=False)  # loopback: never a proxy
-    except httpx.HTTPError as exc:
-        log.warning("The sandbox browser could not follow the redirect: %s", type(exc).__name__)
+        visit(authorize_url, timeout=30)
+    except NetworkError as exc:
+        log.warning("The sandbox browser could not follow the redirect: %s", exc.message)
 
 
 def start_sandbox() -> tuple[Any, str, str, str]:
@@ -44,15 +44,11 @@ def start_sandbox() -> tuple[Any, str, str, str]:
 
 def check_sandbox_token(provider: Any, access_token: str, console: Console) -> None:
     """Prove the new token works: call the sandbox's GET /open/v1/project with it."""
-    import httpx
+    from ticktick_signon.upstream.api_client import list_projects
 
-    response = httpx.get(
-        f"{provider.base_url}/open/v1/project",
-        headers={"Authorization": f"Bearer {access_token}"},
-        timeout=10,
-        trust_env=False,  # the sandbox is on loopback: the token never goes through a proxy
-    )
-    if response.status_code == 200:
-        console.success(f"The token works: the sandbox API listed {len(response.json())} project(s).")
+    # The sandbox is on loopback, which open_client never reaches through a proxy.
+    status, projects = list_projects(provider.base_url, access_token, timeout=10)
+    if status == 200 and projects is not None:
+        console.success(f"The token works: the sandbox API listed {len(projects)} project(s).")
     else:
-        console.warning(f"The sandbox API refused the new token (HTTP {response.status_code}).")
+        console.warning(f"The sandbox API refused the new token (HTTP {status}).")

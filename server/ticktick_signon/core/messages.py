@@ -20,6 +20,9 @@ DEFAULT_PROFILE = "default"
 _PROFILE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _MAX_STRING = 8192
 
+#: The token files ``importToken`` reads (besides ``auto``); imports/formats.py has a reader for each.
+IMPORT_FORMATS = ("pyticktick", "ticktick-py", "ticktick-mcp")
+
 
 @dataclass(frozen=True)
 class StartParams:
@@ -183,11 +186,10 @@ def parse_import(params: Any) -> ImportParams:
     path = Path(raw).expanduser()
     if not path.is_absolute():
         raise InvalidParams("path must be absolute (the helper's working folder is not yours).", field="path")
-    from ticktick_signon.imports.formats import FORMATS  # deferred: start-up does not need the import formats
 
     fmt = _string(p, "format") or "auto"
-    if fmt not in ("auto", *FORMATS):
-        allowed = ["auto", *FORMATS]
+    if fmt not in ("auto", *IMPORT_FORMATS):
+        allowed = ["auto", *IMPORT_FORMATS]
         raise InvalidParams(f"format must be one of {', '.join(allowed)}.", field="format", allowed=allowed)
     return ImportParams(path=path, profile=_profile(p), format=fmt, force=_bool(p, "force", False))
 

@@ -17,9 +17,10 @@ from typing import Any
 
 from ticktick_signon.core import pyticktick_names as names
 from ticktick_signon.core.cache_format import access_token_problem, unix_time_problem
+from ticktick_signon.core.messages import IMPORT_FORMATS
 from ticktick_signon.errors import InvalidParams
 
-FORMATS = ("pyticktick", "ticktick-py", "ticktick-mcp")
+FORMATS = IMPORT_FORMATS  # the protocol names them (core/messages.py); a reader for each is here
 #: ticktick-mcp keeps no redirect URL; its apps are registered with its fixed default.
 TICKTICK_MCP_REDIRECT_URL = "http://localhost:8000/callback"
 #: Files bigger than this are no token file (a token file is under 1 KiB).

@@ -54,23 +54,6 @@ def _default_verifier(api_base: str, access_token: str, timeout: float) -> int:
     return projects_status(api_base, access_token, timeout)
 
 
-def _warm_network_imports() -> None:
-    """Import the HTTP stack in the background, so the first token exchange does not wait for it."""
-
-    def load() -> None:
-        try:
-            import certifi  # noqa: F401  (the trust store's fallback)
-            import httpcore  # noqa: F401  (httpx loads its transport only when the first client is made)
-            import httpx  # noqa: F401
-            import truststore  # noqa: F401  (the exchange's trust store)
-
-            from ticktick_signon.upstream import token_exchange  # noqa: F401
-        except Exception:  # the exchange itself will report whatever is wrong
-            log.debug("Warming the HTTP imports failed", exc_info=True)
-
-    threading.Thread(target=load, name="warm-httpx", daemon=True).start()
-
-
 def _state_bytes(count: int) -> bytes:
     import secrets  # deferred: it loads hashlib and OpenSSL, which getToken never needs
 
@@ -151,7 +134,9 @@ class SignonService:
         if not self._warmed:
             # httpx takes about half a second to import; the user is in the browser meanwhile.
             self._warmed = True
-            _warm_network_imports()
+            from ticktick_signon.upstream.http import warm_imports
+
+            warm_imports()
         listening = params.listen and self._listeners.listen(pending)
         log.info("Sign-on started for profile %r (listening: %s)", params.profile, listening)
         return StartResult(

@@ -1,4 +1,7 @@
-"""The network edge towards TickTick's Open API: one authenticated ``GET`` that says whether a token works.
+"""The network edge towards TickTick's Open API: the authenticated ``GET`` of the project list.
+
+``projects_status`` says whether a token works (the status alone); ``list_projects``
+also reads the list (``login --sandbox`` shows how many the new token sees).
 
 httpx is imported on the first call only, so start-up and ``getToken`` never pay for it.
 """
@@ -46,3 +49,48 @@ def projects_status(api_base: str, access_token: str, timeout: float) -> int:
         raise network_error(exc, url, timeout, "try again") from None
     log.info("TickTick's API answered HTTP %d to the token check", status)
     return status
+
+
+#: The most of a project list read (the sandbox's is a few hundred bytes).
+MAX_LIST_BYTES = 1 << 20
+
+
+def list_projects(api_base: str, access_token: str, timeout: float) -> tuple[int, list[object] | None]:
+    """Call ``GET {api_base}/open/v1/project`` with the token and read the list it answers.
+
+    Args:
+        api_base: the Open API's base URL (``oauth.api_base``).
+        access_token: sent as ``Authorization: Bearer``; never logged.
+        timeout: seconds for connecting, sending and reading.
+
+    Returns:
+        The HTTP status and, for a 200 whose body is a JSON list (at most 1 MiB), that list; else None.
+
+    Raises:
+        NetworkError: timeout, refused or reset connection, DNS failure, an untrusted certificate.
+    """
+    import json
+
+    import httpx
+
+    url = api_base + VERIFY_PATH
+    try:
+        with (
+            open_client(url, timeout) as client,
+            client.stream(
+                "GET", url, headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+            ) as response,
+        ):
+            status = response.status_code
+            body = b""
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_LIST_BYTES:
+                    return status, None
+    except httpx.HTTPError as exc:
+        raise network_error(exc, url, timeout, "try again") from None
+    try:
+        projects = json.loads(body) if status == 200 else None
+    except ValueError:
+        return status, None
+    return status, projects if isinstance(projects, list) else None

@@ -31,6 +31,56 @@ ENV_HTTP_TIMEOUT = "TICKTICK_SIGNON_HTTP_TIMEOUT"
 DEFAULT_TIMEOUT_SECONDS = 20.0
 
 
+def warm_imports() -> None:
+    """Import the HTTP stack in a background thread, so the first token exchange does not wait for it.
+
+    httpx, httpcore and the trust store take about half a second to import; a
+    sign-in starts this while the person is in the browser. Failures are left to
+    the exchange itself to report.
+    """
+    import threading
+
+    def load() -> None:
+        try:
+            import certifi  # noqa: F401  (the trust store's fallback)
+            import httpcore  # noqa: F401  (httpx loads its transport only when the first client is made)
+            import httpx  # noqa: F401
+            import truststore  # noqa: F401  (the exchange's trust store)
+
+            from ticktick_signon.upstream import token_exchange  # noqa: F401
+        except Exception:  # the exchange itself will report whatever is wrong
+            log.debug("Warming the HTTP imports failed", exc_info=True)
+
+    threading.Thread(target=load, name="warm-httpx", daemon=True).start()
+
+
+def visit(url: str, timeout: float) -> int:
+    """Fetch ``url`` and follow its redirects, as a browser would; for loopback addresses only.
+
+    ``login --sandbox`` plays the person's browser with this: the embedded
+    sandbox approves at once and redirects to the CLI's own listener.
+
+    Args:
+        url: an http URL on a loopback host.
+        timeout: seconds for each request.
+
+    Returns:
+        The HTTP status of the last page.
+
+    Raises:
+        ValueError: ``url`` is not on a loopback host (nothing else is ever visited).
+        NetworkError: the page could not be fetched.
+    """
+    import httpx
+
+    if not is_loopback_host(urlsplit(url).hostname or ""):
+        raise ValueError("visit() fetches loopback addresses only")
+    try:
+        return httpx.get(url, follow_redirects=True, timeout=timeout, trust_env=False).status_code  # never a proxy
+    except httpx.HTTPError as exc:
+        raise network_error(exc, url, timeout, "try again") from None
+
+
 def timeout_from_env(environ: Mapping[str, str] = os.environ) -> float:
     """Return the HTTP timeout in seconds: ``$TICKTICK_SIGNON_HTTP_TIMEOUT`` or 20."""
     try:

@@ -13,9 +13,9 @@ import { ErrorCode } from '../../src/helper/protocol';
 import { waitForSignon } from '../../src/helper/wait';
 import {
   approve,
+  approveAndFollow,
   CapturingLogger,
   cliArgv,
-  followRedirect,
   freePort,
   hangingServer,
   helperCommand,
@@ -102,10 +102,9 @@ describe('helper client against the real helper and sandbox', () => {
     const started = await client.startSignon({ ...SANDBOX_CLIENT, redirectUrl: await redirectUrl(), profile: 'work' });
     assert.equal(started.listening, true);
     const outcome = waitForSignon(client, 'work', started.stateExpiresAt);
-    const location = await approve(started.authorizeUrl, 'allow');
-    const page = await followRedirect(location);
+    const page = await approveAndFollow(started.authorizeUrl, 'allow');
     assert.equal(page.status, 200);
-    assert.match(page.body, /Signed in/);
+    assert.match(page.title, /Signed in/);
     const result = await outcome;
     assert.equal(result.kind, 'signedIn');
     assert.ok(result.kind === 'signedIn' && result.via === 'loopback');
@@ -121,7 +120,7 @@ describe('helper client against the real helper and sandbox', () => {
     const started = await client.startSignon({ ...SANDBOX_CLIENT, redirectUrl: await redirectUrl() });
     assert.equal(started.listening, true);
     const outcome = waitForSignon(client, 'default', started.stateExpiresAt);
-    const page = await followRedirect(await approve(started.authorizeUrl, 'deny'));
+    const page = await approveAndFollow(started.authorizeUrl, 'deny');
     assert.equal(page.status, 400, 'the listener shows the browser an error page');
     const result = await outcome;
     assert.equal(result.kind, 'failed');

@@ -11,7 +11,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
 import * as extension from '../../src/extension';
 import { INSTALL_DETAIL } from '../../src/commands';
-import { approve, cliArgv, followRedirect, freePort, helperCommand, isolatedEnv, Sandbox, SANDBOX_CLIENT, tempDir } from '../support/helper';
+import { approve, approveAndFollow, cliArgv, freePort, helperCommand, isolatedEnv, Sandbox, SANDBOX_CLIENT, tempDir } from '../support/helper';
 
 void initialState;
 
@@ -75,10 +75,10 @@ describe('the command layer with a fake vscode', () => {
   }
 
   /** The user's browser: approve on the sandbox page, then land on the helper's loopback listener. */
-  function browserFollowsRedirect(decision: 'allow' | 'deny' = 'allow'): Promise<{ status: number; body: string }> {
+  function browserFollowsRedirect(decision: 'allow' | 'deny' = 'allow'): Promise<{ status: number; title: string }> {
     return new Promise((resolve, reject) => {
       fake.openExternal = (url) => {
-        approve(url, decision).then(followRedirect).then(resolve, reject);
+        approveAndFollow(url, decision).then(resolve, reject);
         return true;
       };
     });

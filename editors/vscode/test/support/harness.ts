@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 
 import * as extension from '../../src/extension';
-import { approve, followRedirect, freePort, helperCommand, isolatedEnv, Sandbox, SANDBOX_CLIENT, tempDir } from './helper';
+import { approve, approveAndFollow, freePort, helperCommand, isolatedEnv, Sandbox, SANDBOX_CLIENT, tempDir } from './helper';
 
 export async function until(what: string, check: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
@@ -129,10 +129,10 @@ export class ExtensionHarness {
   }
 
   /** The user's browser: approve on the sandbox page, then land on the helper's loopback listener. */
-  browserFollowsRedirect(decision: 'allow' | 'deny' = 'allow'): Promise<{ status: number; body: string }> {
+  browserFollowsRedirect(decision: 'allow' | 'deny' = 'allow'): Promise<{ status: number; title: string }> {
     return new Promise((resolve, reject) => {
       this.fake.openExternal = (url) => {
-        approve(url, decision).then(followRedirect).then(resolve, reject);
+        approveAndFollow(url, decision).then(resolve, reject);
         return true;
       };
     });

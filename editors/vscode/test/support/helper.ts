@@ -1,7 +1,8 @@
 // Test-side tools: find the real Python helper, run its sandbox provider over loopback,
-// give each test a private cache folder, and play the browser on the sandbox's pages.
+// give each test a private cache folder, and play the browser on the sandbox's pages
+// (through the Python suite's fake browser, the one every suite uses).
 
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, execFile, spawn } from 'child_process';
 import { existsSync, mkdtempSync, rmSync } from 'fs';
 import { createServer, Server, Socket } from 'net';
 import { tmpdir } from 'os';
@@ -144,38 +145,63 @@ export class Sandbox {
   }
 }
 
+/** The one stand-in browser of every suite (the CLI's and each editor's): tests/support/fake_browser.py. */
+const FAKE_BROWSER = join(REPO, 'tests', 'support', 'fake_browser.py');
+// Read once, like the helper command: the command-layer tests replace process.env.
+const ENV_AT_LOAD = { ...process.env };
+
+/** The Python that runs the fake browser: the helper command's own (it has httpx), else the repository's .venv. */
+function fakeBrowserPython(): string {
+  const argv = parseArgsStringToArgv(helperCommand());
+  if (argv.length >= 3 && argv[1] === '-m') {
+    return argv[0];
+  }
+  const venvPython = join(REPO, '.venv', 'bin', 'python');
+  return existsSync(venvPython) ? venvPython : 'python3';
+}
+
+/** Run the fake browser with `args`; resolve with what it printed, reject with its stderr when it fails. */
+function runFakeBrowser(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      fakeBrowserPython(),
+      [FAKE_BROWSER, ...args],
+      { timeout: 60_000, env: { ...ENV_AT_LOAD, NO_PROXY: '*', no_proxy: '*' } },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(`the fake browser failed (${FAKE_BROWSER} ${args.join(' ')}): ${stderr || error.message}`));
+        } else {
+          resolvePromise({ stdout, stderr });
+        }
+      },
+    );
+  });
+}
+
 /**
  * Play the browser on the sandbox: open the authorize URL, click Allow or Deny,
  * and return where the provider redirects (without following it).
  */
 export async function approve(authorizeUrl: string, decision: 'allow' | 'deny' = 'allow'): Promise<string> {
-  const page = await fetch(authorizeUrl, { redirect: 'manual' });
-  if (page.status === 302) {
-    return page.headers.get('location')!;
-  }
-  const html = await page.text();
-  if (page.status !== 200) {
-    throw new Error(`the authorize page answered ${page.status}: ${html}`);
-  }
-  const request = /name=request value='([^']+)'/.exec(html)?.[1];
-  if (!request) {
-    throw new Error(`no request id on the authorize page: ${html}`);
-  }
-  const answer = await fetch(new URL('/oauth/authorize/decision', authorizeUrl), {
-    method: 'POST',
-    redirect: 'manual',
-    body: new URLSearchParams({ request, decision }),
-  });
-  if (answer.status !== 302) {
-    throw new Error(`the decision answered ${answer.status}: ${await answer.text()}`);
-  }
-  return answer.headers.get('location')!;
+  const { stdout } = await runFakeBrowser([authorizeUrl, '--decision', decision]);
+  return stdout.trim();
 }
 
-/** Follow the provider's redirect to the helper's loopback listener, as the browser would. */
-export async function followRedirect(location: string): Promise<{ status: number; body: string }> {
-  const page = await fetch(location);
-  return { status: page.status, body: await page.text() };
+/**
+ * Play the browser all the way: click Allow or Deny, then follow the redirect to the helper's
+ * loopback listener; resolve with the status and the title of the page the listener showed.
+ */
+export async function approveAndFollow(
+  authorizeUrl: string,
+  decision: 'allow' | 'deny' = 'allow',
+): Promise<{ status: number; title: string }> {
+  const { stderr } = await runFakeBrowser([authorizeUrl, '--decision', decision, '--follow']);
+  // fake_browser.py's last stderr line, after following: "STATUS TITLE".
+  const seen = /^(\d{3}) ?(.*)$/m.exec(stderr.trim().split('\n').pop() ?? '');
+  if (!seen) {
+    throw new Error(`the fake browser did not say what the listener showed: ${stderr}`);
+  }
+  return { status: Number(seen[1]), title: seen[2] };
 }
 
 /** A loopback port that was free a moment ago. */

@@ -1,0 +1,1 @@
+"""Real loopback sockets: the listener, the sandbox over HTTP, the token request's transport."""
