@@ -7,7 +7,15 @@ import { TickTickCommands } from './commands';
 import { HelperClient, Logger } from './helper/client';
 import { describeError, HelperError } from './helper/errors';
 import { ErrorCode } from './helper/protocol';
-import { diffSessions, filterSessions, isEmpty, sessionOf, TICKTICK_SCOPES, TickTickSession, unknownScopes } from './sessions';
+import {
+  diffSessions,
+  filterSessions,
+  isEmpty,
+  sessionOf,
+  TICKTICK_SCOPES,
+  TickTickSession,
+  unknownScopes,
+} from './sessions';
 
 export const PROVIDER_ID = 'ticktick';
 export const PROVIDER_LABEL = 'TickTick';
@@ -15,7 +23,8 @@ export const PROVIDER_LABEL = 'TickTick';
 const KNOWN_PROFILES_KEY = 'ticktick.knownProfiles';
 
 export class TickTickAuthProvider implements vscode.AuthenticationProvider, vscode.Disposable {
-  private readonly changeEmitter = new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
+  private readonly changeEmitter =
+    new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
   readonly onDidChangeSessions = this.changeEmitter.event;
   private sessions = new Map<string, TickTickSession>();
   private loaded: Promise<void> | undefined;
@@ -106,7 +115,13 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
   }
 
   private knownProfiles(): string[] {
-    return [...new Set([this.configuredProfile(), ...this.memento.get<string[]>(KNOWN_PROFILES_KEY, []), ...this.sessions.keys()])];
+    return [
+      ...new Set([
+        this.configuredProfile(),
+        ...this.memento.get<string[]>(KNOWN_PROFILES_KEY, []),
+        ...this.sessions.keys(),
+      ]),
+    ];
   }
 
   /** Returns: true when every profile could be read. */
@@ -134,7 +149,10 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
     if (isEmpty(change)) {
       return complete;
     }
-    await this.memento.update(KNOWN_PROFILES_KEY, [...after.keys()].filter((p) => p !== this.configuredProfile()));
+    await this.memento.update(
+      KNOWN_PROFILES_KEY,
+      [...after.keys()].filter((p) => p !== this.configuredProfile()),
+    );
     this.log.info(
       `Sessions changed: added [${change.added.map((s) => s.id)}], removed [${change.removed.map((s) => s.id)}], changed [${change.changed.map((s) => s.id)}].`,
     );
@@ -145,10 +163,16 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
   /** A profile's session, or undefined when it has no token or the token expired. */
   private async load(profile: string): Promise<TickTickSession | undefined> {
     try {
-      const [token, status] = await Promise.all([this.client.getToken({ profile }), this.client.getStatus({ profile })]);
+      const [token, status] = await Promise.all([
+        this.client.getToken({ profile }),
+        this.client.getStatus({ profile }),
+      ]);
       return sessionOf(token, status.region);
     } catch (error) {
-      if (error instanceof HelperError && (error.code === ErrorCode.notSignedIn || error.code === ErrorCode.tokenExpired)) {
+      if (
+        error instanceof HelperError &&
+        (error.code === ErrorCode.notSignedIn || error.code === ErrorCode.tokenExpired)
+      ) {
         return undefined;
       }
       throw error;

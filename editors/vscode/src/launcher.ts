@@ -83,7 +83,13 @@ export class HelperLauncher implements vscode.Disposable {
     }
     const bundle = readBundle(this.extensionPath);
     if (!bundle) {
-      throw new HelperUnavailableError('bundled helper', 'spawnFailed', 'bundled/bundle.json is missing from the extension', null, true);
+      throw new HelperUnavailableError(
+        'bundled helper',
+        'spawnFailed',
+        'bundled/bundle.json is missing from the extension',
+        null,
+        true,
+      );
     }
     const { found, tried } = await findPython(this.candidates(settings), (argv) => probePython(argv));
     for (const { candidate, result } of tried) {
@@ -123,7 +129,9 @@ export class HelperLauncher implements vscode.Disposable {
       return undefined;
     }
     try {
-      const api = extension.isActive ? extension.exports : await withTimeout(extension.activate(), PYTHON_EXTENSION_TIMEOUT_MS);
+      const api = extension.isActive
+        ? extension.exports
+        : await withTimeout(extension.activate(), PYTHON_EXTENSION_TIMEOUT_MS);
       if (!api) {
         this.log.warn('The Python extension did not activate in time; looking on PATH.');
         return undefined;
@@ -135,7 +143,11 @@ export class HelperLauncher implements vscode.Disposable {
         this.log.info(`The Python extension's environment (${active.path}) has no interpreter to run.`);
         return undefined;
       }
-      return { source: 'pythonExtension', label: `the Python extension's interpreter "${executable}"`, argv: [executable] };
+      return {
+        source: 'pythonExtension',
+        label: `the Python extension's interpreter "${executable}"`,
+        argv: [executable],
+      };
     } catch (error) {
       this.log.warn(`The Python extension's API failed: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;

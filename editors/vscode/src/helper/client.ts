@@ -292,7 +292,8 @@ export class HelperClient implements Disposable {
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const reason: UnavailableReason = code === 'ENOENT' ? 'notFound' : code === 'EACCES' ? 'notExecutable' : 'spawnFailed';
+      const reason: UnavailableReason =
+        code === 'ENOENT' ? 'notFound' : code === 'EACCES' ? 'notExecutable' : 'spawnFailed';
       this.log.error(`The helper could not be started: ${code ?? String(error)}`);
       throw new HelperUnavailableError(command, reason, code ?? 'spawn failed', null, bundled);
     }
@@ -375,7 +376,11 @@ export class HelperClient implements Disposable {
 
   private async failure(error: unknown, running: Running): Promise<Error> {
     if (error instanceof ResponseError && !CONNECTION_CODES.has(error.code)) {
-      const helperError = new HelperError({ code: error.code, message: error.message, data: error.data as WireError['data'] });
+      const helperError = new HelperError({
+        code: error.code,
+        message: error.message,
+        data: error.data as WireError['data'],
+      });
       running.answered = true;
       this.log.info(`The helper answered with an error: ${helperError.kind} (${helperError.code}).`);
       return helperError;

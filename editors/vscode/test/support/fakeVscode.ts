@@ -245,7 +245,12 @@ const fake = {
       task: (progress: { report(value: unknown): void }, token: CancellationTokenSource['token']) => Promise<R>,
     ): Promise<R> {
       const source = new CancellationTokenSource();
-      const record: ProgressRecord = { title: options.title, cancellable: !!options.cancellable, done: false, cancel: () => source.cancel() };
+      const record: ProgressRecord = {
+        title: options.title,
+        cancellable: !!options.cancellable,
+        done: false,
+        cancel: () => source.cancel(),
+      };
       state.progress.push(record);
       try {
         return await task({ report: () => undefined }, source.token);
@@ -374,7 +379,12 @@ export interface FakeContext {
 }
 
 export function fakeContext(): FakeContext {
-  return { subscriptions: [], secrets: new FakeSecretStorage(), globalState: new FakeMemento(), extensionPath: EXTENSION_PATH };
+  return {
+    subscriptions: [],
+    secrets: new FakeSecretStorage(),
+    globalState: new FakeMemento(),
+    extensionPath: EXTENSION_PATH,
+  };
 }
 
 // Installed on import, before the extension's modules are loaded: `require('vscode')` gets the fake.
