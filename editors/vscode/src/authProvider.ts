@@ -22,6 +22,11 @@ export const PROVIDER_LABEL = 'TickTick';
 /** Profiles that had a session here before; the helper has no method that lists its profiles. */
 const KNOWN_PROFILES_KEY = 'ticktick.knownProfiles';
 
+/** Session ids for the log, comma-separated. */
+function ids(sessions: readonly { id: string }[]): string {
+  return sessions.map((s) => s.id).join(',');
+}
+
 export class TickTickAuthProvider implements vscode.AuthenticationProvider, vscode.Disposable {
   private readonly changeEmitter =
     new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
@@ -43,7 +48,9 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
   }
 
   dispose(): void {
-    this.disposables.forEach((d) => d.dispose());
+    for (const d of this.disposables) {
+      d.dispose();
+    }
   }
 
   /** The sessions holding every requested scope (in any order); none requested: all of them. */
@@ -154,7 +161,7 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
       [...after.keys()].filter((p) => p !== this.configuredProfile()),
     );
     this.log.info(
-      `Sessions changed: added [${change.added.map((s) => s.id)}], removed [${change.removed.map((s) => s.id)}], changed [${change.changed.map((s) => s.id)}].`,
+      `Sessions changed: added [${ids(change.added)}], removed [${ids(change.removed)}], changed [${ids(change.changed)}].`,
     );
     this.changeEmitter.fire(change);
     return complete;

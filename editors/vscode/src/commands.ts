@@ -126,7 +126,9 @@ export class TickTickCommands implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.disposables.forEach((d) => d.dispose());
+    for (const d of this.disposables) {
+      d.dispose();
+    }
   }
 
   // -- commands ---------------------------------------------------------------------

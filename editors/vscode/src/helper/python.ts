@@ -114,7 +114,7 @@ function readProbe(code: number | null, stdout: string, stderr: string): ProbeRe
   if (!isSupported(version)) {
     return { ok: false, problem: 'tooOld', detail: `Python ${version}, too old` };
   }
-  return { ok: true, version, executable: parsed[1] as string };
+  return { ok: true, version, executable: parsed[1] };
 }
 
 /**

@@ -275,7 +275,9 @@ describe('helper client against the real helper and sandbox', () => {
           redirects.push(`${started.redirectUrl}?code=abc&state=${started.state}`);
         }
         const busy = redirects.slice(0, 4).map((url) => slow.completeSignon({ redirectUrl: url }));
-        busy.forEach((p) => p.catch(() => undefined));
+        for (const p of busy) {
+          p.catch(() => undefined);
+        }
         await new Promise((resolve) => setTimeout(resolve, 500));
         const source = new CancellationTokenSource();
         const queued = slow.completeSignon({ redirectUrl: redirects[4] }, source.token);

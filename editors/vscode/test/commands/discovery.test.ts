@@ -14,7 +14,9 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { findPython, isSupported, pathCandidates, probePython } from '../../src/helper/python';
 import { cliArgv, helperCommand, isolatedEnv, newClient, Sandbox, tempDir } from '../support/helper';
 
-const bundle = JSON.parse(readFileSync(join(EXTENSION_PATH, 'bundled', 'bundle.json'), 'utf8'));
+const bundle = JSON.parse(readFileSync(join(EXTENSION_PATH, 'bundled', 'bundle.json'), 'utf8')) as {
+  helperVersion: string;
+};
 
 /** The interpreter of the test helper (the repository's venv, or the one pytest passes). */
 function venvPython(): string {
@@ -85,7 +87,7 @@ describe('interpreter discovery for the bundled helper', () => {
 
   function runningHelperArgs(): string {
     const pids = helperPids();
-    assert.equal(pids.length, 1, `one helper should run: ${pids}`);
+    assert.equal(pids.length, 1, `one helper should run: ${pids.join(', ')}`);
     return processArgs(pids[0]);
   }
 
@@ -289,7 +291,9 @@ describe('interpreter discovery, the parts', () => {
         const fromBundle = (await bundled.getStatus()).configPath;
         const argv = cliArgv(['status', '--json']);
         // Not signed in: `status` exits 3, and still prints the JSON.
-        const installed = JSON.parse(spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8' }).stdout).configPath;
+        const installed = (
+          JSON.parse(spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8' }).stdout) as { configPath: string }
+        ).configPath;
         assert.equal(fromBundle, installed);
         assert.ok(fromBundle.startsWith(home.path), fromBundle);
       } finally {

@@ -25,7 +25,12 @@ import {
 
 void initialState;
 
-const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
+/** The parts of package.json these tests read. */
+interface Manifest {
+  contributes: { commands: { command: string }[]; configuration: { properties: Record<string, unknown> } };
+}
+
+const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as Manifest;
 
 describe('the command layer with a fake vscode', () => {
   let sandbox: Sandbox;
@@ -121,7 +126,7 @@ describe('the command layer with a fake vscode', () => {
   }
 
   it('activates with the five commands of package.json, a status bar item, and disposables in subscriptions', () => {
-    const contributed = manifest.contributes.commands.map((c: { command: string }) => c.command).sort();
+    const contributed = manifest.contributes.commands.map((c) => c.command).sort();
     assert.deepEqual([...fake.commands.keys()].sort(), contributed);
     assert.deepEqual(contributed, [
       'ticktick.copyToken',

@@ -15,7 +15,9 @@ import { forwardsAsIs, isLoopbackUrl } from '../../src/forwarding';
 import { diffSessions, filterSessions, sessionOf, TickTickSession } from '../../src/sessions';
 import { cliArgv, Sandbox, SANDBOX_CLIENT } from '../support/helper';
 
-const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
+const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+  contributes: { authentication: { id: string; label: string }[] };
+};
 
 describe('the ticktick authentication provider', () => {
   let sandbox: Sandbox;

@@ -388,7 +388,9 @@ export function fakeContext(): FakeContext {
 }
 
 // Installed on import, before the extension's modules are loaded: `require('vscode')` gets the fake.
-const loader = Module as unknown as { _load(request: string, parent: unknown, isMain: boolean): unknown };
+const loader = Module as unknown as {
+  _load: (this: unknown, request: string, parent: unknown, isMain: boolean) => unknown;
+};
 const originalLoad = loader._load;
 loader._load = function (request: string, parent: unknown, isMain: boolean) {
   return request === 'vscode' ? fake : originalLoad.call(this, request, parent, isMain);

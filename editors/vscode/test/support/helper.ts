@@ -126,7 +126,7 @@ export class Sandbox {
     const baseUrl = await new Promise<string>((resolvePromise, reject) => {
       let seen = '';
       const timer = setTimeout(() => reject(new Error(`the sandbox did not start: ${seen}`)), 20_000);
-      child.stderr!.on('data', (chunk: Buffer) => {
+      child.stderr.on('data', (chunk: Buffer) => {
         seen += chunk.toString();
         const match = /Sandbox TickTick on (http:\/\/\S+)/.exec(seen);
         if (match) {
