@@ -38,8 +38,10 @@ local function on_exit(instance, code, signal)
     instance,
     local_error(
       "helperExited",
-      ("The ticktick-signon helper stopped (%s) before answering; check `%s` in a terminal, "
-        .. "or see :checkhealth ticktick_signon."):format(how, cmd_text(instance.cmd))
+      (
+        "The ticktick-signon helper stopped (%s) before answering; check `%s` in a terminal, "
+        .. "or see :checkhealth ticktick_signon."
+      ):format(how, cmd_text(instance.cmd))
     )
   )
   for _, hook in ipairs(exit_hooks) do

@@ -27,7 +27,10 @@ function M.tool_folders()
   local xdg_data = env("XDG_DATA_HOME")
   local candidates = {
     { dir = env("PIPX_BIN_DIR") or local_bin, who = "pipx" },
-    { dir = env("UV_TOOL_BIN_DIR") or env("XDG_BIN_HOME") or (xdg_data and xdg_data .. "/../bin") or local_bin, who = "uv" },
+    {
+      dir = env("UV_TOOL_BIN_DIR") or env("XDG_BIN_HOME") or (xdg_data and xdg_data .. "/../bin") or local_bin,
+      who = "uv",
+    },
   }
   local folders, by_dir = {}, {}
   for _, candidate in ipairs(candidates) do
@@ -90,9 +93,8 @@ function M.resolve(setting)
     local path = vim.fn.exepath(python[1])
     if path ~= "" and has_package(python) then
       local cmd = vim.list_extend({ path }, vim.list_slice(python, 2))
-      local how = table.concat(python, " ") .. " -m ticktick_signon"
-      return { cmd = vim.list_extend(vim.list_extend(cmd, { "-m", "ticktick_signon" }), M.serve_args), path = path, how = how },
-        tried
+      cmd = vim.list_extend(vim.list_extend(cmd, { "-m", "ticktick_signon" }), M.serve_args)
+      return { cmd = cmd, path = path, how = table.concat(python, " ") .. " -m ticktick_signon" }, tried
     end
     table.insert(tried, table.concat(python, " ") .. " -m ticktick_signon")
   end
@@ -116,8 +118,10 @@ end
 function M.install_hint()
   local root = source_tree()
   local from = root and vim.fn.shellescape(root) or "/path/to/ticktick-signon"
-  return ("install it with `pipx install %s` (or `uv tool install %s`; a wheel works too, "
-    .. "see :help ticktick-signon-install)"):format(from, from)
+  return (
+    "install it with `pipx install %s` (or `uv tool install %s`; a wheel works too, "
+    .. "see :help ticktick-signon-install)"
+  ):format(from, from)
 end
 
 return M

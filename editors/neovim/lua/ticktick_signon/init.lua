@@ -70,8 +70,10 @@ function M.helper()
   end
   local message
   if config.cmd then
-    message = ("The ticktick-signon helper `%s` (set with setup({ cmd })) was not found; fix that path, "
-      .. "or leave cmd out to let the plugin find it."):format(config.cmd[1])
+    message = (
+      "The ticktick-signon helper `%s` (set with setup({ cmd })) was not found; fix that path, "
+      .. "or leave cmd out to let the plugin find it."
+    ):format(config.cmd[1])
   else
     message = ("The ticktick-signon helper was not found (looked for %s); %s."):format(
       table.concat(tried, ", "),
@@ -98,7 +100,9 @@ local waiting = {} -- profile -> true while a loopback sign-on is expected to fi
 local function signed_in(profile, expires_at, expires_in)
   waiting[profile] = nil
   token_state.update(profile, true, expires_at)
-  report.notify(("signed in (profile %s); the token expires %s."):format(profile, report.expiry(expires_at, expires_in)))
+  report.notify(
+    ("signed in (profile %s); the token expires %s."):format(profile, report.expiry(expires_at, expires_in))
+  )
 end
 
 client.on_notification("signonCompleted", function(params)
