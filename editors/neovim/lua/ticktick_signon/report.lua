@@ -60,7 +60,8 @@ local by_code = {
   [-32004] = {
     levels.WARN,
     function()
-      return "that URL belongs to another sign-in attempt; paste the URL of the latest one, or run :TickTick signin again."
+      return "that URL belongs to another sign-in attempt; paste the URL of the latest one, "
+        .. "or run :TickTick signin again."
     end,
   },
   [-32005] = {
