@@ -29,6 +29,7 @@ local function ask(cmd, method, params, timeout)
   return err, result
 end
 
+--- :checkhealth ticktick_signon: the helper found (and how), whether it answers, the profile's token, the clipboard.
 function M.check()
   local signon = require("ticktick_signon")
   local report = require("ticktick_signon.report")
