@@ -75,8 +75,12 @@ H.case("discovery: nothing found is an error naming each place and how to instal
   vim.cmd("TickTick status")
   local missing = H.wait_note("was not found")
   H.eq(missing.level, vim.log.levels.ERROR)
-  for _, place in ipairs({ "`ticktick-signon` on PATH", vim.env.HOME .. "/.local/bin/ticktick-signon (pipx's tool folder)",
-    "/bin/ticktick-signon (uv's tool folder)", "python3 -m ticktick_signon" }) do
+  for _, place in ipairs({
+    "`ticktick-signon` on PATH",
+    vim.env.HOME .. "/.local/bin/ticktick-signon (pipx's tool folder)",
+    "/bin/ticktick-signon (uv's tool folder)",
+    "python3 -m ticktick_signon",
+  }) do
     H.contains(missing.msg, place)
   end
   H.contains(missing.msg, "pipx install " .. vim.fn.shellescape(vim.fn.fnamemodify(H.plugin_dir, ":h:h")))

@@ -229,7 +229,7 @@ end
 function H.install_helper(dir)
   vim.fn.mkdir(dir, "p")
   local path = dir .. "/ticktick-signon"
-  vim.fn.writefile({ "#!/bin/sh", ("exec %s -m ticktick_signon \"$@\""):format(vim.fn.shellescape(H.python)) }, path)
+  vim.fn.writefile({ "#!/bin/sh", ('exec %s -m ticktick_signon "$@"'):format(vim.fn.shellescape(H.python)) }, path)
   vim.fn.setfperm(path, "rwx------")
   return path
 end
@@ -238,7 +238,7 @@ end
 function H.python3_dir(dir)
   vim.fn.mkdir(dir, "p")
   local path = dir .. "/python3"
-  vim.fn.writefile({ "#!/bin/sh", ("exec %s \"$@\""):format(vim.fn.shellescape(H.python)) }, path)
+  vim.fn.writefile({ "#!/bin/sh", ('exec %s "$@"'):format(vim.fn.shellescape(H.python)) }, path)
   vim.fn.setfperm(path, "rwx------")
   return dir
 end

@@ -13,7 +13,10 @@ H.case("checkhealth: helper found and answering, signed in, days left", function
   local text = checkhealth()
   H.contains(text, "helper found: " .. H.python .. " (set with setup({ cmd }))")
   H.contains(text, "the helper answers; cache file: " .. H.config_dir .. "/config.json")
-  H.ok(text:match("OK[^\n]*signed in; the token expires on [^\n]*in 1%d%d days"), "an OK line with the days left:\n" .. text)
+  H.ok(
+    text:match("OK[^\n]*signed in; the token expires on [^\n]*in 1%d%d days"),
+    "an OK line with the days left:\n" .. text
+  )
   H.not_contains(text, "ERROR")
 end)
 
@@ -36,8 +39,11 @@ H.case("checkhealth: no helper anywhere names where it looked and how to install
   vim.env.PATH = H.tmp .. "/empty"
   local text = checkhealth()
   H.ok(text:match("ERROR[^\n]*helper `ticktick%-signon` not found"), "an ERROR line:\n" .. text)
-  for _, place in ipairs({ "`ticktick-signon` on PATH", vim.env.HOME .. "/.local/bin/ticktick-signon (pipx's tool folder)",
-    "python3 -m ticktick_signon" }) do
+  for _, place in ipairs({
+    "`ticktick-signon` on PATH",
+    vim.env.HOME .. "/.local/bin/ticktick-signon (pipx's tool folder)",
+    "python3 -m ticktick_signon",
+  }) do
     H.contains(text, place)
   end
   -- The plugin runs from this repository, so the advice names it.

@@ -235,8 +235,12 @@ H.case("the helper dying while the browser is awaited is an error, and the next 
       local env = io.open("/proc/" .. pid .. "/environ", "rb")
       local cmdline = io.open("/proc/" .. pid .. "/cmdline", "rb")
       local env_text, cmd_text = env and env:read("*a") or "", cmdline and cmdline:read("*a") or ""
-      if env then env:close() end
-      if cmdline then cmdline:close() end
+      if env then
+        env:close()
+      end
+      if cmdline then
+        cmdline:close()
+      end
       if cmd_text:find("serve", 1, true) and (env_text .. "\0"):find(marker .. "\0", 1, true) then
         (vim.uv or vim.loop).kill(tonumber(pid), 9)
         killed = killed + 1

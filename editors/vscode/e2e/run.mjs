@@ -30,7 +30,9 @@ if (!toolchainReady()) {
   }
 }
 if (!existsSync(chromium)) {
-  console.error(`Chromium was not found at ${chromium} (Debian: apt-get install chromium; or set TICKTICK_E2E_CHROMIUM).`);
+  console.error(
+    `Chromium was not found at ${chromium} (Debian: apt-get install chromium; or set TICKTICK_E2E_CHROMIUM).`,
+  );
   process.exit(1);
 }
 if (!existsSync(vsix)) {

@@ -147,7 +147,11 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
       XDG_CACHE_HOME: join(root.path, 'xdg-cache'),
       TICKTICK_E2E_CONSUMER_LOG: consumerLog,
     };
-    assert.notEqual(spawnSync('ticktick-signon', ['--version'], { env }).error, undefined, 'a ticktick-signon is on the PATH the test gives VS Code');
+    assert.notEqual(
+      spawnSync('ticktick-signon', ['--version'], { env }).error,
+      undefined,
+      'a ticktick-signon is on the PATH the test gives VS Code',
+    );
 
     // The consumer: a second extension that uses the provider the standard way.
     const consumerVsix = join(root.path, 'ticktick-e2e-consumer.vsix');
@@ -156,7 +160,11 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     });
 
     const common = ['--user-data-dir', userData, '--extensions-dir', extensions];
-    const installed = run(codeServerBin, [...common, '--install-extension', vsix, '--install-extension', consumerVsix], { env });
+    const installed = run(
+      codeServerBin,
+      [...common, '--install-extension', vsix, '--install-extension', consumerVsix],
+      { env },
+    );
     assert.match(installed, /'ticktick-signon.vsix' was successfully installed/);
     const listed = run(codeServerBin, [...common, '--list-extensions', '--show-versions'], { env });
     assert.ok(listed.includes(`${extensionId}@${manifest.version}`), listed);
@@ -165,8 +173,10 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     const port = await support.freePort();
     codeServer = startCodeServer(
       [
-        '--auth', 'none',
-        '--bind-addr', `127.0.0.1:${port}`,
+        '--auth',
+        'none',
+        '--bind-addr',
+        `127.0.0.1:${port}`,
         '--disable-telemetry',
         '--disable-update-check',
         '--disable-workspace-trust',
@@ -221,7 +231,10 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
 
   /** The consumer's records, one object per line. */
   function consumerEvents() {
-    return readFileSync(consumerLog, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    return readFileSync(consumerLog, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
   }
 
   async function consumerEvent(what, predicate, from = 0) {
@@ -260,7 +273,12 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     await assertText(statusItem, /TickTick: Sign in$/, 'the signed-out call to action');
     // The bundled helper runs, and the output channel names the interpreter and the bundle's version.
     const log = await outputChannel(/runs the bundled helper ticktick-signon/);
-    assert.match(log, new RegExp(`Python 3\\.\\d+\\.\\d+ \\(.+, from python3 on PATH\\) runs the bundled helper ticktick-signon ${bundle.helperVersion.replace(/\./g, '\\.')}`));
+    assert.match(
+      log,
+      new RegExp(
+        `Python 3\\.\\d+\\.\\d+ \\(.+, from python3 on PATH\\) runs the bundled helper ticktick-signon ${bundle.helperVersion.replace(/\./g, '\\.')}`,
+      ),
+    );
     await consumerEvent('its own activation', (e) => e.kind === 'activated');
 
     // The consumer asks for a session with createIfNone; VS Code asks the user first.
@@ -285,7 +303,9 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     const pasteBox = page.locator('.quick-input-widget', { hasText: 'Paste Redirect URL' });
     await pasteBox.waitFor();
     assert.match(await pasteBox.innerText(), /VS Code runs on another machine than your browser/);
-    const redirected = signInPage.waitForRequest((request) => request.url().startsWith(redirectUrl), { timeout: 30_000 });
+    const redirected = signInPage.waitForRequest((request) => request.url().startsWith(redirectUrl), {
+      timeout: 30_000,
+    });
     await signInPage.locator('#allow').click();
     const landedOn = (await redirected).url();
     await signInPage.close();
@@ -301,7 +321,9 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     assert.deepEqual(got.session.scopes, SCOPES);
     assert.deepEqual(got.session.account, { id: 'default', label: 'default (ticktick.com)' });
     await assertText(statusItem, /TickTick: 1[78]\d days left$/, 'the signed-in state');
-    await page.locator('.notification-toast', { hasText: /Signed in to TickTick until \d{4}-\d{2}-\d{2} \(1[78]\d days\)/ }).waitFor();
+    await page
+      .locator('.notification-toast', { hasText: /Signed in to TickTick until \d{4}-\d{2}-\d{2} \(1[78]\d days\)/ })
+      .waitFor();
     await page.locator('.notification-toast', { hasText: 'finishing sign-in' }).waitFor({ state: 'detached' });
     // And it appeared nowhere on the screen.
     assert.ok(!(await page.locator('body').innerText()).includes(token));
@@ -331,7 +353,11 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     await confirm.locator('.monaco-button', { hasText: /^Sign Out$/ }).click();
     const removed = await consumerEvent('the sign-out', (e) => e.kind === 'changed', seen);
     assert.equal(removed.session, null);
-    await assertText(statusItem, /TickTick: Sign in$/, 'the signed-out call to action after the Accounts menu sign-out');
+    await assertText(
+      statusItem,
+      /TickTick: Sign in$/,
+      'the signed-out call to action after the Accounts menu sign-out',
+    );
     const signedOut = cli(['token']);
     assert.equal(signedOut.status, 3, signedOut.stderr);
     assert.equal(signedOut.stdout, '');
@@ -383,7 +409,12 @@ async function assertText(locator, pattern, what) {
   const end = Date.now() + 60_000;
   let text = '';
   while (Date.now() < end) {
-    text = ((await locator.first().innerText().catch(() => '')) || '').trim();
+    text = (
+      (await locator
+        .first()
+        .innerText()
+        .catch(() => '')) || ''
+    ).trim();
     if (pattern.test(text)) return;
     await new Promise((r) => setTimeout(r, 250));
   }

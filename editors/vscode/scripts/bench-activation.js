@@ -73,7 +73,12 @@ function bare() {
   });
 }
 
-(mode === 'extension' ? extension() : mode === 'bare' ? bare() : Promise.reject(new Error(`unknown mode ${mode}`))).catch((error) => {
+(mode === 'extension'
+  ? extension()
+  : mode === 'bare'
+    ? bare()
+    : Promise.reject(new Error(`unknown mode ${mode}`))
+).catch((error) => {
   process.stderr.write(`${error.stack ?? error}\n`);
   process.exit(1);
 });

@@ -43,11 +43,24 @@ mkdirSync(libs, { recursive: true });
 // its hash; no dependency resolution here, the lock file already holds the whole closure.
 run(
   [
-    ...python(), '-m', 'pip', 'install',
-    '--target', libs,
-    '--no-deps', '--require-hashes', '--only-binary=:all:', '--implementation', 'py',
-    '--python-version', OLDEST_PYTHON, '--no-compile', '--disable-pip-version-check', '--quiet',
-    '-r', requirements,
+    ...python(),
+    '-m',
+    'pip',
+    'install',
+    '--target',
+    libs,
+    '--no-deps',
+    '--require-hashes',
+    '--only-binary=:all:',
+    '--implementation',
+    'py',
+    '--python-version',
+    OLDEST_PYTHON,
+    '--no-compile',
+    '--disable-pip-version-check',
+    '--quiet',
+    '-r',
+    requirements,
   ],
   'pip install of the pinned dependencies',
 );
@@ -61,7 +74,12 @@ for (const entry of readdirSync(libs)) {
   }
   packages[match[1]] = match[2];
   const info = join(libs, entry);
-  const found = [join(info, 'licenses'), ...readdirSync(info).filter((f) => /^(LICEN[CS]E|COPYING|NOTICE)/i.test(f)).map((f) => join(info, f))];
+  const found = [
+    join(info, 'licenses'),
+    ...readdirSync(info)
+      .filter((f) => /^(LICEN[CS]E|COPYING|NOTICE)/i.test(f))
+      .map((f) => join(info, f)),
+  ];
   for (const path of found.filter(existsSync)) {
     const target = join(licenses, match[1], statSync(path).isDirectory() ? '' : path.slice(info.length + 1));
     cpSync(path, target, { recursive: true });
@@ -83,7 +101,14 @@ cpSync(source, join(libs, 'ticktick_signon'), {
 // Its version, as the package itself reports it, for the output channel.
 const probe = spawnSync(
   python()[0],
-  [...python().slice(1), '-I', '-B', '-c', 'import sys; sys.path.insert(0, sys.argv[1]); import ticktick_signon; print(ticktick_signon.__version__)', libs],
+  [
+    ...python().slice(1),
+    '-I',
+    '-B',
+    '-c',
+    'import sys; sys.path.insert(0, sys.argv[1]); import ticktick_signon; print(ticktick_signon.__version__)',
+    libs,
+  ],
   { encoding: 'utf8' },
 );
 const helperVersion = probe.stdout?.trim();

@@ -7,15 +7,29 @@ import { TickTickCommands } from './commands';
 import { HelperClient, Logger } from './helper/client';
 import { describeError, HelperError } from './helper/errors';
 import { ErrorCode } from './helper/protocol';
-import { diffSessions, filterSessions, isEmpty, sessionOf, TICKTICK_SCOPES, TickTickSession, unknownScopes } from './sessions';
+import {
+  diffSessions,
+  filterSessions,
+  isEmpty,
+  sessionOf,
+  TICKTICK_SCOPES,
+  TickTickSession,
+  unknownScopes,
+} from './sessions';
 
 export const PROVIDER_ID = 'ticktick';
 export const PROVIDER_LABEL = 'TickTick';
 /** Profiles that had a session here before; the helper has no method that lists its profiles. */
 const KNOWN_PROFILES_KEY = 'ticktick.knownProfiles';
 
+/** Session ids for the log, comma-separated. */
+function ids(sessions: readonly { id: string }[]): string {
+  return sessions.map((s) => s.id).join(',');
+}
+
 export class TickTickAuthProvider implements vscode.AuthenticationProvider, vscode.Disposable {
-  private readonly changeEmitter = new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
+  private readonly changeEmitter =
+    new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
   readonly onDidChangeSessions = this.changeEmitter.event;
   private sessions = new Map<string, TickTickSession>();
   private loaded: Promise<void> | undefined;
@@ -34,7 +48,9 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
   }
 
   dispose(): void {
-    this.disposables.forEach((d) => d.dispose());
+    for (const d of this.disposables) {
+      d.dispose();
+    }
   }
 
   /** The sessions holding every requested scope (in any order); none requested: all of them. */
@@ -106,7 +122,13 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
   }
 
   private knownProfiles(): string[] {
-    return [...new Set([this.configuredProfile(), ...this.memento.get<string[]>(KNOWN_PROFILES_KEY, []), ...this.sessions.keys()])];
+    return [
+      ...new Set([
+        this.configuredProfile(),
+        ...this.memento.get<string[]>(KNOWN_PROFILES_KEY, []),
+        ...this.sessions.keys(),
+      ]),
+    ];
   }
 
   /** Returns: true when every profile could be read. */
@@ -134,9 +156,12 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
     if (isEmpty(change)) {
       return complete;
     }
-    await this.memento.update(KNOWN_PROFILES_KEY, [...after.keys()].filter((p) => p !== this.configuredProfile()));
+    await this.memento.update(
+      KNOWN_PROFILES_KEY,
+      [...after.keys()].filter((p) => p !== this.configuredProfile()),
+    );
     this.log.info(
-      `Sessions changed: added [${change.added.map((s) => s.id)}], removed [${change.removed.map((s) => s.id)}], changed [${change.changed.map((s) => s.id)}].`,
+      `Sessions changed: added [${ids(change.added)}], removed [${ids(change.removed)}], changed [${ids(change.changed)}].`,
     );
     this.changeEmitter.fire(change);
     return complete;
@@ -145,10 +170,16 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
   /** A profile's session, or undefined when it has no token or the token expired. */
   private async load(profile: string): Promise<TickTickSession | undefined> {
     try {
-      const [token, status] = await Promise.all([this.client.getToken({ profile }), this.client.getStatus({ profile })]);
+      const [token, status] = await Promise.all([
+        this.client.getToken({ profile }),
+        this.client.getStatus({ profile }),
+      ]);
       return sessionOf(token, status.region);
     } catch (error) {
-      if (error instanceof HelperError && (error.code === ErrorCode.notSignedIn || error.code === ErrorCode.tokenExpired)) {
+      if (
+        error instanceof HelperError &&
+        (error.code === ErrorCode.notSignedIn || error.code === ErrorCode.tokenExpired)
+      ) {
         return undefined;
       }
       throw error;

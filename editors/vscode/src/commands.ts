@@ -5,7 +5,14 @@ import * as vscode from 'vscode';
 
 import { HelperClient } from './helper/client';
 import { describeError, HelperError, HelperExitedError, HelperUnavailableError, Suggestion } from './helper/errors';
-import { DEFAULT_REDIRECT_URL, ErrorCode, Region, StartSignonParams, StatusResult, TokenExpiringParams } from './helper/protocol';
+import {
+  DEFAULT_REDIRECT_URL,
+  ErrorCode,
+  Region,
+  StartSignonParams,
+  StatusResult,
+  TokenExpiringParams,
+} from './helper/protocol';
 import { waitForSignon } from './helper/wait';
 import { forwardsAsIs, isLoopbackUrl } from './forwarding';
 import { daysLeft, describeStatus, expiringMessage, formatDate, statusView } from './statusView';
@@ -119,7 +126,9 @@ export class TickTickCommands implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.disposables.forEach((d) => d.dispose());
+    for (const d of this.disposables) {
+      d.dispose();
+    }
   }
 
   // -- commands ---------------------------------------------------------------------
@@ -153,12 +162,20 @@ export class TickTickCommands implements vscode.Disposable {
         return undefined;
       }
     }
-    const params: StartSignonParams = { clientId, clientSecret, redirectUrl, profile, region: settings.region, listen: !settings.pasteRedirectUrl };
+    const params: StartSignonParams = {
+      clientId,
+      clientSecret,
+      redirectUrl,
+      profile,
+      region: settings.region,
+      listen: !settings.pasteRedirectUrl,
+    };
     let started;
     try {
       started = await this.client.startSignon(params);
     } catch (error) {
-      const missing = error instanceof HelperError && error.code === ErrorCode.invalidParams ? error.data.missing : undefined;
+      const missing =
+        error instanceof HelperError && error.code === ErrorCode.invalidParams ? error.data.missing : undefined;
       if (!Array.isArray(missing) || !missing.includes('clientSecret') || clientSecret) {
         throw error;
       }
@@ -178,7 +195,9 @@ export class TickTickCommands implements vscode.Disposable {
     const opened = await vscode.env.openExternal(vscode.Uri.parse(started.authorizeUrl, true));
     if (!opened) {
       this.log.warn('The browser could not be opened for the sign-in page.');
-      void vscode.window.showWarningMessage('TickTick: the browser could not be opened. Open the sign-in page yourself, then paste the redirect URL.');
+      void vscode.window.showWarningMessage(
+        'TickTick: the browser could not be opened. Open the sign-in page yourself, then paste the redirect URL.',
+      );
     }
     if (!started.listening) {
       return this.pasteRedirectUrl(started.redirectUrl, unreachable);
@@ -206,7 +225,11 @@ export class TickTickCommands implements vscode.Disposable {
       case 'helperExited':
         throw new HelperExitedError(null, null);
       case 'expired':
-        throw new HelperError({ code: ErrorCode.noPendingSignon, message: 'expired', data: { kind: 'noPendingSignon' } });
+        throw new HelperError({
+          code: ErrorCode.noPendingSignon,
+          message: 'expired',
+          data: { kind: 'noPendingSignon' },
+        });
       case 'cancelled': {
         const choice = await vscode.window.showInformationMessage(
           'TickTick sign-in is no longer waiting for the browser. If the browser ended on a page that did not load, paste its address.',
@@ -230,13 +253,17 @@ export class TickTickCommands implements vscode.Disposable {
     try {
       forwarded = (await vscode.env.asExternalUri(vscode.Uri.parse(redirectUrl, true))).toString(true);
     } catch (error) {
-      this.log.warn(`VS Code could not forward ${redirectUrl}: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.warn(
+        `VS Code could not forward ${redirectUrl}: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return `VS Code could not forward ${redirectUrl} to your browser's machine.`;
     }
     if (forwardsAsIs(redirectUrl, forwarded)) {
       return undefined;
     }
-    this.log.info(`The redirect URL ${redirectUrl} is forwarded as ${forwarded}: the sign-in needs the pasted address.`);
+    this.log.info(
+      `The redirect URL ${redirectUrl} is forwarded as ${forwarded}: the sign-in needs the pasted address.`,
+    );
     return `VS Code runs on another machine than your browser, and it can forward ${redirectUrl} only as ${forwarded}, which is not your app's redirect URL.`;
   }
 
@@ -251,7 +278,8 @@ export class TickTickCommands implements vscode.Disposable {
       prompt: `${why ? `${why} ` : ''}After you allow access, the browser goes to your redirect URL (the page may not load). Paste that whole address.`,
       placeHolder: example,
       ignoreFocusOut: true,
-      validateInput: (value) => (isHttpUrl(value) ? undefined : 'Paste the whole address, starting with http:// or https://'),
+      validateInput: (value) =>
+        isHttpUrl(value) ? undefined : 'Paste the whole address, starting with http:// or https://',
     });
     if (!pasted) {
       return undefined;
@@ -279,7 +307,9 @@ export class TickTickCommands implements vscode.Disposable {
     const token = await this.client.getToken({ profile: readSettings().profile });
     await vscode.env.clipboard.writeText(token.accessToken);
     this.log.info('Copied the token to the clipboard.');
-    void vscode.window.showInformationMessage(`TickTick token copied to the clipboard (valid until ${formatDate(token.expiresAt)}).`);
+    void vscode.window.showInformationMessage(
+      `TickTick token copied to the clipboard (valid until ${formatDate(token.expiresAt)}).`,
+    );
   }
 
   async showStatus(): Promise<void> {
@@ -291,7 +321,9 @@ export class TickTickCommands implements vscode.Disposable {
     }
     const actions = status.signedIn ? ['Copy Token', 'Sign Out'] : ['Sign In'];
     const choice = await vscode.window.showInformationMessage(describeStatus(status), ...actions);
-    const target = { 'Copy Token': COMMANDS.copyToken, 'Sign Out': COMMANDS.signOut, 'Sign In': COMMANDS.signIn }[choice ?? ''];
+    const target = { 'Copy Token': COMMANDS.copyToken, 'Sign Out': COMMANDS.signOut, 'Sign In': COMMANDS.signIn }[
+      choice ?? ''
+    ];
     if (target) {
       await vscode.commands.executeCommand(target);
     }
@@ -376,7 +408,9 @@ export class TickTickCommands implements vscode.Disposable {
     this.statusItem.text = view.text;
     this.statusItem.tooltip = view.tooltip;
     this.statusItem.command = view.command;
-    this.statusItem.backgroundColor = view.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.statusItem.backgroundColor = view.warning
+      ? new vscode.ThemeColor('statusBarItem.warningBackground')
+      : undefined;
     this.statusItem.show();
   }
 
@@ -389,12 +423,15 @@ export class TickTickCommands implements vscode.Disposable {
   }
 
   private askClientId(): Thenable<string | undefined> {
-    return vscode.window.showInputBox({
-      title: 'TickTick: Client ID',
-      prompt: 'The client ID of your app at developer.ticktick.com (Manage Apps). Set "ticktick.clientId" to skip this question.',
-      ignoreFocusOut: true,
-      validateInput: (value) => (value.trim() ? undefined : 'Enter the client ID'),
-    }).then((value) => value?.trim() || undefined);
+    return vscode.window
+      .showInputBox({
+        title: 'TickTick: Client ID',
+        prompt:
+          'The client ID of your app at developer.ticktick.com (Manage Apps). Set "ticktick.clientId" to skip this question.',
+        ignoreFocusOut: true,
+        validateInput: (value) => (value.trim() ? undefined : 'Enter the client ID'),
+      })
+      .then((value) => value?.trim() || undefined);
   }
 
   private async askSecret(profile: string): Promise<string | undefined> {
@@ -417,7 +454,8 @@ export class TickTickCommands implements vscode.Disposable {
     return vscode.window
       .showInputBox({
         title: 'TickTick: Redirect URL',
-        prompt: "Must equal the OAuth redirect URL in your app's settings. An http://127.0.0.1:PORT/ address lets the sign-in finish by itself.",
+        prompt:
+          "Must equal the OAuth redirect URL in your app's settings. An http://127.0.0.1:PORT/ address lets the sign-in finish by itself.",
         value: DEFAULT_REDIRECT_URL,
         ignoreFocusOut: true,
         validateInput: (value) => (isHttpUrl(value) ? undefined : 'Enter an http:// or https:// URL'),
@@ -428,9 +466,14 @@ export class TickTickCommands implements vscode.Disposable {
   /** Tell the user what went wrong, in words, with the action that helps. */
   async report(error: unknown, commandId: string): Promise<void> {
     const description = describeError(error);
-    const kind = error instanceof HelperError ? `${error.kind} (${error.code})` : error instanceof Error ? error.name : 'unknown';
+    const kind =
+      error instanceof HelperError ? `${error.kind} (${error.code})` : error instanceof Error ? error.name : 'unknown';
     this.log.warn(`${commandId} failed: ${kind}`);
-    if (!(error instanceof HelperError) && !(error instanceof HelperUnavailableError) && !(error instanceof HelperExitedError)) {
+    if (
+      !(error instanceof HelperError) &&
+      !(error instanceof HelperUnavailableError) &&
+      !(error instanceof HelperExitedError)
+    ) {
       this.log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     }
     if (error instanceof HelperUnavailableError) {

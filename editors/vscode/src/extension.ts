@@ -34,7 +34,9 @@ export function activate(context: vscode.ExtensionContext): TickTickSignonApi {
   const sessions = new TickTickAuthProvider(helper, commands, log, context.globalState, () => readSettings().profile);
   context.subscriptions.push(
     sessions,
-    vscode.authentication.registerAuthenticationProvider(PROVIDER_ID, PROVIDER_LABEL, sessions, { supportsMultipleAccounts: false }),
+    vscode.authentication.registerAuthenticationProvider(PROVIDER_ID, PROVIDER_LABEL, sessions, {
+      supportsMultipleAccounts: false,
+    }),
   );
 
   async function restart(): Promise<void> {

@@ -34,6 +34,10 @@ export function forwardsAsIs(registered: string, forwarded: string): boolean {
   }
   const port = (url: URL) => url.port || '80';
   // A forward listens on localhost of the browser's machine, which 127.0.0.1 also reaches.
-  const sameHost = a.hostname === b.hostname || (['localhost', '127.0.0.1'].includes(a.hostname) && ['localhost', '127.0.0.1'].includes(b.hostname));
-  return b.protocol === 'http:' && isLoopbackHost(a.hostname) && sameHost && port(a) === port(b) && a.pathname === b.pathname;
+  const sameHost =
+    a.hostname === b.hostname ||
+    (['localhost', '127.0.0.1'].includes(a.hostname) && ['localhost', '127.0.0.1'].includes(b.hostname));
+  return (
+    b.protocol === 'http:' && isLoopbackHost(a.hostname) && sameHost && port(a) === port(b) && a.pathname === b.pathname
+  );
 }

@@ -28,11 +28,19 @@ export function readLaunchSettings(): LaunchSettings {
   };
 }
 
+function isBundle(value: unknown): value is { helperVersion: string } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { helperVersion?: unknown }).helperVersion === 'string'
+  );
+}
+
 /** What is in the .vsix: bundled/bundle.json, written by scripts/bundle.mjs. */
 export function readBundle(extensionPath: string): { helperVersion: string } | undefined {
   try {
-    const bundle = JSON.parse(readFileSync(join(extensionPath, 'bundled', 'bundle.json'), 'utf8'));
-    return typeof bundle.helperVersion === 'string' ? bundle : undefined;
+    const bundle = JSON.parse(readFileSync(join(extensionPath, 'bundled', 'bundle.json'), 'utf8')) as unknown;
+    return isBundle(bundle) ? bundle : undefined;
   } catch {
     return undefined;
   }
@@ -72,7 +80,9 @@ export class HelperLauncher implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.disposables.forEach((d) => d.dispose());
+    for (const d of this.disposables) {
+      d.dispose();
+    }
   }
 
   private async find(): Promise<HelperLaunch> {
@@ -83,7 +93,13 @@ export class HelperLauncher implements vscode.Disposable {
     }
     const bundle = readBundle(this.extensionPath);
     if (!bundle) {
-      throw new HelperUnavailableError('bundled helper', 'spawnFailed', 'bundled/bundle.json is missing from the extension', null, true);
+      throw new HelperUnavailableError(
+        'bundled helper',
+        'spawnFailed',
+        'bundled/bundle.json is missing from the extension',
+        null,
+        true,
+      );
     }
     const { found, tried } = await findPython(this.candidates(settings), (argv) => probePython(argv));
     for (const { candidate, result } of tried) {
@@ -123,7 +139,9 @@ export class HelperLauncher implements vscode.Disposable {
       return undefined;
     }
     try {
-      const api = extension.isActive ? extension.exports : await withTimeout(extension.activate(), PYTHON_EXTENSION_TIMEOUT_MS);
+      const api = extension.isActive
+        ? extension.exports
+        : await withTimeout(extension.activate(), PYTHON_EXTENSION_TIMEOUT_MS);
       if (!api) {
         this.log.warn('The Python extension did not activate in time; looking on PATH.');
         return undefined;
@@ -135,7 +153,11 @@ export class HelperLauncher implements vscode.Disposable {
         this.log.info(`The Python extension's environment (${active.path}) has no interpreter to run.`);
         return undefined;
       }
-      return { source: 'pythonExtension', label: `the Python extension's interpreter "${executable}"`, argv: [executable] };
+      return {
+        source: 'pythonExtension',
+        label: `the Python extension's interpreter "${executable}"`,
+        argv: [executable],
+      };
     } catch (error) {
       this.log.warn(`The Python extension's API failed: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;
@@ -160,18 +182,15 @@ export class HelperLauncher implements vscode.Disposable {
   }
 }
 
-function withTimeout<T>(promise: Thenable<T>, ms: number): Promise<T | undefined> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
+async function withTimeout<T>(promise: Thenable<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
   });
+  try {
+    // A rejection of `promise` passes through as it came.
+    return await Promise.race([promise, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -62,13 +62,20 @@ export function unknownScopes(requested: readonly string[]): string[] {
 }
 
 /** What changed from `before` to `after` (both keyed by profile): a new token is `changed`. */
-export function diffSessions(before: ReadonlyMap<string, TickTickSession>, after: ReadonlyMap<string, TickTickSession>): SessionChange {
+export function diffSessions(
+  before: ReadonlyMap<string, TickTickSession>,
+  after: ReadonlyMap<string, TickTickSession>,
+): SessionChange {
   const change: SessionChange = { added: [], removed: [], changed: [] };
   for (const [id, session] of after) {
     const old = before.get(id);
     if (!old) {
       change.added.push(session);
-    } else if (old.accessToken !== session.accessToken || old.account.label !== session.account.label || old.expiresAt !== session.expiresAt) {
+    } else if (
+      old.accessToken !== session.accessToken ||
+      old.account.label !== session.account.label ||
+      old.expiresAt !== session.expiresAt
+    ) {
       change.changed.push(session);
     }
   }

@@ -37,7 +37,8 @@ export function statusView(status: StatusResult | undefined, problem?: 'unavaila
   if (problem === 'stopped') {
     return {
       text: '$(warning) TickTick: helper stopped',
-      tooltip: 'The ticktick-signon helper stopped unexpectedly; it starts again with the next TickTick command. Click to check.',
+      tooltip:
+        'The ticktick-signon helper stopped unexpectedly; it starts again with the next TickTick command. Click to check.',
       warning: true,
       command: 'ticktick.showStatus',
     };
@@ -82,9 +83,13 @@ export function statusView(status: StatusResult | undefined, problem?: 'unavaila
 export function describeStatus(status: StatusResult): string {
   const parts: string[] = [];
   if (status.signedIn && status.expiresIn !== null && status.expiresAt !== null) {
-    parts.push(`Signed in to TickTick (profile "${status.profile}"), token valid until ${formatDate(status.expiresAt)} (${leftText(status.expiresIn)}).`);
+    parts.push(
+      `Signed in to TickTick (profile "${status.profile}"), token valid until ${formatDate(status.expiresAt)} (${leftText(status.expiresIn)}).`,
+    );
   } else if (status.expiresAt !== null) {
-    parts.push(`Not signed in to TickTick (profile "${status.profile}"): the token expired on ${formatDate(status.expiresAt)}.`);
+    parts.push(
+      `Not signed in to TickTick (profile "${status.profile}"): the token expired on ${formatDate(status.expiresAt)}.`,
+    );
   } else {
     parts.push(`Not signed in to TickTick (profile "${status.profile}").`);
   }

@@ -3,13 +3,33 @@
 
 local M = {}
 
-local current -- { rpc = <vim.lsp.rpc client>, cmd = {...}, pending = {}, stopping = bool }
+--- An error as every callback of the plugin receives it: from the helper (code and data.kind of its
+--- JSON-RPC error) or made here (kind only, e.g. helperNotFound, helperExited).
+---@class ticktick_signon.Error
+---@field code integer|nil the JSON-RPC error code; nil for an error made by the plugin
+---@field kind string|nil the helper's data.kind, or the plugin's own kind
+---@field message string a sentence for the user; never branch on it
+---@field data table the error's data (data.kind, data.missing, data.path, ...)
+
+--- One running helper process.
+---@class ticktick_signon.Instance
+---@field rpc table the vim.lsp.rpc client
+---@field cmd string[] the command line it was started with
+---@field pending table<table, fun(err: ticktick_signon.Error|nil, result: any)> requests awaiting an answer
+---@field stopping boolean true once stop() asked it to end
+
+---@type ticktick_signon.Instance|nil
+local current
 local handlers = {} -- notification method -> function(params)
 local exit_hooks = {} -- function(code, signal, expected)
 
 --- Counters the tests and :checkhealth read: how many processes were started, how the last one ended.
 M.stats = { started = 0, last_exit = nil }
 
+--- An error made by the plugin itself, shaped like the helper's.
+---@param kind string e.g. "helperNotFound", "helperExited"
+---@param message string the sentence for the user
+---@return ticktick_signon.Error
 local function local_error(kind, message)
   return { kind = kind, message = message, data = { kind = kind } }
 end
@@ -38,8 +58,10 @@ local function on_exit(instance, code, signal)
     instance,
     local_error(
       "helperExited",
-      ("The ticktick-signon helper stopped (%s) before answering; check `%s` in a terminal, "
-        .. "or see :checkhealth ticktick_signon."):format(how, cmd_text(instance.cmd))
+      (
+        "The ticktick-signon helper stopped (%s) before answering; check `%s` in a terminal, "
+        .. "or see :checkhealth ticktick_signon."
+      ):format(how, cmd_text(instance.cmd))
     )
   )
   for _, hook in ipairs(exit_hooks) do
@@ -56,7 +78,9 @@ local function spawn(cmd, dispatchers)
 end
 
 --- Start the helper unless it runs already.
---- @return table|nil instance, table|nil err
+---@param cmd string[] the helper's command line (used only when it is not running yet)
+---@return ticktick_signon.Instance|nil instance the running helper
+---@return ticktick_signon.Error|nil err why it could not be started
 function M.ensure(cmd)
   if current then
     return current
@@ -113,6 +137,10 @@ local function from_rpc_error(err)
 end
 
 --- Send `method` and call `callback(err, result)` once, whatever happens to the process.
+---@param cmd string[] the helper's command line, to start it if it is not running
+---@param method string the JSON-RPC method, e.g. "getStatus"
+---@param params table|nil by-name params
+---@param callback fun(err: ticktick_signon.Error|nil, result: any)
 function M.request(cmd, method, params, callback)
   local instance, start_err = M.ensure(cmd)
   if not instance then
@@ -143,20 +171,26 @@ function M.request(cmd, method, params, callback)
 end
 
 --- Register the handler of a server notification (signonCompleted, signonFailed).
+---@param method string the notification's method
+---@param handler fun(params: table)
 function M.on_notification(method, handler)
   handlers[method] = handler
 end
 
 --- Register `hook(code, signal, expected)`, run when the helper process ends.
+---@param hook fun(code: integer, signal: integer, expected: boolean) expected: stop() ended it
 function M.on_exit(hook)
   table.insert(exit_hooks, hook)
 end
 
+--- Whether a helper process is running.
+---@return boolean
 function M.running()
   return current ~= nil
 end
 
 --- The command of the running helper, or nil.
+---@return string[]|nil
 function M.running_cmd()
   return current and current.cmd
 end

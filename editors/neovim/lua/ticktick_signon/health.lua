@@ -5,12 +5,15 @@ local M = {}
 -- Neovim 0.10+ has vim.health.ok and friends, 0.8/0.9 vim.health.report_ok, 0.7 only health#report_ok.
 local function reporter(name)
   local health = vim.health or {}
-  return health[name] or health["report_" .. name] or function(...)
-    return vim.fn["health#report_" .. name](...)
-  end
+  return health[name]
+    or health["report_" .. name]
+    or function(...)
+      return vim.fn["health#report_" .. name](...)
+    end
 end
 
-local start, ok, info, warn, error_ = reporter("start"), reporter("ok"), reporter("info"), reporter("warn"), reporter("error")
+local start, ok, info, warn, error_ =
+  reporter("start"), reporter("ok"), reporter("info"), reporter("warn"), reporter("error")
 
 --- Ask the helper synchronously (checkhealth has no callback), for at most `timeout` ms.
 local function ask(cmd, method, params, timeout)
@@ -26,6 +29,7 @@ local function ask(cmd, method, params, timeout)
   return err, result
 end
 
+--- :checkhealth ticktick_signon: the helper found (and how), whether it answers, the profile's token, the clipboard.
 function M.check()
   local signon = require("ticktick_signon")
   local report = require("ticktick_signon.report")

@@ -22,12 +22,16 @@ end
 --- The folders pipx and uv put their commands in, each with who puts it there, in search order.
 --- pipx: $PIPX_BIN_DIR, else ~/.local/bin. uv: $UV_TOOL_BIN_DIR, else $XDG_BIN_HOME,
 --- else $XDG_DATA_HOME/../bin, else ~/.local/bin. Both also on Windows (%USERPROFILE%\.local\bin).
+---@return { dir: string, who: string[] }[] folders one entry per distinct folder, with every tool using it
 function M.tool_folders()
   local local_bin = home() .. "/.local/bin"
   local xdg_data = env("XDG_DATA_HOME")
   local candidates = {
     { dir = env("PIPX_BIN_DIR") or local_bin, who = "pipx" },
-    { dir = env("UV_TOOL_BIN_DIR") or env("XDG_BIN_HOME") or (xdg_data and xdg_data .. "/../bin") or local_bin, who = "uv" },
+    {
+      dir = env("UV_TOOL_BIN_DIR") or env("XDG_BIN_HOME") or (xdg_data and xdg_data .. "/../bin") or local_bin,
+      who = "uv",
+    },
   }
   local folders, by_dir = {}, {}
   for _, candidate in ipairs(candidates) do
@@ -59,10 +63,16 @@ local function has_package(python)
   return vim.v.shell_error == 0
 end
 
+--- The helper command found, and how.
+---@class ticktick_signon.HelperCommand
+---@field cmd string[] the command line to run
+---@field path string the program's absolute path
+---@field how string where it was found, for :checkhealth ("on PATH", "in pipx's tool folder", ...)
+
 --- Find the helper command.
---- @param setting table|nil the `cmd` given to setup(), used as it is when set
---- @return table|nil found { cmd = {...}, path = "/abs/program", how = "..." }
---- @return table tried the places looked at, in order, as sentences
+---@param setting string[]|nil the `cmd` given to setup(), used as it is when set
+---@return ticktick_signon.HelperCommand|nil found
+---@return string[] tried the places looked at, in order, as sentences
 function M.resolve(setting)
   if setting then
     local path = vim.fn.exepath(setting[1])
@@ -90,9 +100,8 @@ function M.resolve(setting)
     local path = vim.fn.exepath(python[1])
     if path ~= "" and has_package(python) then
       local cmd = vim.list_extend({ path }, vim.list_slice(python, 2))
-      local how = table.concat(python, " ") .. " -m ticktick_signon"
-      return { cmd = vim.list_extend(vim.list_extend(cmd, { "-m", "ticktick_signon" }), M.serve_args), path = path, how = how },
-        tried
+      cmd = vim.list_extend(vim.list_extend(cmd, { "-m", "ticktick_signon" }), M.serve_args)
+      return { cmd = cmd, path = path, how = table.concat(python, " ") .. " -m ticktick_signon" }, tried
     end
     table.insert(tried, table.concat(python, " ") .. " -m ticktick_signon")
   end
@@ -113,11 +122,14 @@ local function source_tree()
 end
 
 --- How to install the helper, naming this plugin's own clone when it is one.
+---@return string
 function M.install_hint()
   local root = source_tree()
   local from = root and vim.fn.shellescape(root) or "/path/to/ticktick-signon"
-  return ("install it with `pipx install %s` (or `uv tool install %s`; a wheel works too, "
-    .. "see :help ticktick-signon-install)"):format(from, from)
+  return (
+    "install it with `pipx install %s` (or `uv tool install %s`; a wheel works too, "
+    .. "see :help ticktick-signon-install)"
+  ):format(from, from)
 end
 
 return M

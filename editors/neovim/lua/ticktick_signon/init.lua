@@ -10,6 +10,17 @@ local M = {}
 
 local WARN, ERROR = vim.log.levels.WARN, vim.log.levels.ERROR
 
+--- The options of setup() (see :help ticktick-signon-setup).
+---@class ticktick_signon.Options
+---@field cmd string[]|nil the helper's command line; nil: found (helper_command.lua)
+---@field profile string|nil the helper profile; "default" when nil
+---@field region "ticktick"|"dida365"|nil nil: the saved one, else ticktick
+---@field client_id string|nil nil: the saved one, else $PYTICKTICK_V1_CLIENT_ID, else asked
+---@field redirect_url string|nil nil: the saved one, else $PYTICKTICK_V1_OAUTH_REDIRECT_URL, else the default
+---@field listen boolean|nil let the helper catch the browser's redirect on loopback (true when nil)
+---@field open fun(url: string)|string[]|false|nil how to open the browser; nil: the platform's opener
+
+---@type ticktick_signon.Options
 local defaults = {
   cmd = nil, -- nil: found on PATH, in pipx's or uv's tool folder, or as python3 -m (helper_command.lua)
   profile = "default",
@@ -33,6 +44,8 @@ local option_types = {
 local config = vim.deepcopy(defaults)
 
 --- Optional: change the helper command, profile, region, client id, redirect URL, listen or opener.
+--- Raises an error naming the option when one is unknown or of the wrong type.
+---@param opts ticktick_signon.Options|nil
 function M.setup(opts)
   opts = opts or {}
   if type(opts) ~= "table" then
@@ -58,11 +71,14 @@ function M.setup(opts)
 end
 
 --- The options in force (a copy).
+---@return ticktick_signon.Options
 function M.config()
   return vim.deepcopy(config)
 end
 
 --- The helper command to run: { cmd, path, how }, or nil and an error saying where it was looked for.
+---@return ticktick_signon.HelperCommand|nil found
+---@return ticktick_signon.Error|nil err a helperNotFound error naming the places looked at
 function M.helper()
   local found, tried = helper_command.resolve(config.cmd)
   if found then
@@ -70,8 +86,10 @@ function M.helper()
   end
   local message
   if config.cmd then
-    message = ("The ticktick-signon helper `%s` (set with setup({ cmd })) was not found; fix that path, "
-      .. "or leave cmd out to let the plugin find it."):format(config.cmd[1])
+    message = (
+      "The ticktick-signon helper `%s` (set with setup({ cmd })) was not found; fix that path, "
+      .. "or leave cmd out to let the plugin find it."
+    ):format(config.cmd[1])
   else
     message = ("The ticktick-signon helper was not found (looked for %s); %s."):format(
       table.concat(tried, ", "),
@@ -98,7 +116,9 @@ local waiting = {} -- profile -> true while a loopback sign-on is expected to fi
 local function signed_in(profile, expires_at, expires_in)
   waiting[profile] = nil
   token_state.update(profile, true, expires_at)
-  report.notify(("signed in (profile %s); the token expires %s."):format(profile, report.expiry(expires_at, expires_in)))
+  report.notify(
+    ("signed in (profile %s); the token expires %s."):format(profile, report.expiry(expires_at, expires_in))
+  )
 end
 
 client.on_notification("signonCompleted", function(params)
@@ -262,6 +282,7 @@ local function present(started)
   end
 end
 
+--- :TickTick signin: start a sign-in, asking for missing credentials, and open the browser.
 function M.signin()
   local function attempt(extra, asked)
     local params = {
@@ -294,6 +315,7 @@ function M.signin()
 end
 
 --- Finish a sign-in with the URL the browser ended on (asked for when `url` is nil).
+---@param url string|nil
 function M.paste(url)
   if url == nil or vim.trim(url) == "" then
     return ask_redirect()
@@ -305,6 +327,8 @@ end
 
 --- For other plugins: `callback(err, token, result)`; err has code, kind and message (see :help).
 --- opts: { profile = ..., min_valid_seconds = ... }.
+---@param callback fun(err: ticktick_signon.Error|nil, token: string|nil, result: table|nil)
+---@param opts { profile: string|nil, min_valid_seconds: integer|nil }|nil
 function M.get_token(callback, opts)
   if type(callback) ~= "function" then
     error("get_token needs a callback: get_token(function(err, token) ... end)", 2)
@@ -320,6 +344,7 @@ function M.get_token(callback, opts)
   end)
 end
 
+--- :TickTick token: copy the token to the clipboard (else the unnamed register).
 function M.token()
   M.get_token(function(err, token, result)
     if err then
@@ -344,6 +369,7 @@ function M.token()
   end)
 end
 
+--- :TickTick status: tell whether the profile is signed in and until when.
 function M.status()
   request("getStatus", { profile = config.profile }, function(err, status)
     if err then
@@ -354,6 +380,8 @@ function M.status()
   end)
 end
 
+--- :TickTick signout[!]: remove the profile's token (with !, its saved client id and secret too).
+---@param forget boolean|nil
 function M.signout(forget)
   request("signOut", { profile = config.profile, forget = forget or nil }, function(err, result)
     if err then
@@ -377,6 +405,7 @@ local asked = {} -- profile -> true once statusline() asked the helper
 --- A short text for 'statusline' or a statusline plugin: "TickTick 179d" (days left), "TickTick 5h",
 --- "TickTick expired", "TickTick signed out", or "" until known. Cheap: it reads what the plugin
 --- knows; the first call starts the helper (once), whose tokenChanged keeps it current after that.
+---@return string
 function M.statusline()
   local profile = config.profile
   if not token_state.get(profile) and not asked[profile] then
@@ -412,6 +441,7 @@ M.subcommands = {
 }
 
 --- The body of :TickTick (opts as nvim_create_user_command gives them).
+---@param opts { fargs: string[], bang: boolean }
 function M.command(opts)
   local name = opts.fargs[1]
   local run = name and M.subcommands[name]

@@ -6,11 +6,16 @@ local M = {}
 local levels = vim.log.levels
 
 --- Send one message through vim.notify with the plugin's prefix.
+---@param message string
+---@param level integer|nil a vim.log.levels value; INFO when nil
 function M.notify(message, level)
   vim.notify("TickTick: " .. message, level or levels.INFO, { title = "TickTick" })
 end
 
---- "2027-05-27 18:46 (in 179 days)" for a unix time; "expired" when past.
+--- "on 2027-05-27 18:46 (in 179 days)" for a unix time; "(expired)" when past.
+---@param expires_at number|nil unix seconds
+---@param expires_in number|nil seconds left, as the helper counted them; else from the clock
+---@return string
 function M.expiry(expires_at, expires_in)
   if type(expires_at) ~= "number" then
     return "at an unknown time"
@@ -60,7 +65,8 @@ local by_code = {
   [-32004] = {
     levels.WARN,
     function()
-      return "that URL belongs to another sign-in attempt; paste the URL of the latest one, or run :TickTick signin again."
+      return "that URL belongs to another sign-in attempt; paste the URL of the latest one, "
+        .. "or run :TickTick signin again."
     end,
   },
   [-32005] = {
@@ -83,12 +89,17 @@ local by_code = {
 }
 
 --- The level an error deserves (vim.log.levels.*).
+---@param err ticktick_signon.Error
+---@return integer
 function M.level_of(err)
   local known = err.code and by_code[err.code]
   return known and known[1] or levels.ERROR
 end
 
 --- One sentence for `err` (from the client module), for `profile`.
+---@param err ticktick_signon.Error
+---@param profile string
+---@return string
 function M.describe(err, profile)
   err.data = type(err.data) == "table" and err.data or {}
   local known = err.code and by_code[err.code]
@@ -99,11 +110,26 @@ function M.describe(err, profile)
 end
 
 --- Tell the user about `err` at the level its code deserves.
+---@param err ticktick_signon.Error
+---@param profile string
 function M.error(err, profile)
   M.notify(M.describe(err, profile), M.level_of(err))
 end
 
+--- A getStatus result (the helper's protocol names).
+---@class ticktick_signon.Status
+---@field profile string
+---@field signedIn boolean
+---@field expiresAt number|nil unix seconds
+---@field expiresIn number|nil seconds left
+---@field pendingSignon boolean|nil a sign-in is waiting for the browser
+---@field clientId string|nil
+---@field region string|nil
+---@field configPath string|nil the cache file
+
 --- The :TickTick status text for a getStatus result.
+---@param status ticktick_signon.Status
+---@return string
 function M.status(status)
   local lines = {}
   local profile = status.profile

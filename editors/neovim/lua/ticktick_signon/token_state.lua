@@ -5,10 +5,19 @@ local report = require("ticktick_signon.report")
 
 local M = {}
 
-local known = {} -- profile -> { signedIn = bool, expiresAt = number|nil }
+--- What is known of one profile's token.
+---@class ticktick_signon.TokenState
+---@field signedIn boolean
+---@field expiresAt number|nil unix seconds; nil once signed out
+
+---@type table<string, ticktick_signon.TokenState>
+local known = {}
 local has_event_data = vim.fn.has("nvim-0.8") == 1
 
 --- Record what a getStatus/getToken result or a notification says about `profile`.
+---@param profile string
+---@param signed_in boolean|nil
+---@param expires_at number|nil unix seconds
 function M.update(profile, signed_in, expires_at)
   if type(profile) ~= "string" then
     return
@@ -17,6 +26,8 @@ function M.update(profile, signed_in, expires_at)
 end
 
 --- The last thing known about `profile`, or nil.
+---@param profile string
+---@return ticktick_signon.TokenState|nil
 function M.get(profile)
   return known[profile]
 end
@@ -41,6 +52,7 @@ end
 
 --- tokenChanged {profile, signedIn, expiresAt}: never carries the token. JSON's null (signed out)
 --- becomes a missing expiresAt, the same in `data` and in g:ticktick_signon_event.
+---@param params { profile: string, signedIn: boolean, expiresAt: number|nil }
 function M.token_changed(params)
   if type(params.profile) ~= "string" then
     return
@@ -52,6 +64,8 @@ function M.token_changed(params)
 end
 
 --- tokenExpiring {profile, expiresAt, expiresIn}: warns about the plugin's own profile.
+---@param params { profile: string, expiresAt: number, expiresIn: number }
+---@param profile string the plugin's configured profile
 function M.token_expiring(params, profile)
   fire("TickTickTokenExpiring", params)
   if params.profile == profile then
@@ -67,6 +81,9 @@ end
 
 --- The statusline text for `profile`: "" while unknown, else "TickTick 179d", "TickTick 5h",
 --- "TickTick expired" or "TickTick signed out". Pure: no request, no allocation beyond the string.
+---@param profile string
+---@param now number unix seconds
+---@return string
 function M.statusline(profile, now)
   local state = known[profile]
   if not state then

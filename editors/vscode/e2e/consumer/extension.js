@@ -12,7 +12,9 @@ function record(event) {
 }
 
 function describe(session) {
-  return session ? { id: session.id, account: session.account, scopes: session.scopes, accessToken: session.accessToken } : null;
+  return session
+    ? { id: session.id, account: session.account, scopes: session.scopes, accessToken: session.accessToken }
+    : null;
 }
 
 exports.activate = (context) => {

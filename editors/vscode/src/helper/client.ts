@@ -292,20 +292,21 @@ export class HelperClient implements Disposable {
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const reason: UnavailableReason = code === 'ENOENT' ? 'notFound' : code === 'EACCES' ? 'notExecutable' : 'spawnFailed';
+      const reason: UnavailableReason =
+        code === 'ENOENT' ? 'notFound' : code === 'EACCES' ? 'notExecutable' : 'spawnFailed';
       this.log.error(`The helper could not be started: ${code ?? String(error)}`);
       throw new HelperUnavailableError(command, reason, code ?? 'spawn failed', null, bundled);
     }
     // Errors after the start (e.g. EPIPE on a dead helper's stdin) arrive through 'close'.
     child.on('error', (error) => this.log.warn(`Helper process error: ${error.message}`));
-    child.stdin!.on('error', (error) => this.log.debug(`Helper stdin: ${error.message}`));
+    child.stdin.on('error', (error) => this.log.debug(`Helper stdin: ${error.message}`));
     if (generation !== this.generation) {
-      child.stdin!.end(); // stdin closed: the helper exits 0
+      child.stdin.end(); // stdin closed: the helper exits 0
       throw new HelperUnavailableError(command, 'spawnFailed', 'the helper was stopped while it was starting');
     }
 
     const stderrTail: string[] = [];
-    createInterface({ input: child.stderr! }).on('line', (line) => {
+    createInterface({ input: child.stderr }).on('line', (line) => {
       // The helper's log holds no secret (its contract); keep it for diagnosing failed starts.
       stderrTail.push(line);
       if (stderrTail.length > STDERR_TAIL_LINES) {
@@ -314,8 +315,8 @@ export class HelperClient implements Disposable {
       this.log.debug(`[helper] ${line}`);
     });
 
-    const writer = new StreamMessageWriter(new DeadEndSafeStream(child.stdin!));
-    const connection = createMessageConnection(new StreamMessageReader(child.stdout!), writer, {
+    const writer = new StreamMessageWriter(new DeadEndSafeStream(child.stdin));
+    const connection = createMessageConnection(new StreamMessageReader(child.stdout), writer, {
       error: (message) => this.log.error(`JSON-RPC: ${message}`),
       warn: (message) => this.log.warn(`JSON-RPC: ${message}`),
       info: (message) => this.log.debug(`JSON-RPC: ${message}`),
@@ -375,7 +376,11 @@ export class HelperClient implements Disposable {
 
   private async failure(error: unknown, running: Running): Promise<Error> {
     if (error instanceof ResponseError && !CONNECTION_CODES.has(error.code)) {
-      const helperError = new HelperError({ code: error.code, message: error.message, data: error.data as WireError['data'] });
+      const helperError = new HelperError({
+        code: error.code,
+        message: error.message,
+        data: error.data as WireError['data'],
+      });
       running.answered = true;
       this.log.info(`The helper answered with an error: ${helperError.kind} (${helperError.code}).`);
       return helperError;
@@ -427,6 +432,6 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }
 
-async function exitsWithin(closed: Promise<ExitInfo>, ms: number): Promise<boolean> {
-  return (await Promise.race([closed.then(() => true), delay(ms).then(() => false)])) as boolean;
+function exitsWithin(closed: Promise<ExitInfo>, ms: number): Promise<boolean> {
+  return Promise.race([closed.then(() => true), delay(ms).then(() => false)]);
 }

@@ -19,7 +19,8 @@ export class HelperError extends Error {
 }
 
 /** Why the helper process could not be started at all. */
-export type UnavailableReason = 'notFound' | 'notExecutable' | 'exitedAtStart' | 'badCommand' | 'spawnFailed' | 'noPython';
+export type UnavailableReason =
+  'notFound' | 'notExecutable' | 'exitedAtStart' | 'badCommand' | 'spawnFailed' | 'noPython';
 
 /**
  * The helper could not be started: no Python 3.10+ for the bundled one (`noPython`, `detail` says what was
@@ -93,12 +94,16 @@ export function describeError(error: unknown): ErrorDescription {
   }
   if (error instanceof HelperExitedError) {
     return {
-      message: 'The TickTick sign-on helper stopped unexpectedly; it will be started again on the next TickTick command.',
+      message:
+        'The TickTick sign-on helper stopped unexpectedly; it will be started again on the next TickTick command.',
       suggestion: 'showLog',
     };
   }
   if (!(error instanceof HelperError)) {
-    return { message: 'TickTick sign-on hit an unexpected error; see the "TickTick Sign-On" log.', suggestion: 'showLog' };
+    return {
+      message: 'TickTick sign-on hit an unexpected error; see the "TickTick Sign-On" log.',
+      suggestion: 'showLog',
+    };
   }
   const data = error.data;
   switch (error.code) {
@@ -113,7 +118,8 @@ export function describeError(error: unknown): ErrorDescription {
       };
     case ErrorCode.stateMismatch:
       return {
-        message: 'That redirect URL belongs to another sign-in attempt. Paste the URL from your latest attempt, or sign in again.',
+        message:
+          'That redirect URL belongs to another sign-in attempt. Paste the URL from your latest attempt, or sign in again.',
         suggestion: 'paste',
       };
     case ErrorCode.authorizationDenied: {
@@ -124,7 +130,10 @@ export function describeError(error: unknown): ErrorDescription {
       };
     }
     case ErrorCode.tokenExchangeFailed: {
-      const parts = [typeof data.status === 'number' ? `HTTP ${data.status}` : '', typeof data.error === 'string' ? data.error : '']
+      const parts = [
+        typeof data.status === 'number' ? `HTTP ${data.status}` : '',
+        typeof data.error === 'string' ? data.error : '',
+      ]
         .filter(Boolean)
         .join(', ');
       return {
@@ -154,11 +163,15 @@ export function describeError(error: unknown): ErrorDescription {
     case ErrorCode.invalidRequest:
     case ErrorCode.parseError:
       return {
-        message: 'The TickTick sign-on helper does not understand this extension. Update ticktick-signon and the extension to matching versions.',
+        message:
+          'The TickTick sign-on helper does not understand this extension. Update ticktick-signon and the extension to matching versions.',
         suggestion: 'install',
       };
     case ErrorCode.internalError:
-      return { message: 'The TickTick sign-on helper hit an unexpected error; see its log, then try again.', suggestion: 'showLog' };
+      return {
+        message: 'The TickTick sign-on helper hit an unexpected error; see its log, then try again.',
+        suggestion: 'showLog',
+      };
     default:
       return { message: error.message, suggestion: 'showLog' };
   }

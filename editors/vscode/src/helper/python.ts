@@ -61,11 +61,19 @@ export function isSupported(version: string): boolean {
  * Args: `argv`, the candidate's command; `env`, the helper's environment; `timeoutMs`, after which it counts as failed.
  * Returns: what was found, or why the candidate cannot be used. Never throws.
  */
-export function probePython(argv: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 10_000): Promise<ProbeResult> {
+export function probePython(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 10_000,
+): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';
-    const child = spawn(argv[0], [...argv.slice(1), '-I', '-c', PROBE_CODE], { env, windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0], [...argv.slice(1), '-I', '-c', PROBE_CODE], {
+      env,
+      windowsHide: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const timer = setTimeout(() => {
       child.kill();
       resolve({ ok: false, problem: 'failed', detail: `no answer within ${Math.round(timeoutMs / 1000)} s` });
@@ -96,13 +104,17 @@ function readProbe(code: number | null, stdout: string, stderr: string): ProbeRe
   }
   if (code !== 0 || !Array.isArray(parsed) || !Array.isArray(parsed[0]) || typeof parsed[1] !== 'string') {
     const last = stderr.trim().split('\n').pop()?.slice(0, 200);
-    return { ok: false, problem: 'failed', detail: `it did not run as Python (exit code ${code}${last ? `: ${last}` : ''})` };
+    return {
+      ok: false,
+      problem: 'failed',
+      detail: `it did not run as Python (exit code ${code}${last ? `: ${last}` : ''})`,
+    };
   }
   const version = (parsed[0] as unknown[]).join('.');
   if (!isSupported(version)) {
     return { ok: false, problem: 'tooOld', detail: `Python ${version}, too old` };
   }
-  return { ok: true, version, executable: parsed[1] as string };
+  return { ok: true, version, executable: parsed[1] };
 }
 
 /**
@@ -127,5 +139,7 @@ export async function findPython(
 
 /** One line per candidate that did not fit, for the notification and the log. */
 export function describeTried(tried: Tried[]): string {
-  return tried.map(({ candidate, result }) => `${candidate.label}: ${result.ok ? `Python ${result.version}` : result.detail}`).join('; ');
+  return tried
+    .map(({ candidate, result }) => `${candidate.label}: ${result.ok ? `Python ${result.version}` : result.detail}`)
+    .join('; ');
 }

@@ -235,7 +235,11 @@ describe('helper client against the real helper and sandbox', () => {
       const closedPort = await freePort();
       const offline = newClient(isolatedEnv(config.path, `http://127.0.0.1:${closedPort}`), log);
       try {
-        const started = await offline.startSignon({ ...SANDBOX_CLIENT, redirectUrl: await redirectUrl(), listen: false });
+        const started = await offline.startSignon({
+          ...SANDBOX_CLIENT,
+          redirectUrl: await redirectUrl(),
+          listen: false,
+        });
         await rejectsWith(
           offline.completeSignon({ redirectUrl: `${started.redirectUrl}?code=abc&state=${started.state}` }),
           ErrorCode.networkError,
@@ -261,11 +265,18 @@ describe('helper client against the real helper and sandbox', () => {
       try {
         const redirects: string[] = [];
         for (const profile of ['p1', 'p2', 'p3', 'p4', 'p5']) {
-          const started = await slow.startSignon({ ...SANDBOX_CLIENT, redirectUrl: await redirectUrl(), profile, listen: false });
+          const started = await slow.startSignon({
+            ...SANDBOX_CLIENT,
+            redirectUrl: await redirectUrl(),
+            profile,
+            listen: false,
+          });
           redirects.push(`${started.redirectUrl}?code=abc&state=${started.state}`);
         }
         const busy = redirects.slice(0, 4).map((url) => slow.completeSignon({ redirectUrl: url }));
-        busy.forEach((p) => p.catch(() => undefined));
+        for (const p of busy) {
+          p.catch(() => undefined);
+        }
         await new Promise((resolve) => setTimeout(resolve, 500));
         const source = new CancellationTokenSource();
         const queued = slow.completeSignon({ redirectUrl: redirects[4] }, source.token);
@@ -322,7 +333,10 @@ describe('helper client against the real helper and sandbox', () => {
 
     it('reports a helper command that does not exist as HelperUnavailableError (notFound)', async () => {
       const missing = newClient(isolatedEnv(config.path), log, 'ticktick-signon-no-such-command serve');
-      await assert.rejects(missing.getStatus(), (error) => error instanceof HelperUnavailableError && error.reason === 'notFound');
+      await assert.rejects(
+        missing.getStatus(),
+        (error) => error instanceof HelperUnavailableError && error.reason === 'notFound',
+      );
     });
 
     it('reports a helper that exits at once (exitedAtStart), with its last stderr line', async () => {
@@ -340,14 +354,20 @@ describe('helper client against the real helper and sandbox', () => {
     it('does not keep a helper whose start was under way when stop() came', async () => {
       const request = client.getStatus();
       await client.stop();
-      await assert.rejects(request, (error) => error instanceof HelperUnavailableError && error.reason === 'spawnFailed');
+      await assert.rejects(
+        request,
+        (error) => error instanceof HelperUnavailableError && error.reason === 'spawnFailed',
+      );
       assert.equal(client.pid, undefined);
       assert.equal((await client.getStatus()).signedIn, false, 'the next request starts a helper again');
     });
 
     it('rejects an empty helper command (badCommand)', async () => {
       const empty = newClient(isolatedEnv(config.path), log, '   ');
-      await assert.rejects(empty.getStatus(), (error) => error instanceof HelperUnavailableError && error.reason === 'badCommand');
+      await assert.rejects(
+        empty.getStatus(),
+        (error) => error instanceof HelperUnavailableError && error.reason === 'badCommand',
+      );
     });
 
     it('switches to a new command with setCommand', async () => {

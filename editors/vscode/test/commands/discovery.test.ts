@@ -14,7 +14,9 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { findPython, isSupported, pathCandidates, probePython } from '../../src/helper/python';
 import { cliArgv, helperCommand, isolatedEnv, newClient, Sandbox, tempDir } from '../support/helper';
 
-const bundle = JSON.parse(readFileSync(join(EXTENSION_PATH, 'bundled', 'bundle.json'), 'utf8'));
+const bundle = JSON.parse(readFileSync(join(EXTENSION_PATH, 'bundled', 'bundle.json'), 'utf8')) as {
+  helperVersion: string;
+};
 
 /** The interpreter of the test helper (the repository's venv, or the one pytest passes). */
 function venvPython(): string {
@@ -40,7 +42,10 @@ function bareSystemPython(): string {
 }
 
 function processArgs(pid: number): string {
-  return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }).trim();
+  return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], {
+    encoding: 'utf8',
+    env: { PATH: '/usr/bin:/bin' },
+  }).trim();
 }
 
 describe('interpreter discovery for the bundled helper', () => {
@@ -82,7 +87,7 @@ describe('interpreter discovery for the bundled helper', () => {
 
   function runningHelperArgs(): string {
     const pids = helperPids();
-    assert.equal(pids.length, 1, `one helper should run: ${pids}`);
+    assert.equal(pids.length, 1, `one helper should run: ${pids.join(', ')}`);
     return processArgs(pids[0]);
   }
 
@@ -94,7 +99,12 @@ describe('interpreter discovery for the bundled helper', () => {
     assert.ok(args.includes(join(EXTENSION_PATH, 'bundled', 'tool', 'bootstrap.py')), args);
     assert.ok(args.includes(' -I '), args);
     const line = harness.fake.logLines.find((l) => l.includes('runs the bundled helper'));
-    assert.match(line ?? '', new RegExp(`^info Python 3\\.\\d+\\.\\d+ \\(.*python3, from python3 on PATH\\) runs the bundled helper ticktick-signon ${bundle.helperVersion.replace(/\./g, '\\.')}\\.$`));
+    assert.match(
+      line ?? '',
+      new RegExp(
+        `^info Python 3\\.\\d+\\.\\d+ \\(.*python3, from python3 on PATH\\) runs the bundled helper ticktick-signon ${bundle.helperVersion.replace(/\./g, '\\.')}\\.$`,
+      ),
+    );
     // The bundled helper signs in for real.
     await harness.signInByLoopback();
     await harness.statusText(/days left$/);
@@ -103,13 +113,18 @@ describe('interpreter discovery for the bundled helper', () => {
   it('takes ticktick.pythonPath first, and passes over one that does not exist', async () => {
     const python = venvPython();
     let harness = await start({ 'ticktick.pythonPath': python });
-    assert.ok(harness.fake.logLines.some((l) => l.includes(`from ticktick.pythonPath "${python}") runs the bundled helper`)), harness.fake.logLines.join('\n'));
+    assert.ok(
+      harness.fake.logLines.some((l) => l.includes(`from ticktick.pythonPath "${python}") runs the bundled helper`)),
+      harness.fake.logLines.join('\n'),
+    );
     assert.ok(runningHelperArgs().includes('bootstrap.py'));
     await harness.stop();
 
     onPath('python3', python);
     h = harness = await start({ 'ticktick.pythonPath': join(bin.path, 'no-such-python') });
-    assert.ok(harness.fake.logLines.some((l) => /Not using ticktick\.pythonPath ".*no-such-python": not found\./.test(l)));
+    assert.ok(
+      harness.fake.logLines.some((l) => /Not using ticktick\.pythonPath ".*no-such-python": not found\./.test(l)),
+    );
     assert.ok(harness.fake.logLines.some((l) => l.includes('from python3 on PATH) runs the bundled helper')));
   });
 
@@ -143,12 +158,20 @@ describe('interpreter discovery for the bundled helper', () => {
     });
     h = harness;
     assert.ok(activated, 'the Python extension was not activated');
-    assert.ok(harness.fake.logLines.some((l) => l.includes(`from the Python extension's interpreter "${first}") runs the bundled helper`)), harness.fake.logLines.join('\n'));
+    assert.ok(
+      harness.fake.logLines.some((l) =>
+        l.includes(`from the Python extension's interpreter "${first}") runs the bundled helper`),
+      ),
+      harness.fake.logLines.join('\n'),
+    );
     const [before] = helperPids();
 
     active = second;
     changed.fire({ id: second, path: second });
-    const startedWith = (python: string) => harness.fake.logLines.some((l) => l.includes(`from the Python extension's interpreter "${python}") runs the bundled helper`));
+    const startedWith = (python: string) =>
+      harness.fake.logLines.some((l) =>
+        l.includes(`from the Python extension's interpreter "${python}") runs the bundled helper`),
+      );
     await until('the newly selected interpreter', () => startedWith(second));
     await harness.statusText(/TickTick: Sign in$/);
     await until('one helper, a new one', () => helperPids().length === 1 && helperPids()[0] !== before);
@@ -166,13 +189,18 @@ describe('interpreter discovery for the bundled helper', () => {
     const harness = await ExtensionHarness.start(sandbox, {
       helperCommand: null,
       env: { PATH: bin.path },
-      extensions: { 'ms-python.python': { id: 'ms-python.python', isActive: true, exports, activate: async () => exports } },
+      extensions: {
+        'ms-python.python': { id: 'ms-python.python', isActive: true, exports, activate: async () => exports },
+      },
       firstStatus: null,
       untrusted: true,
     });
     h = harness;
     await harness.statusText(/TickTick: Sign in$/);
-    assert.ok(harness.fake.logLines.some((l) => l.includes('from python3 on PATH) runs the bundled helper')), harness.fake.logLines.join('\n'));
+    assert.ok(
+      harness.fake.logLines.some((l) => l.includes('from python3 on PATH) runs the bundled helper')),
+      harness.fake.logLines.join('\n'),
+    );
     assert.ok(!harness.fake.logLines.some((l) => l.includes("from the Python extension's interpreter")));
   });
 
@@ -192,7 +220,11 @@ describe('interpreter discovery for the bundled helper', () => {
     // Said once, not on every status refresh.
     await harness.run('ticktick.showStatus').catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(harness.fake.messages.filter((m) => m.text.startsWith('TickTick Sign-On needs Python')).length, 2, 'the notification, then the Show Status error');
+    assert.equal(
+      harness.fake.messages.filter((m) => m.text.startsWith('TickTick Sign-On needs Python')).length,
+      2,
+      'the notification, then the Show Status error',
+    );
     assert.equal(harness.item().command, 'ticktick.showStatus');
   });
 
@@ -218,7 +250,11 @@ describe('interpreter discovery over time', () => {
 
   it('Python installed after activation: the next getSessions finds it and the session', async () => {
     const bin = tempDir('tt-path-');
-    const harness = await ExtensionHarness.start(sandbox, { helperCommand: null, env: { PATH: bin.path }, firstStatus: /helper missing$/ });
+    const harness = await ExtensionHarness.start(sandbox, {
+      helperCommand: null,
+      env: { PATH: bin.path },
+      firstStatus: /helper missing$/,
+    });
     try {
       assert.deepEqual(await harness.provider().getSessions(), []);
       // Meanwhile the CLI signs in, and the user installs Python.
@@ -227,7 +263,10 @@ describe('interpreter discovery over time', () => {
       assert.equal(login.status, 0, login.stderr);
       symlinkSync(bareSystemPython(), join(bin.path, 'python3'));
       const sessions = await harness.provider().getSessions(['tasks:read']);
-      assert.deepEqual(sessions.map((s) => s.id), ['default']);
+      assert.deepEqual(
+        sessions.map((s) => s.id),
+        ['default'],
+      );
       harness.secretsSeen.push(sessions[0].accessToken);
     } finally {
       await harness.stop();
@@ -243,12 +282,18 @@ describe('interpreter discovery, the parts', () => {
       // No TICKTICK_SIGNON_CONFIG_DIR: each finds the folder by itself, under the same XDG_CONFIG_HOME.
       const env: NodeJS.ProcessEnv = { ...isolatedEnv(home.path), XDG_CONFIG_HOME: home.path, APPDATA: home.path };
       delete env.TICKTICK_SIGNON_CONFIG_DIR;
-      const bundled = newClient(env, undefined, `"${bareSystemPython()}" -I "${join(EXTENSION_PATH, 'bundled', 'tool', 'bootstrap.py')}"`);
+      const bundled = newClient(
+        env,
+        undefined,
+        `"${bareSystemPython()}" -I "${join(EXTENSION_PATH, 'bundled', 'tool', 'bootstrap.py')}"`,
+      );
       try {
         const fromBundle = (await bundled.getStatus()).configPath;
         const argv = cliArgv(['status', '--json']);
         // Not signed in: `status` exits 3, and still prints the JSON.
-        const installed = JSON.parse(spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8' }).stdout).configPath;
+        const installed = (
+          JSON.parse(spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8' }).stdout) as { configPath: string }
+        ).configPath;
         assert.equal(fromBundle, installed);
         assert.ok(fromBundle.startsWith(home.path), fromBundle);
       } finally {
@@ -260,9 +305,18 @@ describe('interpreter discovery, the parts', () => {
   });
 
   it('orders PATH candidates python3, python; on Windows the py launcher first', () => {
-    assert.deepEqual(pathCandidates('linux').map((c) => c.argv.join(' ')), ['python3', 'python']);
-    assert.deepEqual(pathCandidates('darwin').map((c) => c.label), ['python3 on PATH', 'python on PATH']);
-    assert.deepEqual(pathCandidates('win32').map((c) => c.argv.join(' ')), ['py -3', 'python3', 'python']);
+    assert.deepEqual(
+      pathCandidates('linux').map((c) => c.argv.join(' ')),
+      ['python3', 'python'],
+    );
+    assert.deepEqual(
+      pathCandidates('darwin').map((c) => c.label),
+      ['python3 on PATH', 'python on PATH'],
+    );
+    assert.deepEqual(
+      pathCandidates('win32').map((c) => c.argv.join(' ')),
+      ['py -3', 'python3', 'python'],
+    );
   });
 
   it('accepts 3.10 and later only', () => {
@@ -291,10 +345,15 @@ describe('interpreter discovery, the parts', () => {
       yield { source: 'path' as const, label: 'path', argv: ['never'] };
     }
     const result = await findPython(candidates(), async ([name]) =>
-      name === 'good' ? { ok: true, version: '3.12.1', executable: '/good' } : { ok: false, problem: 'tooOld', detail: 'Python 3.8.1, too old' },
+      name === 'good'
+        ? { ok: true, version: '3.12.1', executable: '/good' }
+        : { ok: false, problem: 'tooOld', detail: 'Python 3.8.1, too old' },
     );
     assert.equal(result.found?.executable, '/good');
-    assert.deepEqual(result.tried.map((t) => t.candidate.label), ['setting']);
+    assert.deepEqual(
+      result.tried.map((t) => t.candidate.label),
+      ['setting'],
+    );
     assert.deepEqual(asked, ['setting', 'extension']);
   });
 });

@@ -11,11 +11,26 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
 import * as extension from '../../src/extension';
 import { INSTALL_DETAIL } from '../../src/commands';
-import { approve, approveAndFollow, cliArgv, freePort, helperCommand, isolatedEnv, Sandbox, SANDBOX_CLIENT, tempDir } from '../support/helper';
+import {
+  approve,
+  approveAndFollow,
+  cliArgv,
+  freePort,
+  helperCommand,
+  isolatedEnv,
+  Sandbox,
+  SANDBOX_CLIENT,
+  tempDir,
+} from '../support/helper';
 
 void initialState;
 
-const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
+/** The parts of package.json these tests read. */
+interface Manifest {
+  contributes: { commands: { command: string }[]; configuration: { properties: Record<string, unknown> } };
+}
+
+const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as Manifest;
 
 describe('the command layer with a fake vscode', () => {
   let sandbox: Sandbox;
@@ -65,7 +80,10 @@ describe('the command layer with a fake vscode', () => {
   }
 
   async function statusText(pattern: RegExp): Promise<void> {
-    await until(`status bar ${pattern} (it shows ${JSON.stringify(fake.statusItems.map((s) => s.text))})`, () => fake.statusItems.length === 1 && pattern.test(item().text));
+    await until(
+      `status bar ${pattern} (it shows ${JSON.stringify(fake.statusItems.map((s) => s.text))})`,
+      () => fake.statusItems.length === 1 && pattern.test(item().text),
+    );
   }
 
   function run(command: string): Promise<unknown> {
@@ -108,9 +126,15 @@ describe('the command layer with a fake vscode', () => {
   }
 
   it('activates with the five commands of package.json, a status bar item, and disposables in subscriptions', () => {
-    const contributed = manifest.contributes.commands.map((c: { command: string }) => c.command).sort();
+    const contributed = manifest.contributes.commands.map((c) => c.command).sort();
     assert.deepEqual([...fake.commands.keys()].sort(), contributed);
-    assert.deepEqual(contributed, ['ticktick.copyToken', 'ticktick.pasteRedirectUrl', 'ticktick.showStatus', 'ticktick.signIn', 'ticktick.signOut']);
+    assert.deepEqual(contributed, [
+      'ticktick.copyToken',
+      'ticktick.pasteRedirectUrl',
+      'ticktick.showStatus',
+      'ticktick.signIn',
+      'ticktick.signOut',
+    ]);
     assert.equal(item().text, '$(sign-in) TickTick: Sign in');
     assert.equal(item().command, 'ticktick.signIn');
     assert.ok(item().visible);
@@ -158,7 +182,10 @@ describe('the command layer with a fake vscode', () => {
     const page = browserFollowsRedirect();
     await run('ticktick.signIn');
     assert.equal((await page).status, 200);
-    assert.deepEqual(fake.inputs.map((i) => i.title), ['TickTick: Client ID', 'TickTick: Client Secret', 'TickTick: Redirect URL']);
+    assert.deepEqual(
+      fake.inputs.map((i) => i.title),
+      ['TickTick: Client ID', 'TickTick: Client Secret', 'TickTick: Redirect URL'],
+    );
     secretsSeen.push((await api.getToken()).accessToken);
 
     // The helper now knows the app: a new sign-in (even with the secret storage emptied) asks nothing.
@@ -180,7 +207,10 @@ describe('the command layer with a fake vscode', () => {
       return undefined;
     };
     await run('ticktick.signIn');
-    assert.deepEqual(fake.inputs.map((i) => i.title), ['TickTick: Client Secret', 'TickTick: Paste Redirect URL']);
+    assert.deepEqual(
+      fake.inputs.map((i) => i.title),
+      ['TickTick: Client Secret', 'TickTick: Paste Redirect URL'],
+    );
     assert.ok(!fake.progress.some((p) => p.cancellable), 'no waiting progress when nothing listens');
     assert.ok(fake.messages.some((m) => /^Signed in to TickTick until /.test(m.text)));
     await statusText(/days left$/);
@@ -195,7 +225,12 @@ describe('the command layer with a fake vscode', () => {
     try {
       fake.config.set('ticktick.redirectUrl', `http://127.0.0.1:${port}/callback`);
       const location = browserStopsAtRedirect();
-      fake.answerInput = async (input) => (input.password ? SANDBOX_CLIENT.clientSecret : input.title === 'TickTick: Paste Redirect URL' ? location : undefined);
+      fake.answerInput = async (input) =>
+        input.password
+          ? SANDBOX_CLIENT.clientSecret
+          : input.title === 'TickTick: Paste Redirect URL'
+            ? location
+            : undefined;
       await run('ticktick.signIn');
       assert.ok(fake.inputs.some((i) => i.title === 'TickTick: Paste Redirect URL'));
       assert.ok(fake.messages.some((m) => /^Signed in to TickTick until /.test(m.text)));
@@ -215,7 +250,10 @@ describe('the command layer with a fake vscode', () => {
     fake.answerInput = (input) => (input.title === 'TickTick: Paste Redirect URL' ? pasted : undefined);
     fake.progress[0].cancel();
     await signIn;
-    assert.ok(fake.messages.some((m) => /^Signed in to TickTick until /.test(m.text)), JSON.stringify(fake.messages));
+    assert.ok(
+      fake.messages.some((m) => /^Signed in to TickTick until /.test(m.text)),
+      JSON.stringify(fake.messages),
+    );
     secretsSeen.push((await api.getToken()).accessToken);
   });
 
@@ -260,7 +298,8 @@ describe('the command layer with a fake vscode', () => {
   it('pasting a URL from another attempt says so (stateMismatch), a used one says to sign in again', async () => {
     fake.config.set('ticktick.pasteRedirectUrl', true);
     const location = browserStopsAtRedirect();
-    fake.answerInput = async (input) => (input.password ? SANDBOX_CLIENT.clientSecret : input.title?.includes('Paste') ? location : undefined);
+    fake.answerInput = async (input) =>
+      input.password ? SANDBOX_CLIENT.clientSecret : input.title?.includes('Paste') ? location : undefined;
     await run('ticktick.signIn');
     secretsSeen.push((await api.getToken()).accessToken);
     const used = await location;
@@ -283,7 +322,10 @@ describe('the command layer with a fake vscode', () => {
     await run('ticktick.copyToken');
     const token = await api.getToken();
     assert.equal(fake.clipboard, token.accessToken);
-    assert.match(fake.messages[fake.messages.length - 1].text, /^TickTick token copied to the clipboard \(valid until \d{4}-\d{2}-\d{2}\)\.$/);
+    assert.match(
+      fake.messages[fake.messages.length - 1].text,
+      /^TickTick token copied to the clipboard \(valid until \d{4}-\d{2}-\d{2}\)\.$/,
+    );
   });
 
   it('Copy Token when signed out says how to sign in', async () => {
@@ -303,7 +345,10 @@ describe('the command layer with a fake vscode', () => {
     await signInByLoopback();
     await run('ticktick.showStatus');
     shown = fake.messages[fake.messages.length - 1];
-    assert.match(shown.text, /^Signed in to TickTick \(profile "default"\), token valid until \d{4}-\d{2}-\d{2} \(1[78]\d days left\)\. Client ID: sandbox-client; region: ticktick\. Cache: /);
+    assert.match(
+      shown.text,
+      /^Signed in to TickTick \(profile "default"\), token valid until \d{4}-\d{2}-\d{2} \(1[78]\d days left\)\. Client ID: sandbox-client; region: ticktick\. Cache: /,
+    );
     assert.ok(shown.text.includes(config.path));
     assert.deepEqual(shown.items, ['Copy Token', 'Sign Out']);
   });
@@ -317,12 +362,18 @@ describe('the command layer with a fake vscode', () => {
     assert.deepEqual(question.items, ['Sign Out', 'Sign Out and Forget Credentials']);
     assert.equal(fake.messages[fake.messages.length - 1].text, 'Signed out of TickTick.');
     await statusText(/^\$\(sign-in\) TickTick: Sign in$/);
-    await assert.rejects(api.getToken(), (error: Error & { code?: number }) => error.code === -32001 && /not signed in/.test(error.message));
+    await assert.rejects(
+      api.getToken(),
+      (error: Error & { code?: number }) => error.code === -32001 && /not signed in/.test(error.message),
+    );
     assert.equal(await context.secrets.get('ticktick-signon.clientSecret.default'), SANDBOX_CLIENT.clientSecret);
 
     fake.answerMessage = (m) => (m.modal ? 'Sign Out and Forget Credentials' : undefined);
     await run('ticktick.signOut');
-    assert.equal(fake.messages[fake.messages.length - 1].text, 'You were not signed in to TickTick; nothing to sign out.');
+    assert.equal(
+      fake.messages[fake.messages.length - 1].text,
+      'You were not signed in to TickTick; nothing to sign out.',
+    );
     assert.equal(await context.secrets.get('ticktick-signon.clientSecret.default'), undefined);
   });
 
@@ -331,7 +382,10 @@ describe('the command layer with a fake vscode', () => {
     fake.answerMessage = (m) => (m.level === 'error' ? 'How to Install' : undefined);
     await run('ticktick.signIn');
     const error = fake.messages.find((m) => m.level === 'error')!;
-    assert.match(error.text, /^Could not start the TickTick sign-on helper "ticktick-signon-not-installed serve": the command was not found\./);
+    assert.match(
+      error.text,
+      /^Could not start the TickTick sign-on helper "ticktick-signon-not-installed serve": the command was not found\./,
+    );
     assert.deepEqual(error.items, ['How to Install', 'Open Settings']);
     const howTo = fake.messages.find((m) => m.modal)!;
     assert.equal(howTo.detail, INSTALL_DETAIL);
@@ -359,7 +413,12 @@ describe('the command layer with a fake vscode', () => {
       // A changed helper command restarts the helper, which then gets the new environment.
       await until('the helper to run', () => helperPids().length === 1);
       const [old] = helperPids();
-      fake.setConfig('ticktick.helperCommand', cliArgv(['serve']).map((arg) => `"${arg}"`).join(' '));
+      fake.setConfig(
+        'ticktick.helperCommand',
+        cliArgv(['serve'])
+          .map((arg) => `"${arg}"`)
+          .join(' '),
+      );
       await until('the old helper to stop', () => !helperPids().includes(old));
       fake.answerMessage = (m) => (m.level === 'warning' && m.items.includes('Sign In') ? 'Sign In' : undefined);
       await signInByLoopback();
@@ -370,7 +429,10 @@ describe('the command layer with a fake vscode', () => {
       await until('the expiry warning', () => fake.messages.some((m) => m.level === 'warning'));
       const warnings = fake.messages.filter((m) => m.level === 'warning');
       assert.equal(warnings.length, 1);
-      assert.match(warnings[0].text, /^Your TickTick sign-in \(profile "default"\) ends in [23] days, on \d{4}-\d{2}-\d{2}\. Sign in again to keep scripts and extensions working\.$/);
+      assert.match(
+        warnings[0].text,
+        /^Your TickTick sign-in \(profile "default"\) ends in [23] days, on \d{4}-\d{2}-\d{2}\. Sign in again to keep scripts and extensions working\.$/,
+      );
       assert.deepEqual(warnings[0].items, ['Sign In']);
       await until('a second sign-in from the warning', () => fake.opened.length === 2 && fake.progress.length === 2);
       fake.progress[1].cancel(); // the user gives up on that one

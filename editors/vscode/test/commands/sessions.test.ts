@@ -15,7 +15,9 @@ import { forwardsAsIs, isLoopbackUrl } from '../../src/forwarding';
 import { diffSessions, filterSessions, sessionOf, TickTickSession } from '../../src/sessions';
 import { cliArgv, Sandbox, SANDBOX_CLIENT } from '../support/helper';
 
-const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
+const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+  contributes: { authentication: { id: string; label: string }[] };
+};
 
 describe('the ticktick authentication provider', () => {
   let sandbox: Sandbox;
@@ -57,7 +59,7 @@ describe('the ticktick authentication provider', () => {
     assert.deepEqual(await h.provider().getSessions(['tasks:read', 'tasks:write']), []);
   });
 
-  it('createSession runs the sign-in and resolves with the profile\'s token as a session; onDidChangeSessions says added', async () => {
+  it("createSession runs the sign-in and resolves with the profile's token as a session; onDidChangeSessions says added", async () => {
     h.answerSecret();
     const page = h.browserFollowsRedirect();
     const session = await h.provider().createSession(['tasks:write', 'tasks:read']);
@@ -70,7 +72,10 @@ describe('the ticktick authentication provider', () => {
     assert.equal(cli(['token']).stdout.trim(), session.accessToken);
     assert.ok(await h.sandbox.acceptsToken(session.accessToken));
     await until('the added event', () => changes.length > 0);
-    assert.deepEqual(changes[0].added?.map((s) => s.id), ['default']);
+    assert.deepEqual(
+      changes[0].added?.map((s) => s.id),
+      ['default'],
+    );
     await h.statusText(/days left$/);
   });
 
@@ -104,7 +109,10 @@ describe('the ticktick authentication provider', () => {
   });
 
   it('createSession refuses scopes TickTick does not grant, before any sign-in', async () => {
-    await assert.rejects(h.provider().createSession(['tasks:read', 'calendar:read']), /only the scopes tasks:read and tasks:write, not calendar:read/);
+    await assert.rejects(
+      h.provider().createSession(['tasks:read', 'calendar:read']),
+      /only the scopes tasks:read and tasks:write, not calendar:read/,
+    );
     assert.deepEqual(h.fake.opened, []);
   });
 
@@ -112,7 +120,7 @@ describe('the ticktick authentication provider', () => {
     await h.signInByLoopback();
     await until('the added event', () => changes.some((c) => c.added?.length));
     await h.provider().removeSession('default');
-    assert.equal(cli(['token']).status, 3, 'the helper\'s cache has no token any more');
+    assert.equal(cli(['token']).status, 3, "the helper's cache has no token any more");
     assert.deepEqual(await h.provider().getSessions(), []);
     await until('the removed event', () => changes.some((c) => c.removed?.some((s) => s.id === 'default')));
     await h.statusText(/TickTick: Sign in$/);
@@ -142,7 +150,12 @@ describe('the ticktick authentication provider', () => {
     const shortLived = await Sandbox.start({ expiresIn: 2 });
     try {
       process.env.TICKTICK_SIGNON_AUTH_URL = shortLived.baseUrl;
-      h.fake.setConfig('ticktick.helperCommand', cliArgv(['serve']).map((arg) => `"${arg}"`).join(' '));
+      h.fake.setConfig(
+        'ticktick.helperCommand',
+        cliArgv(['serve'])
+          .map((arg) => `"${arg}"`)
+          .join(' '),
+      );
       await h.signInByLoopback();
       await new Promise((resolve) => setTimeout(resolve, 2500));
       assert.deepEqual(await h.provider().getSessions(), []);
@@ -155,15 +168,25 @@ describe('the ticktick authentication provider', () => {
   it('in a remote window whose forwarded address is not the redirect URL, Sign In explains and takes the pasted URL', async () => {
     h.fake.asExternalUri = (url) => url.replace(/^http:\/\/127\.0\.0\.1:(\d+)\//, 'https://code.example.net/proxy/$1/');
     const location = h.browserStopsAtRedirect();
-    h.fake.answerInput = async (input) => (input.password ? SANDBOX_CLIENT.clientSecret : input.title === 'TickTick: Paste Redirect URL' ? location : undefined);
+    h.fake.answerInput = async (input) =>
+      input.password
+        ? SANDBOX_CLIENT.clientSecret
+        : input.title === 'TickTick: Paste Redirect URL'
+          ? location
+          : undefined;
     const session = await h.provider().createSession(['tasks:read', 'tasks:write']);
     h.secretsSeen.push(session.accessToken);
     const paste = h.fake.inputs.find((i) => i.title === 'TickTick: Paste Redirect URL');
     assert.ok(paste, 'the paste box was not offered');
-    assert.match(paste.prompt ?? '', /^VS Code runs on another machine than your browser, and it can forward http:\/\/127\.0\.0\.1:\d+\/callback only as https:\/\/code\.example\.net\/proxy\/\d+\/callback/);
+    assert.match(
+      paste.prompt ?? '',
+      /^VS Code runs on another machine than your browser, and it can forward http:\/\/127\.0\.0\.1:\d+\/callback only as https:\/\/code\.example\.net\/proxy\/\d+\/callback/,
+    );
     assert.ok(!h.fake.progress.some((p) => p.cancellable), 'no loopback wait when the listener cannot be reached');
     // The helper did not keep listening on the redirect port.
-    assert.ok(!/listening on loopback: true/.test(h.fake.logLines.filter((l) => l.includes('Sign-in started')).pop() ?? ''));
+    assert.ok(
+      !/listening on loopback: true/.test(h.fake.logLines.filter((l) => l.includes('Sign-in started')).pop() ?? ''),
+    );
   });
 
   it('in a remote window that forwards the redirect port as is, the loopback sign-in still finishes by itself', async () => {
@@ -183,7 +206,7 @@ describe('sessions, pure', () => {
     profile,
   });
 
-  it('a session is the profile\'s token with its scopes, labelled by profile and region', () => {
+  it("a session is the profile's token with its scopes, labelled by profile and region", () => {
     const session = sessionOf(token('work', 'tasks:write tasks:read'), 'dida365');
     assert.deepEqual(session, {
       id: 'work',
@@ -215,9 +238,18 @@ describe('sessions, pure', () => {
     const b = sessionOf(token('b', 'tasks:read'), null);
     const c = sessionOf(token('c', 'tasks:read'), null);
     const change = diffSessions(map(a1, b), map(a2, c));
-    assert.deepEqual(change.added.map((s) => s.id), ['c']);
-    assert.deepEqual(change.removed.map((s) => s.id), ['b']);
-    assert.deepEqual(change.changed.map((s) => s.id), ['a']);
+    assert.deepEqual(
+      change.added.map((s) => s.id),
+      ['c'],
+    );
+    assert.deepEqual(
+      change.removed.map((s) => s.id),
+      ['b'],
+    );
+    assert.deepEqual(
+      change.changed.map((s) => s.id),
+      ['a'],
+    );
     assert.deepEqual(diffSessions(map(a1, b), map(a1, b)), { added: [], removed: [], changed: [] });
   });
 
@@ -230,7 +262,13 @@ describe('sessions, pure', () => {
     assert.ok(!forwardsAsIs(registered, 'http://127.0.0.1:3000/proxy/8080/callback'), 'the proxy on the same host');
     assert.ok(!forwardsAsIs(registered, 'https://localhost:8080/callback'), 'https');
     assert.ok(!forwardsAsIs('http://127.0.0.2:8080/', 'http://localhost:8080/'), 'another loopback address');
-    assert.ok(isLoopbackUrl('http://127.0.0.1:8080/') && isLoopbackUrl('http://localhost/') && isLoopbackUrl('http://[::1]:9/'));
-    assert.ok(!isLoopbackUrl('https://example.com/callback') && !isLoopbackUrl('https://127.0.0.1/') && !isLoopbackUrl('nonsense'));
+    assert.ok(
+      isLoopbackUrl('http://127.0.0.1:8080/') && isLoopbackUrl('http://localhost/') && isLoopbackUrl('http://[::1]:9/'),
+    );
+    assert.ok(
+      !isLoopbackUrl('https://example.com/callback') &&
+        !isLoopbackUrl('https://127.0.0.1/') &&
+        !isLoopbackUrl('nonsense'),
+    );
   });
 });

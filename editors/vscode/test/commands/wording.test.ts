@@ -13,7 +13,11 @@ const SECRETISH = 'sup3r-s3cret-t0ken';
 describe('describeError', () => {
   for (const [kind, code] of Object.entries(ErrorCode)) {
     it(`${kind} (${code}) becomes a sentence without the helper's raw data`, () => {
-      const error = new HelperError({ code, message: `raw ${SECRETISH}`, data: { kind, status: 401, error: 'invalid_client', path: '/tmp/x.json' } });
+      const error = new HelperError({
+        code,
+        message: `raw ${SECRETISH}`,
+        data: { kind, status: 401, error: 'invalid_client', path: '/tmp/x.json' },
+      });
       const { message } = describeError(error);
       if (code === ErrorCode.invalidParams) {
         // The one case that shows the helper's own sentence (which field is wrong); it holds no secret by contract.
@@ -26,20 +30,41 @@ describe('describeError', () => {
   }
 
   it('names the missing credentials of invalidParams', () => {
-    const error = new HelperError({ code: -32602, message: 'x', data: { kind: 'invalidParams', missing: ['clientId', 'clientSecret'] } });
-    assert.deepEqual(describeError(error), { message: 'TickTick sign-in needs: clientId, clientSecret.', suggestion: 'settings' });
+    const error = new HelperError({
+      code: -32602,
+      message: 'x',
+      data: { kind: 'invalidParams', missing: ['clientId', 'clientSecret'] },
+    });
+    assert.deepEqual(describeError(error), {
+      message: 'TickTick sign-in needs: clientId, clientSecret.',
+      suggestion: 'settings',
+    });
   });
 
   it('gives the exchange status, and the cache path, which are not secret', () => {
-    const exchange = new HelperError({ code: -32006, message: 'x', data: { kind: 'tokenExchangeFailed', status: 400, error: 'invalid_grant' } });
+    const exchange = new HelperError({
+      code: -32006,
+      message: 'x',
+      data: { kind: 'tokenExchangeFailed', status: 400, error: 'invalid_grant' },
+    });
     assert.match(describeError(exchange).message, /\(HTTP 400, invalid_grant\)/);
-    const config = new HelperError({ code: -32008, message: 'x', data: { kind: 'configUnreadable', path: '/home/me/.config/ticktick-signon/config.json' } });
+    const config = new HelperError({
+      code: -32008,
+      message: 'x',
+      data: { kind: 'configUnreadable', path: '/home/me/.config/ticktick-signon/config.json' },
+    });
     assert.match(describeError(config).message, /\(\/home\/me\/.config\/ticktick-signon\/config.json\) cannot be read/);
   });
 
   it('suggests the next step: sign in, install, show the log', () => {
-    assert.equal(describeError(new HelperError({ code: -32001, message: '', data: { kind: 'notSignedIn' } })).suggestion, 'signIn');
-    assert.equal(describeError(new HelperError({ code: -32004, message: '', data: { kind: 'stateMismatch' } })).suggestion, 'paste');
+    assert.equal(
+      describeError(new HelperError({ code: -32001, message: '', data: { kind: 'notSignedIn' } })).suggestion,
+      'signIn',
+    );
+    assert.equal(
+      describeError(new HelperError({ code: -32004, message: '', data: { kind: 'stateMismatch' } })).suggestion,
+      'paste',
+    );
     assert.equal(describeError(new HelperUnavailableError('tt serve', 'notFound', 'ENOENT')).suggestion, 'install');
     assert.equal(describeError(new HelperExitedError(1, null)).suggestion, 'showLog');
     assert.equal(describeError(new Error(SECRETISH)).suggestion, 'showLog');

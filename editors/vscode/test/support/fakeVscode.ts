@@ -245,7 +245,12 @@ const fake = {
       task: (progress: { report(value: unknown): void }, token: CancellationTokenSource['token']) => Promise<R>,
     ): Promise<R> {
       const source = new CancellationTokenSource();
-      const record: ProgressRecord = { title: options.title, cancellable: !!options.cancellable, done: false, cancel: () => source.cancel() };
+      const record: ProgressRecord = {
+        title: options.title,
+        cancellable: !!options.cancellable,
+        done: false,
+        cancel: () => source.cancel(),
+      };
       state.progress.push(record);
       try {
         return await task({ report: () => undefined }, source.token);
@@ -374,11 +379,18 @@ export interface FakeContext {
 }
 
 export function fakeContext(): FakeContext {
-  return { subscriptions: [], secrets: new FakeSecretStorage(), globalState: new FakeMemento(), extensionPath: EXTENSION_PATH };
+  return {
+    subscriptions: [],
+    secrets: new FakeSecretStorage(),
+    globalState: new FakeMemento(),
+    extensionPath: EXTENSION_PATH,
+  };
 }
 
 // Installed on import, before the extension's modules are loaded: `require('vscode')` gets the fake.
-const loader = Module as unknown as { _load(request: string, parent: unknown, isMain: boolean): unknown };
+const loader = Module as unknown as {
+  _load: (this: unknown, request: string, parent: unknown, isMain: boolean) => unknown;
+};
 const originalLoad = loader._load;
 loader._load = function (request: string, parent: unknown, isMain: boolean) {
   return request === 'vscode' ? fake : originalLoad.call(this, request, parent, isMain);

@@ -7,7 +7,16 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 
 import * as extension from '../../src/extension';
-import { approve, approveAndFollow, freePort, helperCommand, isolatedEnv, Sandbox, SANDBOX_CLIENT, tempDir } from './helper';
+import {
+  approve,
+  approveAndFollow,
+  freePort,
+  helperCommand,
+  isolatedEnv,
+  Sandbox,
+  SANDBOX_CLIENT,
+  tempDir,
+} from './helper';
 
 export async function until(what: string, check: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
@@ -24,7 +33,10 @@ export function helperPids(): number[] {
   let out = '';
   try {
     // Tests may empty PATH for the extension host: find ps where it lives.
-    out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+    out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin' },
+    });
   } catch {
     return [];
   }

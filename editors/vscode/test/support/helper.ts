@@ -42,16 +42,26 @@ export function helperCommand(): string {
 export function cliArgv(subcommand: string[]): string[] {
   const argv = parseArgsStringToArgv(helperCommand());
   if (argv[argv.length - 1] !== 'serve') {
-    throw new Error('TICKTICK_SIGNON_HELPER_COMMAND must end with "serve" so the tests can run the sandbox with the same CLI.');
+    throw new Error(
+      'TICKTICK_SIGNON_HELPER_COMMAND must end with "serve" so the tests can run the sandbox with the same CLI.',
+    );
   }
   return [...argv.slice(0, -1), ...subcommand];
 }
 
 /** An environment for the helper with nothing of the developer's own account or cache in it. */
-export function isolatedEnv(configDir: string, authUrl?: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function isolatedEnv(
+  configDir: string,
+  authUrl?: string,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('PYTICKTICK_') && !name.startsWith('TICKTICK_SIGNON_') && !/^(https?|all)_proxy$/i.test(name)) {
+    if (
+      !name.startsWith('PYTICKTICK_') &&
+      !name.startsWith('TICKTICK_SIGNON_') &&
+      !/^(https?|all)_proxy$/i.test(name)
+    ) {
       env[name] = value;
     }
   }
@@ -86,7 +96,11 @@ export class CapturingLogger implements Logger {
   }
 }
 
-export function newClient(env: NodeJS.ProcessEnv, log: Logger = new CapturingLogger(), command = helperCommand()): HelperClient {
+export function newClient(
+  env: NodeJS.ProcessEnv,
+  log: Logger = new CapturingLogger(),
+  command = helperCommand(),
+): HelperClient {
   return new HelperClient({ command, env, log });
 }
 
@@ -113,7 +127,7 @@ export class Sandbox {
     const baseUrl = await new Promise<string>((resolvePromise, reject) => {
       let seen = '';
       const timer = setTimeout(() => reject(new Error(`the sandbox did not start: ${seen}`)), 20_000);
-      child.stderr!.on('data', (chunk: Buffer) => {
+      child.stderr.on('data', (chunk: Buffer) => {
         seen += chunk.toString();
         const match = /Sandbox TickTick on (http:\/\/\S+)/.exec(seen);
         if (match) {
@@ -128,7 +142,9 @@ export class Sandbox {
 
   /** True if the sandbox accepts this bearer token on its API (the token is real). */
   async acceptsToken(accessToken: string): Promise<boolean> {
-    const answer = await fetch(`${this.baseUrl}/open/v1/project`, { headers: { Authorization: `Bearer ${accessToken}` } });
+    const answer = await fetch(`${this.baseUrl}/open/v1/project`, {
+      headers: { Authorization: `Bearer ${accessToken}` },
+    });
     return answer.status === 200;
   }
 
