@@ -302,3 +302,15 @@ def test_basic_header_is_what_the_spec_says(sandbox: SandboxProvider) -> None:
         "scope": [oauth.SCOPE],
         "redirect_uri": [REDIRECT],
     }
+
+
+def test_the_project_list_is_read_for_a_good_token_and_not_for_a_refused_one() -> None:
+    """``list_projects`` (what `login --sandbox` shows) reads the list on a 200, and nothing on a 401."""
+    from ticktick_signon.upstream.api_client import list_projects, projects_status
+
+    with SandboxProvider() as provider:
+        good = provider.issue_token()
+        status, projects = list_projects(provider.base_url, good, timeout=10)
+        assert status == 200 and isinstance(projects, list) and projects
+        assert projects_status(provider.base_url, good, timeout=10) == 200
+        assert list_projects(provider.base_url, "not-a-token", timeout=10) == (401, None)

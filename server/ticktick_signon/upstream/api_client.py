@@ -16,12 +16,14 @@ from ticktick_signon.upstream.http import network_error, open_client
 log = logging.getLogger(__name__)
 
 
+#: The most of a project list read (the sandbox's is a few hundred bytes).
+MAX_LIST_BYTES = 1 << 20
+
+
 def projects_status(api_base: str, access_token: str, timeout: float) -> int:
     """Call ``GET {api_base}/open/v1/project`` with the token and return the HTTP status.
 
-    The body is not read (only the status matters). The client is the token
-    project's (``http.open_client``): redirects not followed, so the
-    token goes to no other address; the same trust store and proxy rules.
+    The body is not read (only the status matters).
 
     Args:
         api_base: the Open API's base URL (``oauth.api_base``).
@@ -34,25 +36,9 @@ def projects_status(api_base: str, access_token: str, timeout: float) -> int:
     Raises:
         NetworkError: timeout, refused or reset connection, DNS failure, an untrusted certificate.
     """
-    import httpx
-
-    url = api_base + VERIFY_PATH
-    try:
-        with (
-            open_client(url, timeout) as client,
-            client.stream(
-                "GET", url, headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
-            ) as response,
-        ):
-            status = response.status_code
-    except httpx.HTTPError as exc:
-        raise network_error(exc, url, timeout, "try again") from None
+    status, _ = _get_projects(api_base, access_token, timeout, read_body=False)
     log.info("TickTick's API answered HTTP %d to the token check", status)
     return status
-
-
-#: The most of a project list read (the sandbox's is a few hundred bytes).
-MAX_LIST_BYTES = 1 << 20
 
 
 def list_projects(api_base: str, access_token: str, timeout: float) -> tuple[int, list[object] | None]:
@@ -64,16 +50,34 @@ def list_projects(api_base: str, access_token: str, timeout: float) -> tuple[int
         timeout: seconds for connecting, sending and reading.
 
     Returns:
-        The HTTP status and, for a 200 whose body is a JSON list (at most 1 MiB), that list; else None.
+        The HTTP status and, for a 200 whose body is a JSON list (at most ``MAX_LIST_BYTES``), that list; else None.
 
     Raises:
         NetworkError: timeout, refused or reset connection, DNS failure, an untrusted certificate.
     """
     import json
 
+    status, body = _get_projects(api_base, access_token, timeout, read_body=True)
+    if status != 200 or body is None:
+        return status, None
+    try:
+        projects = json.loads(body)
+    except ValueError:
+        return status, None
+    return status, projects if isinstance(projects, list) else None
+
+
+def _get_projects(api_base: str, access_token: str, timeout: float, *, read_body: bool) -> tuple[int, bytes | None]:
+    """The one authenticated GET: its status and, if asked for, its body (None past ``MAX_LIST_BYTES``).
+
+    The client is the token request's (``http.open_client``): redirects not
+    followed, so the token goes to no other address; the same trust store and
+    proxy rules.
+    """
     import httpx
 
     url = api_base + VERIFY_PATH
+    body: bytes | None = None
     try:
         with (
             open_client(url, timeout) as client,
@@ -82,15 +86,13 @@ def list_projects(api_base: str, access_token: str, timeout: float) -> tuple[int
             ) as response,
         ):
             status = response.status_code
-            body = b""
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_LIST_BYTES:
-                    return status, None
+            if read_body:
+                body = b""
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > MAX_LIST_BYTES:
+                        body = None
+                        break
     except httpx.HTTPError as exc:
         raise network_error(exc, url, timeout, "try again") from None
-    try:
-        projects = json.loads(body) if status == 200 else None
-    except ValueError:
-        return status, None
-    return status, projects if isinstance(projects, list) else None
+    return status, body
