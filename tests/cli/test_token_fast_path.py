@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.support.portability import plant_junction, plant_symlink
-from tests.support.rpc import encode_frame, split_frames
+from tests.support.rpc import serve_once_reporting_modules
 from ticktick_signon import entry
 from ticktick_signon.cache import reader as cache_file
 from ticktick_signon.cache.store import TokenStore
@@ -318,18 +318,7 @@ def test_no_folder_or_no_file_is_file_not_found(config_dir: Path) -> None:
 
 def test_serve_starts_without_click_and_answers(config_dir: Path) -> None:
     store_token(config_dir)
-    code = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: print(sorted(m for m in ('click', 'ticktick_signon.cli.app') if m in sys.modules),"
-        " file=sys.stderr))\n"
-        "from ticktick_signon.entry import main; main(['serve'])"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        input=encode_frame({"jsonrpc": "2.0", "id": 1, "method": "getToken"}),
-        capture_output=True,
-        timeout=60,
-    )
-    assert done.returncode == 0
-    assert split_frames(done.stdout)[0]["result"]["accessToken"] == TOKEN
-    assert done.stderr.decode().strip().splitlines()[-1] == "[]"
+    status, replies, loaded = serve_once_reporting_modules(("click", "ticktick_signon.cli.app"))
+    assert status == 0
+    assert replies[0]["result"]["accessToken"] == TOKEN
+    assert loaded == []

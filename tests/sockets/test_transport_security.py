@@ -24,7 +24,7 @@ import pytest
 import trustme
 
 from tests.support.fake_browser import follow_authorize
-from tests.support.rpc import HelperProcess, RpcError, encode_frame, split_frames
+from tests.support.rpc import HelperProcess, RpcError, serve_once_reporting_modules
 from tests.support.schema import assert_valid
 from ticktick_signon.core import oauth
 from ticktick_signon.core.records import PendingSignon
@@ -283,20 +283,9 @@ def test_serving_a_cached_token_loads_neither_truststore_nor_httpx(config_dir: P
     TokenStore(config_dir).update(
         lambda cache: (cache.with_profile("default", Profile(token=Token("t", "bearer", "s", 2**31))), None)
     )
-    code = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: print(sorted(m for m in ('truststore', 'httpx', 'certifi') if m in sys.modules),"
-        " file=sys.stderr))\n"
-        "from ticktick_signon.entry import main; main(['serve'])"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        input=encode_frame({"jsonrpc": "2.0", "id": 1, "method": "getToken"}),
-        capture_output=True,
-        timeout=60,
-    )
-    assert split_frames(done.stdout)[0]["result"]["accessToken"] == "t"
-    assert done.stderr.decode().strip().splitlines()[-1] == "[]"
+    _, replies, loaded = serve_once_reporting_modules(("truststore", "httpx", "certifi"))
+    assert replies[0]["result"]["accessToken"] == "t"
+    assert loaded == []
 
 
 class TestTrustContext:

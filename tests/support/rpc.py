@@ -245,3 +245,24 @@ class HelperProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             raise
+
+
+def serve_once_reporting_modules(modules: tuple[str, ...]) -> tuple[int, list[Any], list[str]]:
+    """Run ``ticktick-signon serve`` for one ``getToken`` and say which of ``modules`` it had loaded by exit.
+
+    Returns:
+        The exit status, the reply frames, and the sorted names of ``modules`` that were imported.
+    """
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: print(sorted(m for m in {modules!r} if m in sys.modules), file=sys.stderr))\n"
+        "from ticktick_signon.entry import main; main(['serve'])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=encode_frame({"jsonrpc": "2.0", "id": 1, "method": "getToken"}),
+        capture_output=True,
+        timeout=60,
+    )
+    loaded = json.loads(done.stderr.decode().strip().splitlines()[-1].replace("'", '"'))
+    return done.returncode, split_frames(done.stdout), loaded
