@@ -131,13 +131,15 @@ class SignonService:
         with self._listeners.ending():
             self.store.update(remember)
             self._listeners.close(params.profile)
+        # Listen straight after the cache names the new state: a listener of another process
+        # that this start replaced closes when it sees that, and its port is then anyone's.
+        listening = params.listen and self._listeners.listen(pending)
         if not self._warmed:
             # httpx takes about half a second to import; the user is in the browser meanwhile.
             self._warmed = True
             from ticktick_signon.upstream.http import warm_imports
 
             warm_imports()
-        listening = params.listen and self._listeners.listen(pending)
         log.info("Sign-on started for profile %r (listening: %s)", params.profile, listening)
         return StartResult(
             authorize_url=authorize_url,
