@@ -101,9 +101,12 @@ def fast_token(argv: list[str], environ: Mapping[str, str], now: float) -> str |
             "profile": profile,
         }
         return json.dumps(result) + "\n"
-    from ticktick_signon.imports.pyticktick import env_lines
+    from ticktick_signon.imports.pyticktick import env_lines, env_problems
 
-    lines = env_lines(saved.get("clientId"), saved.get("clientSecret"), token["accessToken"], token["expiresAt"])
+    client_id, secret, access_token = saved.get("clientId"), saved.get("clientSecret"), token["accessToken"]
+    if env_problems({"clientId": client_id, "clientSecret": secret, "accessToken": access_token}):
+        return None  # a value the lines cannot carry as is: the CLI warns about it
+    lines = env_lines(client_id, secret, access_token, token["expiresAt"], saved.get("region"))
     return "\n".join(lines) + "\n"
 
 

@@ -109,7 +109,8 @@ def test_merge_replaces_every_token_key_and_only_the_credentials_it_sets() -> No
         "PYTICKTICK_V1_TOKEN_VALUE=new-token\nPYTICKTICK_V1_TOKEN_EXPIRATION=1800000000\n"
     )
     merged = merge_env(existing, env_lines("id 2", "p@ss'word", "new-token", 1800000000))
-    assert "mine" not in merged and "PYTICKTICK_V1_CLIENT_SECRET='p@ss'\"'\"'word'\n" in merged
+    # D9: a quote inside the secret, written so python-dotenv reads it too (shlex's '"'"' it cannot)
+    assert "mine" not in merged and 'PYTICKTICK_V1_CLIENT_SECRET="p@ss\'word"\n' in merged
     assert merge_env("", ["A=1"]) == "A=1\n"
 
 

@@ -76,7 +76,7 @@ def deliver(
     Raises:
         SystemExit: ``EXIT_SAVE_FAILED``, when ``--save`` failed and nobody can be asked again.
     """
-    from ticktick_signon.imports.pyticktick import env_lines, token_json
+    from ticktick_signon.imports.pyticktick import env_lines, env_problems, token_json
 
     console, prompter = deps.console, deps.prompter
     want_print, want_copy, save = options.want_print, options.want_copy, options.save
@@ -97,9 +97,13 @@ def deliver(
     if want_print:
         console.echo(f"Token: {access_token}")
         console.echo(f"Expiration: {expires_at} ({when(expires_at)})")
+    if save is not None:
+        values = {"clientId": saved.client_id, "clientSecret": saved.client_secret, "accessToken": access_token}
+        for problem in env_problems(values):
+            console.warning(f"The profile's {problem}.")
     while save is not None:
         try:
-            save_env(save, env_lines(saved.client_id, saved.client_secret, access_token, expires_at))
+            save_env(save, env_lines(saved.client_id, saved.client_secret, access_token, expires_at, saved.region))
         except OSError as exc:
             reason = exc.strerror or str(exc) or type(exc).__name__
             if not interactive:

@@ -67,6 +67,10 @@ def run(options: TokenOptions, deps: CliDeps) -> None:
     elif options.fmt == "json":
         console.echo(json.dumps(token_result(TokenResult.of(tok, profile, deps.clock()))))
     else:
-        from ticktick_signon.imports.pyticktick import env_lines
+        from ticktick_signon.imports.pyticktick import env_lines, env_problems
 
-        console.echo("\n".join(env_lines(saved.client_id, saved.client_secret, tok.access_token, tok.expires_at)))
+        values = {"clientId": saved.client_id, "clientSecret": saved.client_secret, "accessToken": tok.access_token}
+        for problem in env_problems(values):
+            console.warning(f"The profile's {problem}.")
+        lines = env_lines(saved.client_id, saved.client_secret, tok.access_token, tok.expires_at, saved.region)
+        console.echo("\n".join(lines))
