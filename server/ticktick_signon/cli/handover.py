@@ -44,16 +44,40 @@ def copy_to_clipboard(text: str) -> bool:
 def save_env(path: Path, lines: list[str]) -> None:
     """Merge pyticktick's .env ``lines`` into the private file at ``path``.
 
+    The file is read as the cache is (``private_files.read_private``: never blocking on
+    a FIFO, never through a symlink). A file that is read-only, or not UTF-8 text, is
+    left exactly as it is: replacing it would undo the user's own protection, or lose
+    bytes the merge cannot keep.
+
     Raises:
-        OSError: the file could not be read or written.
+        OSError: the file could not be read or written, or is one of those; ``strerror``
+            says why, in words for the user.
     """
+    import errno
+    import os
+    import stat
+
     from ticktick_signon.cache.private_files import read_private, write_private
     from ticktick_signon.imports.pyticktick import merge_env
 
     try:
-        existing = read_private(path)[0].decode("utf-8")
+        info = os.lstat(path)
     except FileNotFoundError:
-        existing = ""
+        info = None
+    # Before read_private, which would tighten a 0444 file to 0600 (writable) on its way.
+    if info is not None and stat.S_ISREG(info.st_mode) and not info.st_mode & stat.S_IWUSR:
+        mode = stat.S_IMODE(info.st_mode)
+        raise PermissionError(
+            errno.EACCES, f"it is read-only (mode {mode:04o}); make it writable (chmod u+w) to save into it", str(path)
+        )
+    try:
+        raw = read_private(path)[0]
+    except FileNotFoundError:
+        raw = b""
+    try:
+        existing = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OSError(errno.EILSEQ, "it is not UTF-8 text, so it was left as it is", str(path)) from None
     write_private(path, merge_env(existing, lines).encode("utf-8"))
 
 
