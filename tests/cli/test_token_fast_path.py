@@ -353,3 +353,31 @@ def test_serve_starts_without_click_and_answers(config_dir: Path) -> None:
     assert done.returncode == 0
     assert split_frames(done.stdout)[0]["result"]["accessToken"] == TOKEN
     assert done.stderr.decode().strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.posix_only("a POSIX shell closes stdout with >&-")
+@pytest.mark.parametrize("module", ["entry", "cli.app"])
+@pytest.mark.parametrize("args", [(), ("--format", "json"), ("--format", "pyticktick-env")])
+def test_a_closed_stdout_exits_non_zero_without_a_traceback(
+    config_dir: Path, module: str, args: tuple[str, ...]
+) -> None:
+    """D14: `token >&-` printed an AttributeError traceback (fast path) or printed nothing and exited 0 (click)."""
+    store_token(config_dir)
+    code = f"import sys; from ticktick_signon.{module} import main; main(sys.argv[1:], prog_name='ticktick-signon')"
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-c", code, "token", *args],
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    assert "stdout is closed" in done.stderr and TOKEN not in done.stderr
+
+
+def test_the_closed_stdout_message_is_the_same_on_both_paths() -> None:
+    from ticktick_signon.cli import token
+
+    assert (entry.NO_STDOUT, entry.EXIT_NO_STDOUT) == (token.NO_STDOUT, token.EXIT_NO_STDOUT)

@@ -40,7 +40,7 @@ Exit status:
   0    done (status: signed in)
   1    status: not signed in, the token has expired, or (--verify)
        TickTick rejected it; sandbox: cannot listen on its port; import:
-       you chose not to replace the token
+       you chose not to replace the token; token: stdout is closed
   2    bad usage: an unknown option or a bad value, or login without a
        terminal and without a client id or secret; import: a file that
        cannot be read or holds no usable token, or a valid token in the
