@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ticktick_signon.cli.console import when
-from ticktick_signon.cli.exits import EXIT_NO_REDIRECT
+from ticktick_signon.cli.exits import EXIT_HANGUP, EXIT_NO_REDIRECT, EXIT_TERMINATED
 from ticktick_signon.cli.handover import deliver
 from ticktick_signon.cli.prompts import resolve_credentials
 from ticktick_signon.cli.sandbox_signin import check_sandbox_token, play_browser, start_sandbox
@@ -176,9 +176,9 @@ def run(options: LoginOptions, deps: CliDeps) -> None:
 class Signalled(SystemExit):
     """The terminal closed (SIGHUP) or the process was asked to end (SIGTERM, Windows' SIGBREAK) during ``login``.
 
-    A ``SystemExit`` with status 128 + the signal's number, as a shell reports a process the
-    signal ended; raised in the main thread, so ``run``'s ``finally`` drops the pending sign-in
-    as Ctrl-C's KeyboardInterrupt does.
+    A ``SystemExit`` with status 128 + the signal's number (``EXIT_HANGUP``, ``EXIT_TERMINATED``),
+    as a shell reports a process the signal ended; raised in the main thread, so ``run``'s
+    ``finally`` drops the pending sign-in as Ctrl-C's KeyboardInterrupt does.
     """
 
 
@@ -202,11 +202,13 @@ def _ending_signals_raise() -> Any:
     numbers = [getattr(signal, name) for name in ENDING_SIGNALS if hasattr(signal, name)]
     previous: dict[int, Any] = {}
 
+    hangup = getattr(signal, "SIGHUP", None)
+
     def end(signum: int, frame: object) -> None:
         for number in numbers:
             signal.signal(number, signal.SIG_IGN)  # the clean-up gets to finish
         log.info("Ending the sign-in: the process got signal %d", signum)
-        raise Signalled(128 + signum)
+        raise Signalled(EXIT_HANGUP if signum == hangup else EXIT_TERMINATED)
 
     for number in numbers:
         try:
