@@ -165,3 +165,31 @@ def test_login_save_into_a_read_only_env_file_exits_10_with_file_and_mode_unchan
     env_file.write_text("MINE=1\n")
     env_file.chmod(mode)
     _save_fails_and_leaves_it(env_file, "it is read-only")
+
+
+ODD_LINES = [
+    "# a comment\n",
+    "\n",
+    "export OTHER_EXPORTED=1\n",
+    "SPACED = value with spaces\n",
+    "TABBED\t=\ttabbed\n",
+    "INLINE=value # a comment after it\n",
+    "HASH='#not a comment'\n",
+    'DOUBLE="line one\nline two"\n',
+    "SINGLE='it''s'\n",
+    "BARE_KEY\n",
+    "UNICODE=ünïcødé ✓\n",
+    "EMPTY=\n",
+    "CRLF=windows\r\n",
+    "not an assignment at all\n",
+]
+
+
+def test_the_merge_keeps_every_other_line_in_14_odd_forms_byte_for_byte() -> None:
+    """Issue 18 section 3, an attack that held: a merge touches only pyticktick's token and app lines."""
+    existing = "".join(ODD_LINES[:7]) + "PYTICKTICK_V1_TOKEN_VALUE=old\n" + "".join(ODD_LINES[7:])
+    merged = merge_env(existing, env_lines("id", "s", "new-token", 1800000000))
+    for line in ODD_LINES:
+        assert line.rstrip("\n") in merged, line
+    assert "old" not in merged and merged.endswith("PYTICKTICK_V1_TOKEN_EXPIRATION=1800000000\n")
+    assert merged.index("# a comment") < merged.index("not an assignment") < merged.index("PYTICKTICK_V1_CLIENT_ID")
