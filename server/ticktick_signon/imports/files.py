@@ -66,7 +66,9 @@ def _read(path: Path) -> bytes:
             raise _bad(path, f"is a symlink that belongs to {owner}, so it is not followed")
         target = os.path.realpath(target)
     try:
-        followed = os.stat(target)  # never blocks, whatever it is; read_bytes checks the open file again
+        # Through the path itself, not its realpath: /proc/self/fd/0 leads to a pipe that has no path.
+        # stat never blocks, whatever it finds; read_bytes checks the open file again.
+        followed = os.stat(path)
     except OSError as exc:
         raise _unreadable(path, exc) from None
     if stat.S_ISDIR(followed.st_mode):  # before open(): Windows says "Permission denied" for a folder
