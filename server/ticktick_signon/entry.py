@@ -34,14 +34,48 @@ def main(args: list[str] | None = None, prog_name: str | None = None, **extra: o
     if argv[:1] == ["token"]:
         output = fast_token(argv[1:], os.environ, time.time())
         if output is not None:
-            sys.stdout.write(output)
-            sys.stdout.flush()
+            status = _print_token(output)
             if extra.get("standalone_mode", True):
-                sys.exit(0)
-            return 0
+                sys.exit(status)
+            return status
     from ticktick_signon.cli.app import main as click_main
 
     return click_main(args, prog_name=prog_name or "ticktick-signon", **extra)
+
+
+#: What ``token`` says, and exits with, when it has no stdout to print to (cli/token.py says the same).
+NO_STDOUT = "Cannot print the token: stdout is closed or cannot be written to."
+EXIT_NO_STDOUT = 1
+
+
+def _print_token(output: str) -> int:
+    """Write ``output`` to stdout; 0, or ``EXIT_NO_STDOUT`` (said on stderr) if there is no stdout to write to.
+
+    ``token >&-`` leaves ``sys.stdout`` None; a closed pipe raises at the write or the flush.
+    """
+    try:
+        if sys.stdout is None:
+            raise ValueError("no stdout")
+        sys.stdout.write(output)
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        if sys.stderr is not None:
+            sys.stderr.write(f"Error: {NO_STDOUT}\n")
+        _quiet_stdout()
+        return EXIT_NO_STDOUT
+    return 0
+
+
+def _quiet_stdout() -> None:
+    """Point a broken stdout at devnull, so the interpreter's own flush at exit prints no traceback."""
+    if sys.stdout is None:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _serve() -> None:
@@ -101,9 +135,12 @@ def fast_token(argv: list[str], environ: Mapping[str, str], now: float) -> str |
             "profile": profile,
         }
         return json.dumps(result) + "\n"
-    from ticktick_signon.imports.pyticktick import env_lines
+    from ticktick_signon.imports.pyticktick import env_lines, env_problems
 
-    lines = env_lines(saved.get("clientId"), saved.get("clientSecret"), token["accessToken"], token["expiresAt"])
+    client_id, secret, access_token = saved.get("clientId"), saved.get("clientSecret"), token["accessToken"]
+    if env_problems({"clientId": client_id, "clientSecret": secret, "accessToken": access_token}):
+        return None  # a value the lines cannot carry as is: the CLI warns about it
+    lines = env_lines(client_id, secret, access_token, token["expiresAt"], saved.get("region"))
     return "\n".join(lines) + "\n"
 
 

@@ -224,6 +224,8 @@ def test_one_exit_status_table_in_the_readme_and_in_help_matching_the_code() -> 
         exits.EXIT_NO_REDIRECT,
         exits.EXIT_SAVE_FAILED,
         exits.EXIT_CANCELLED,
+        exits.EXIT_HANGUP,
+        exits.EXIT_TERMINATED,
     }
     assert set(_help_exit_statuses()) == used
     assert set(_readme_exit_statuses()) == used

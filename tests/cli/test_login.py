@@ -429,6 +429,28 @@ class TestWithoutTerminal:
         assert cli_in_process("token").stdout.strip() == OLD_TOKEN  # the token it had stays
         assert json.loads(cli_in_process("status", "--json").stdout)["pendingSignon"] is False
 
+    @pytest.mark.posix_only("SIGHUP does not exist on Windows, and SIGTERM there cannot be caught from outside")
+    @pytest.mark.parametrize("signame", ["SIGHUP", "SIGTERM"])
+    def test_a_closed_terminal_or_sigterm_while_waiting_leaves_nothing_pending(
+        self, auth_url: str, config_dir: Path, signame: str
+    ) -> None:
+        """An abandoned login left "A sign-in is waiting for its browser redirect." in status, as Ctrl-C does not."""
+        store_token(config_dir)
+        login = Piped(
+            "--client-id", "sandbox-client", "--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser"
+        )
+        login.read_until("Waiting for the browser")
+        assert len(cache(config_dir)["pendingSignons"]) == 1
+        number = getattr(signal, signame)
+        login.proc.send_signal(number)
+        code, _, err = login.finish()
+        assert code == 128 + number and "Traceback" not in err
+        assert cache(config_dir).get("pendingSignons", {}) == {}
+        assert cli_in_process("token").stdout.strip() == OLD_TOKEN  # the token it had stays
+        assert json.loads(cli_in_process("status", "--json").stdout)["pendingSignon"] is False
+        logout = cli_in_process("logout")
+        assert "Cancelled the sign-in" not in logout.stderr + logout.stdout
+
     def test_no_colour_or_symbols_through_a_pipe(self, auth_url: str) -> None:
         """Plain words when stderr is not a terminal."""
         env = {k: v for k, v in creds_env().items() if k != "PYTICKTICK_V1_CLIENT_SECRET"}

@@ -8,6 +8,7 @@ those lines win.
 from __future__ import annotations
 
 import json
+import stat
 import time
 from pathlib import Path
 
@@ -109,7 +110,8 @@ def test_merge_replaces_every_token_key_and_only_the_credentials_it_sets() -> No
         "PYTICKTICK_V1_TOKEN_VALUE=new-token\nPYTICKTICK_V1_TOKEN_EXPIRATION=1800000000\n"
     )
     merged = merge_env(existing, env_lines("id 2", "p@ss'word", "new-token", 1800000000))
-    assert "mine" not in merged and "PYTICKTICK_V1_CLIENT_SECRET='p@ss'\"'\"'word'\n" in merged
+    # a quote inside the secret, written so python-dotenv reads it too (shlex's '"'"' it cannot)
+    assert "mine" not in merged and 'PYTICKTICK_V1_CLIENT_SECRET="p@ss\'word"\n' in merged
     assert merge_env("", ["A=1"]) == "A=1\n"
 
 
@@ -124,3 +126,70 @@ def test_login_save_refuses_an_env_file_too_large_to_be_one_and_leaves_it(tmp_pa
     assert "Traceback" not in done.stderr
     assert env_file.stat().st_size == MAX_PRIVATE_FILE_BYTES + 3
     assert cli("token", "--profile", "sandbox").returncode == 0
+
+
+def _save_fails_and_leaves_it(env_file: Path, reason: str) -> None:
+    before = (env_file.read_bytes(), stat.S_IMODE(env_file.stat().st_mode)) if env_file.is_file() else None
+    done = cli("login", "--sandbox", "--save", str(env_file), timeout=60)
+    assert done.returncode == 10, done.stderr  # the save failed; the sign-in itself worked
+    assert f"Could not save the token to {env_file} ({reason}" in done.stderr and "Traceback" not in done.stderr
+    if before is not None:
+        assert (env_file.read_bytes(), stat.S_IMODE(env_file.stat().st_mode)) == before
+    assert cli("token", "--profile", "sandbox").returncode == 0
+
+
+def test_login_save_into_an_env_file_that_is_not_utf8_exits_10_and_leaves_it(tmp_path: Path, config_dir: Path) -> None:
+    """Once a UnicodeDecodeError traceback after a successful sign-in."""
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"# caf\xe9 in Latin-1\nOTHER=1\n")
+    env_file.chmod(0o600)
+    _save_fails_and_leaves_it(env_file, "it is not UTF-8 text")
+
+
+@pytest.mark.posix_only("FIFOs do not exist on Windows")
+def test_login_save_into_a_fifo_exits_10_at_once(tmp_path: Path, config_dir: Path) -> None:
+    """The reader must not open it blocking (the writer would refuse it anyway)."""
+    import os
+
+    fifo = tmp_path / ".env"
+    os.mkfifo(fifo)
+    _save_fails_and_leaves_it(fifo, "it is not a regular file")
+
+
+@pytest.mark.parametrize("mode", [0o400, 0o444])
+def test_login_save_into_a_read_only_env_file_exits_10_with_file_and_mode_unchanged(
+    tmp_path: Path, config_dir: Path, mode: int
+) -> None:
+    """A 0400 .env was replaced silently and left 0600 and writable."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("MINE=1\n")
+    env_file.chmod(mode)
+    _save_fails_and_leaves_it(env_file, "it is read-only")
+
+
+ODD_LINES = [
+    "# a comment\n",
+    "\n",
+    "export OTHER_EXPORTED=1\n",
+    "SPACED = value with spaces\n",
+    "TABBED\t=\ttabbed\n",
+    "INLINE=value # a comment after it\n",
+    "HASH='#not a comment'\n",
+    'DOUBLE="line one\nline two"\n',
+    "SINGLE='it''s'\n",
+    "BARE_KEY\n",
+    "UNICODE=ünïcødé ✓\n",
+    "EMPTY=\n",
+    "CRLF=windows\r\n",
+    "not an assignment at all\n",
+]
+
+
+def test_the_merge_keeps_every_other_line_in_14_odd_forms_byte_for_byte() -> None:
+    """Issue 18 section 3, an attack that held: a merge touches only pyticktick's token and app lines."""
+    existing = "".join(ODD_LINES[:7]) + "PYTICKTICK_V1_TOKEN_VALUE=old\n" + "".join(ODD_LINES[7:])
+    merged = merge_env(existing, env_lines("id", "s", "new-token", 1800000000))
+    for line in ODD_LINES:
+        assert line.rstrip("\n") in merged, line
+    assert "old" not in merged and merged.endswith("PYTICKTICK_V1_TOKEN_EXPIRATION=1800000000\n")
+    assert merged.index("# a comment") < merged.index("not an assignment") < merged.index("PYTICKTICK_V1_CLIENT_ID")

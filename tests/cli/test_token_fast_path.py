@@ -73,6 +73,26 @@ def test_fast_path_prints_exactly_what_the_click_cli_prints(config_dir: Path, ar
     assert TOKEN in fast.stdout
 
 
+def test_a_dida365_profile_gets_its_base_url_on_both_paths(config_dir: Path) -> None:
+    """The lines name Dida365's API, or pyticktick sends the token to api.ticktick.com."""
+    dida = Profile(client_id="my-id", region="dida365", token=Token(TOKEN, "bearer", "tasks:read tasks:write", FAR))
+    TokenStore(config_dir).update(lambda cache: (cache.with_profile("default", dida), None))
+    args = ("token", "--format", "pyticktick-env")
+    fast, full = run("entry", *args), run("cli.app", *args)
+    assert fast.stdout == full.stdout and fast.returncode == full.returncode == 0
+    assert "PYTICKTICK_V1_BASE_URL=https://api.dida365.com/open/v1/\n" in fast.stdout
+
+
+def test_a_secret_the_lines_cannot_carry_is_left_to_the_cli_which_warns(config_dir: Path) -> None:
+    """Python-dotenv expands ${...} in any quotes; the person is told, never shown the secret."""
+    odd = Profile(client_id="my-id", client_secret="a${HOME}b", token=Token(TOKEN, "bearer", "tasks:read", FAR))
+    TokenStore(config_dir).update(lambda cache: (cache.with_profile("default", odd), None))
+    assert entry.fast_token(["--format", "pyticktick-env"], os.environ, 1_700_000_000.0) is None
+    done = run("entry", "token", "--format", "pyticktick-env")
+    assert done.returncode == 0 and "PYTICKTICK_V1_CLIENT_SECRET='a${HOME}b'" in done.stdout
+    assert "clientSecret holds ${...}" in done.stderr and "a${HOME}b" not in done.stderr
+
+
 def test_python_dash_m_goes_through_the_entry_point(config_dir: Path) -> None:
     store_token(config_dir)
     done = subprocess.run(
@@ -322,3 +342,31 @@ def test_serve_starts_without_click_and_answers(config_dir: Path) -> None:
     assert status == 0
     assert replies[0]["result"]["accessToken"] == TOKEN
     assert loaded == []
+
+
+@pytest.mark.posix_only("a POSIX shell closes stdout with >&-")
+@pytest.mark.parametrize("module", ["entry", "cli.app"])
+@pytest.mark.parametrize("args", [(), ("--format", "json"), ("--format", "pyticktick-env")])
+def test_a_closed_stdout_exits_non_zero_without_a_traceback(
+    config_dir: Path, module: str, args: tuple[str, ...]
+) -> None:
+    """`token >&-` printed an AttributeError traceback (fast path) or printed nothing and exited 0 (click)."""
+    store_token(config_dir)
+    code = f"import sys; from ticktick_signon.{module} import main; main(sys.argv[1:], prog_name='ticktick-signon')"
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-c", code, "token", *args],
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    assert "stdout is closed" in done.stderr and TOKEN not in done.stderr
+
+
+def test_the_closed_stdout_message_is_the_same_on_both_paths() -> None:
+    from ticktick_signon.cli import token
+
+    assert (entry.NO_STDOUT, entry.EXIT_NO_STDOUT) == (token.NO_STDOUT, token.EXIT_NO_STDOUT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
@@ -118,6 +119,15 @@ class TestFormats:
             (ticktick_py(expire_time=10**12), "auto", "expire_time that is no time"),
             ("TICKTICK_CLIENT_ID=x\n", "ticktick-mcp", "has no TICKTICK_ACCESS_TOKEN"),
             (ticktick_py(), "pyticktick", "holds no PYTICKTICK_V1_TOKEN_VALUE"),
+            # str.isdigit() is true for these, int() is not; a digit string past int()'s limit
+            (pyticktick_split(expiration="\u00b2"), "auto", "PYTICKTICK_V1_TOKEN_EXPIRATION that is no time"),
+            (pyticktick_split(expiration="\u2460"), "auto", "PYTICKTICK_V1_TOKEN_EXPIRATION that is no time"),
+            (pyticktick_split(expiration="9" * 5000), "auto", "PYTICKTICK_V1_TOKEN_EXPIRATION that is no time"),
+            ('{"expire_time": "\u00b2", "access_token": "%s"}' % TOKEN, "auto", "expire_time that is no time"),
+            # JSON nested past the parser's stack, as a ticktick-py file and inside PYTICKTICK_V1_TOKEN
+            ('{"a": ' + "[" * 20_000 + "]" * 20_000 + "}", "auto", "is nested too deeply"),
+            ('{"a": ' + "[" * 20_000, "auto", "is nested too deeply"),
+            ("PYTICKTICK_V1_TOKEN='" + "[" * 20_000 + "]" * 20_000 + "'\n", "auto", "nested too deeply"),
         ],
     )
     def test_malformed_files_are_named_and_never_echoed(self, text: str, fmt: str, problem: str) -> None:
@@ -128,6 +138,15 @@ class TestFormats:
         assert caught.value.data == {"kind": "invalidParams", "field": "path"}
         for secret in (SECRET, TOKEN, "has space"):
             assert secret not in message
+
+    def test_broken_lines_are_counted_in_one_log_line(self, caplog: pytest.LogCaptureFixture) -> None:
+        """10,000 broken lines, 50 KiB, once gave 10,000 python-dotenv warnings (1 MiB of log)."""
+        text = "not a line\n" * 5_000 + pyticktick_split() + "=nor this\n" * 5_000
+        with caplog.at_level(logging.DEBUG):
+            found = read_token_text(text, "/home/ada/.env")
+        assert found.access_token == TOKEN
+        [record] = caplog.records
+        assert record.getMessage() == "Skipped 10000 line(s) of /home/ada/.env that are not NAME=value"
 
 
 # -- importToken over stdio --------------------------------------------------------------------------
@@ -271,6 +290,12 @@ def test_cli_import_errors(tmp_path: Path) -> None:
     assert expired.returncode == 4 and "has expired" in expired.stderr
     broken = cli_in_process("import", str(write(tmp_path, "broken.env", "PYTICKTICK_V1_TOKEN='{not json'\n")))
     assert broken.returncode == 2 and "broken.env" in broken.stderr and "Traceback" not in broken.stderr
+    for name, text in (  # once a traceback and exit 1
+        ("super.env", pyticktick_split(expiration="\u00b2")),
+        ("deep.token-oauth", '{"a": ' + "[" * 20_000 + "]" * 20_000 + "}"),
+    ):
+        done = cli_in_process("import", str(write(tmp_path, name, text)))
+        assert done.returncode == 2 and name in done.stderr and "Traceback" not in done.stderr, done.stderr
 
 
 def test_cli_import_over_a_valid_token_asks_at_a_terminal(tmp_path: Path, config_dir: Path) -> None:

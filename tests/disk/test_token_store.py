@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,25 @@ def test_temp_files_left_by_a_dead_writer_are_swept(config_dir: Path) -> None:
     store.update(with_token("t2"))
     assert not leftover.exists() and unrelated.read_text() == "mine"
     assert store.read().profile("default").token.access_token == "t2"
+
+
+def test_a_cache_with_a_future_mtime_is_parsed_again_only_inside_the_racy_window(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clock set back after a write (or a copied file) must not make every look a parse."""
+    from ticktick_signon.cache import reader
+    from ticktick_signon.cache import store as store_module
+
+    store = TokenStore(config_dir)
+    store.update(with_token("t1"))
+    future = time.time() + 3600
+    os.utime(store.path, (future, future))
+    monkeypatch.setattr(store_module, "RACY_SECONDS", 0.05)
+    parses = []
+    real_read_file = reader.read_file
+    monkeypatch.setattr(reader, "read_file", lambda *a, **k: parses.append(1) or real_read_file(*a, **k))
+    first = store.read()
+    time.sleep(0.1)  # longer than the racy window, by the monotonic clock
+    looks = [store.read() for _ in range(20)]
+    assert len(parses) <= 2, f"parsed {len(parses)} times in 21 looks"
+    assert all(look == first for look in looks) and looks[-1] is looks[0]

@@ -305,3 +305,37 @@ def test_the_watcher_survives_an_unexpected_failure_and_still_starts(caplog: pyt
         watcher.stop()
     assert sent == [changed("a", True, tok.expires_at)]
     assert caplog.text.count("Watching the cache failed") == 1  # said once, not at every look
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open descriptors through /proc")
+def test_300_changes_are_each_told_and_leave_no_thread_or_descriptor_behind(config_dir: Path) -> None:
+    """Issue 18 section 3, an attack that held: the watcher's resources stay flat over 300 changes of the cache."""
+    import threading
+
+    from ticktick_signon.helper.watcher import TokenWatcher
+
+    store, writer = TokenStore(config_dir), TokenStore(config_dir)
+    writer.update(lambda c: (c.with_profile("default", Profile(token=token(time.time() + 100 * DAY))), None))
+    sent: list[dict[str, Any]] = []
+    told = threading.Condition()
+
+    def send(method: str, params: dict[str, Any]) -> None:
+        with told:
+            sent.append(params)
+            told.notify_all()
+
+    watcher = TokenWatcher(store, send, interval=0.005)
+    watcher.start()
+    try:
+        threads, fds = threading.active_count(), len(os.listdir("/proc/self/fd"))
+        for i in range(300):
+            value = f"7f1c0e4a-5b8e-4c2a-9d3f-{i:012d}"
+            tok = token(time.time() + 100 * DAY, value)
+            writer.update(lambda c, tok=tok: (c.with_profile("default", Profile(token=tok)), None))
+            with told:  # each change is seen before the next, so none is merged into another
+                assert told.wait_for(lambda i=i: len(sent) >= i + 1, timeout=10), f"change {i} was never told"
+        assert len(sent) == 300 and all(params["signedIn"] for params in sent)
+        assert threading.active_count() == threads
+        assert len(os.listdir("/proc/self/fd")) <= fds + 1  # at most one open now, mid-look
+    finally:
+        watcher.stop()

@@ -399,6 +399,30 @@ def test_pathological_json_is_a_parse_error_not_a_crash(body: bytes, config_dir:
     assert [(r["id"], r.get("error", {}).get("code")) for r in replies] == [(None, -32700), ("sync", None)]
 
 
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # A Content-Length of 10^26: no allocation, one clear error, and the stream's end ends the helper.
+        (b"Content-Length: 1" + b"0" * 26 + b"\r\n\r\n" + encode_frame(SYNC), [(None, -32600)]),
+        # Invalid UTF-8 in a body, then a request that is served.
+        (
+            encode_body(b'{"jsonrpc": "2.0", "id": 1, "method": "getStatus\xff"}') + encode_frame(SYNC),
+            [(None, -32700), ("sync", None)],
+        ),
+        # A batch, an empty batch: refused as one -32600 each, then served.
+        (
+            encode_body(json.dumps([SYNC]).encode()) + encode_body(b"[]") + encode_frame(SYNC),
+            [(None, -32600), (None, -32600), ("sync", None)],
+        ),
+    ],
+    ids=["content-length-1e26", "invalid-utf8", "batches"],
+)
+def test_wire_edge_cases_that_held_keep_holding(data: bytes, expected: list, config_dir: Path) -> None:
+    """Issue 18 section 3: attacks on the wire the review tried, which held; kept so that they keep holding."""
+    replies = serve_bytes(data, config_dir)
+    assert [(r["id"], r.get("error", {}).get("code")) for r in replies] == expected
+
+
 def test_malformed_cancel_notifications_do_not_stop_the_helper(config_dir: Path) -> None:
     # pygls reads params.id itself: without an object holding an id it raises inside
     # dispatch, which the loop must survive (notifications get no reply either way).

@@ -345,6 +345,27 @@ def test_loopback_address(url: str, expected: object) -> None:
     assert urls.loopback_address(url) == expected
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost.evil.example:8080/",
+        "http://127.0.0.1.nip.io:8080/",
+        "http://127.0.0.1@evil.example:8080/",
+        "http://localhost:8080@evil.example/",
+        "http://evil.example#@127.0.0.1:8080/",
+        "http://evil.example/127.0.0.1:8080/",
+        "http://localhost%2eevil:8080/",
+        "http://0x7f000001:8080/",
+        "http://2130706433:8080/",
+        "http://127.1:8080/",
+        "http://[::ffff:127.0.0.1]:8080/",
+    ],
+)
+def test_look_alike_loopback_hosts_are_not_loopback(url: str) -> None:
+    """Issue 18 section 3, an attack that held: nothing that only looks like loopback is listened for."""
+    assert urls.loopback_address(url) is None
+
+
 class TestSandboxMark:
     """A profile signed in to a provider on loopback is marked as a sandbox one."""
 

@@ -99,7 +99,7 @@ def check_folder(directory: str, *, tighten: bool) -> None:
     except OSError as exc:
         raise Unusable(f"{subject} cannot be reached ({_describe(exc)})") from None
     if is_link(info):
-        owner = _foreign_owner(info)
+        owner = foreign_owner(info)
         if owner:
             raise Unusable(f"{subject} is a symlink that belongs to {owner}")
         subject = f"{subject} is a symlink to {os.path.realpath(directory)}, which"
@@ -111,7 +111,7 @@ def check_folder(directory: str, *, tighten: bool) -> None:
             raise Unusable(f"{subject} cannot be reached ({_describe(exc)})") from None
     if not stat.S_ISDIR(info.st_mode):
         raise Unusable(f"{subject} is {'a file' if stat.S_ISREG(info.st_mode) else 'something else'}, not a folder")
-    owner = _foreign_owner(info)
+    owner = foreign_owner(info)
     if owner:
         raise Unusable(f"{subject} belongs to {owner}")
     loose = _POSIX and stat.S_IMODE(info.st_mode) != DIR_MODE
@@ -153,7 +153,7 @@ def check_lock(path: str) -> None:
         raise Unusable(f"its lock file {path} cannot be reached ({_describe(exc)})") from None
     if is_link(info) or not stat.S_ISREG(info.st_mode):
         raise Unusable(f"its lock file {path} is {'a symlink' if is_link(info) else 'not a regular file'}")
-    owner = _foreign_owner(info)
+    owner = foreign_owner(info)
     if owner:
         raise Unusable(f"its lock file {path} belongs to {owner}")
 
@@ -228,8 +228,15 @@ def read_file(
         raise Unusable(f"not a valid cache: {exc}") from None
 
 
-def read_bytes(path: str, *, tighten: bool, refuse_writable: bool = True) -> tuple[bytes, os.stat_result]:
+def read_bytes(
+    path: str, *, tighten: bool, refuse_writable: bool = True, accept_readable: bool = False
+) -> tuple[bytes, os.stat_result]:
     """Open a private file without following a link, hold it to the file rule (module docstring), read it whole.
+
+    The open never blocks (O_NONBLOCK): a FIFO, a device or a socket at ``path`` is
+    refused as "not a regular file", never waited on. Every reader of a file that
+    another program may have put there (the cache, ``login --save``'s ``.env``, an
+    import's token file) goes through here for that reason.
 
     Args:
         path: the file (its folder is the caller's to check).
@@ -237,6 +244,9 @@ def read_bytes(path: str, *, tighten: bool, refuse_writable: bool = True) -> tup
         refuse_writable: refuse a file other users can write, because what it holds may be
             theirs (the cache: its token would be served). If false (a file whose content is
             the user's to keep, not trusted), it is treated like one they can only read.
+        accept_readable: take a file other users can read (or, without ``refuse_writable``,
+            write) as it is, neither tightened nor refused: another program's file, which
+            is not ours to change (an import; its caller applies its own mode rule).
 
     Returns:
         The file's bytes, and its ``stat`` from the open descriptor.
@@ -252,7 +262,7 @@ def read_bytes(path: str, *, tighten: bool, refuse_writable: bool = True) -> tup
     fd = patiently(lambda: open_no_follow(path, _OPEN_FLAGS))
     try:
         info = os.fstat(fd)
-        _check_file(fd, info, path, tighten, refuse_writable)
+        _check_file(fd, info, path, tighten, refuse_writable, accept_readable)
         chunks, size = [], 0
         while chunk := os.read(fd, 1 << 16):
             size += len(chunk)
@@ -264,10 +274,12 @@ def read_bytes(path: str, *, tighten: bool, refuse_writable: bool = True) -> tup
         os.close(fd)
 
 
-def _check_file(fd: int, info: os.stat_result, path: str, tighten: bool, refuse_writable: bool) -> None:
+def _check_file(
+    fd: int, info: os.stat_result, path: str, tighten: bool, refuse_writable: bool, accept_readable: bool
+) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise Unusable("it is not a regular file")
-    owner = _foreign_owner(info)
+    owner = foreign_owner(info)
     if owner:
         raise Unusable(f"it belongs to {owner}")
     if not _POSIX:
@@ -278,14 +290,14 @@ def _check_file(fd: int, info: os.stat_result, path: str, tighten: bool, refuse_
             f"other users can write to it (mode {mode:04o}), so what it holds may not be yours;"
             " if it is, run chmod 600 on it"
         )
-    if mode & 0o077:
+    if mode & 0o077 and not accept_readable:
         if not tighten:
             raise Unusable("other users can read it")
         os.fchmod(fd, FILE_MODE)
         _warn("Tightened permissions of %s to 0600", path)
 
 
-def _foreign_owner(info: os.stat_result) -> str | None:
+def foreign_owner(info: os.stat_result) -> str | None:
     """``"<owner>, not to you (<you>)"`` if someone else owns it (POSIX), else None."""
     if not _POSIX or info.st_uid == os.geteuid():
         return None

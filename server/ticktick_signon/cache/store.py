@@ -8,7 +8,10 @@ token``'s fast path uses too; the folder rule (``reader.check_folder``)
 runs on every read and write. Parsed reads are kept in memory and revalidated
 with one ``stat``; a file changed within the last seconds is re-read anyway,
 because two writes in one filesystem-timestamp tick can look identical to
-``stat`` (git's "racy clean" problem).
+``stat`` (git's "racy clean" problem). "Within the last seconds" is judged
+by the monotonic clock (how long this process has seen the file unchanged),
+so a file whose mtime lies in the future (a clock set back, a copied file)
+is not re-parsed on every look (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -57,7 +60,8 @@ class TokenStore:
         self.lock_path = self.directory / f"{CACHE_NAME}.lock"
         self._clock = clock
         self._mutex = threading.Lock()
-        self._cached: tuple[_StatKey, Cache] | None = None
+        #: The last parse: the file's stat key, the document, and when (monotonic) that key was first read.
+        self._cached: tuple[_StatKey, Cache, float] | None = None
 
     def _unreadable(self, reason: str) -> ConfigUnreadable:
         return ConfigUnreadable(
@@ -73,8 +77,11 @@ class TokenStore:
             return Cache()
         except reader.Unusable as exc:
             raise self._unreadable(exc.reason) from None
+        key = _key(info)
         with self._mutex:
-            self._cached = (_key(info), cache)
+            # The same key read again keeps the moment it was first read: stable since then.
+            first_read = self._cached[2] if self._cached is not None and self._cached[0] == key else time.monotonic()
+            self._cached = (key, cache, first_read)
         return cache
 
     def read(self) -> Cache:
@@ -99,9 +106,19 @@ class TokenStore:
                 return Cache()
             except OSError:
                 info = None
-            if info is not None and _key(info) == cached[0] and self._clock() - info.st_mtime > RACY_SECONDS:
+            if info is not None and _key(info) == cached[0] and self._settled(info, cached[2]):
                 return cached[1]
         return self._load()
+
+    def _settled(self, info: os.stat_result, first_read: float) -> bool:
+        """Whether a file unchanged since ``first_read`` (monotonic) can no longer hide a write in its mtime tick.
+
+        Either its mtime is seconds old by the wall clock, or this process has read the
+        same stat key for seconds by the monotonic clock: a write in the same tick since
+        would have been read in between. The second holds whatever the mtime says (one
+        in the future, or a wall clock that jumped back).
+        """
+        return self._clock() - info.st_mtime > RACY_SECONDS or time.monotonic() - first_read > RACY_SECONDS
 
     def _prepare_folder(self) -> None:
         """Create the folder 0700 if it is missing; hold an existing one to the folder rule."""

@@ -24,6 +24,9 @@ EXIT_NO_REDIRECT = 9
 EXIT_SAVE_FAILED = 10
 #: Ctrl-C, at a prompt or while waiting: 128 + SIGINT, as shells report it.
 EXIT_CANCELLED = 130
+#: ``login``: its terminal closed (128 + SIGHUP), or it was asked to end (128 + SIGTERM; Windows' SIGBREAK too).
+EXIT_HANGUP = 129
+EXIT_TERMINATED = 143
 
 #: Protocol names in the service's messages, and what the command line calls them.
 FLAGS = {
@@ -40,7 +43,7 @@ Exit status:
   0    done (status: signed in)
   1    status: not signed in, the token has expired, or (--verify)
        TickTick rejected it; sandbox: cannot listen on its port; import:
-       you chose not to replace the token
+       you chose not to replace the token; token: stdout is closed
   2    bad usage: an unknown option or a bad value, or login without a
        terminal and without a client id or secret; import: a file that
        cannot be read or holds no usable token, or a valid token in the
@@ -57,7 +60,9 @@ Exit status:
   9    login: no redirect came back (nothing was pasted, or the sign-in
        link expired after 10 minutes)
   10   login: signed in, but --save could not write its file
-  130  cancelled (Ctrl-C)"""
+  129  login: its terminal closed (SIGHUP); nothing is left pending
+  130  cancelled (Ctrl-C)
+  143  login: it got SIGTERM; nothing is left pending"""
 
 
 def in_cli_words(error: SignonError) -> str:

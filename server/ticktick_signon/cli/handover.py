@@ -44,16 +44,40 @@ def copy_to_clipboard(text: str) -> bool:
 def save_env(path: Path, lines: list[str]) -> None:
     """Merge pyticktick's .env ``lines`` into the private file at ``path``.
 
+    The file is read as the cache is (``private_files.read_private``: never blocking on
+    a FIFO, never through a symlink). A file that is read-only, or not UTF-8 text, is
+    left exactly as it is: replacing it would undo the user's own protection, or lose
+    bytes the merge cannot keep.
+
     Raises:
-        OSError: the file could not be read or written.
+        OSError: the file could not be read or written, or is one of those; ``strerror``
+            says why, in words for the user.
     """
+    import errno
+    import os
+    import stat
+
     from ticktick_signon.cache.private_files import read_private, write_private
     from ticktick_signon.imports.pyticktick import merge_env
 
     try:
-        existing = read_private(path)[0].decode("utf-8")
+        info = os.lstat(path)
     except FileNotFoundError:
-        existing = ""
+        info = None
+    # Before read_private, which would tighten a 0444 file to 0600 (writable) on its way.
+    if info is not None and stat.S_ISREG(info.st_mode) and not info.st_mode & stat.S_IWUSR:
+        mode = stat.S_IMODE(info.st_mode)
+        raise PermissionError(
+            errno.EACCES, f"it is read-only (mode {mode:04o}); make it writable (chmod u+w) to save into it", str(path)
+        )
+    try:
+        raw = read_private(path)[0]
+    except FileNotFoundError:
+        raw = b""
+    try:
+        existing = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OSError(errno.EILSEQ, "it is not UTF-8 text, so it was left as it is", str(path)) from None
     write_private(path, merge_env(existing, lines).encode("utf-8"))
 
 
@@ -76,7 +100,7 @@ def deliver(
     Raises:
         SystemExit: ``EXIT_SAVE_FAILED``, when ``--save`` failed and nobody can be asked again.
     """
-    from ticktick_signon.imports.pyticktick import env_lines, token_json
+    from ticktick_signon.imports.pyticktick import env_lines, env_problems, token_json
 
     console, prompter = deps.console, deps.prompter
     want_print, want_copy, save = options.want_print, options.want_copy, options.save
@@ -97,9 +121,13 @@ def deliver(
     if want_print:
         console.echo(f"Token: {access_token}")
         console.echo(f"Expiration: {expires_at} ({when(expires_at)})")
+    if save is not None:
+        values = {"clientId": saved.client_id, "clientSecret": saved.client_secret, "accessToken": access_token}
+        for problem in env_problems(values):
+            console.warning(f"The profile's {problem}.")
     while save is not None:
         try:
-            save_env(save, env_lines(saved.client_id, saved.client_secret, access_token, expires_at))
+            save_env(save, env_lines(saved.client_id, saved.client_secret, access_token, expires_at, saved.region))
         except OSError as exc:
             reason = exc.strerror or str(exc) or type(exc).__name__
             if not interactive:

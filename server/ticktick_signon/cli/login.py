@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ticktick_signon.cli.console import when
-from ticktick_signon.cli.exits import EXIT_NO_REDIRECT
+from ticktick_signon.cli.exits import EXIT_HANGUP, EXIT_NO_REDIRECT, EXIT_TERMINATED
 from ticktick_signon.cli.handover import deliver
 from ticktick_signon.cli.prompts import resolve_credentials
 from ticktick_signon.cli.sandbox_signin import check_sandbox_token, play_browser, start_sandbox
@@ -127,6 +127,7 @@ def run(options: LoginOptions, deps: CliDeps) -> None:
     client_secret: str | None
     redirect_url: str | None
     finished = False
+    stop_signals = _ending_signals_raise()
     try:
         if options.sandbox:
             provider, client_id, client_secret, redirect_url = start_sandbox()
@@ -161,12 +162,68 @@ def run(options: LoginOptions, deps: CliDeps) -> None:
     except NoRedirect as stop:
         console.fail(str(stop), EXIT_NO_REDIRECT)
     finally:
-        if service is not None:
-            if started is not None and not finished:
-                _abandon(service, started.state)
-            service.close()
-        if provider is not None:
-            provider.close()
+        try:
+            if service is not None:
+                if started is not None and not finished:
+                    _abandon(service, started.state)
+                service.close()
+            if provider is not None:
+                provider.close()
+        finally:
+            stop_signals()
+
+
+class Signalled(SystemExit):
+    """The terminal closed (SIGHUP) or the process was asked to end (SIGTERM, Windows' SIGBREAK) during ``login``.
+
+    A ``SystemExit`` with status 128 + the signal's number (``EXIT_HANGUP``, ``EXIT_TERMINATED``),
+    as a shell reports a process the signal ended; raised in the main thread, so ``run``'s
+    ``finally`` drops the pending sign-in as Ctrl-C's KeyboardInterrupt does.
+    """
+
+
+#: The signals that end ``login`` like Ctrl-C; each exists only where the platform has it (no SIGHUP on Windows).
+ENDING_SIGNALS = ("SIGHUP", "SIGTERM", "SIGBREAK")
+
+
+def _ending_signals_raise() -> Any:
+    """Make SIGHUP and SIGTERM raise ``Signalled`` in the main thread until the returned function undoes it.
+
+    Their default ends the process at once, which skips ``run``'s clean-up and leaves the sign-in
+    pending ("A sign-in is waiting for its browser redirect." in ``status``). A second signal
+    during the clean-up is ignored, so the clean-up finishes. Off the main thread (Python lets only
+    the main thread set handlers) nothing changes.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    numbers = [getattr(signal, name) for name in ENDING_SIGNALS if hasattr(signal, name)]
+    previous: dict[int, Any] = {}
+
+    hangup = getattr(signal, "SIGHUP", None)
+
+    def end(signum: int, frame: object) -> None:
+        for number in numbers:
+            signal.signal(number, signal.SIG_IGN)  # the clean-up gets to finish
+        log.info("Ending the sign-in: the process got signal %d", signum)
+        raise Signalled(EXIT_HANGUP if signum == hangup else EXIT_TERMINATED)
+
+    for number in numbers:
+        try:
+            previous[number] = signal.signal(number, end)
+        except (OSError, ValueError):  # not settable here
+            continue
+        if previous[number] == signal.SIG_IGN:  # nohup: the person asked for the terminal's close to be ignored
+            signal.signal(number, signal.SIG_IGN)
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            # None: the handler was not set from Python (it is the default then).
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+
+    return restore
 
 
 def _abandon(service: Any, state: str) -> None:

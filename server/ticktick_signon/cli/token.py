@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from ticktick_signon.cli.deps import CliDeps
 
 
+#: Said, with this status, when there is no stdout to print to; entry.py's fast path says the same (a test checks).
+NO_STDOUT = "Cannot print the token: stdout is closed or cannot be written to."
+EXIT_NO_STDOUT = 1
+
+
 @dataclass(frozen=True)
 class TokenOptions:
     """What ``token`` was given."""
@@ -32,7 +37,8 @@ def run(options: TokenOptions, deps: CliDeps) -> None:
         deps: the store, the clock and the streams.
 
     Raises:
-        SystemExit: not signed in (3) or expired (4), said in the command line's words.
+        SystemExit: not signed in (3) or expired (4), said in the command line's words;
+            1 when stdout is closed.
         SignonError: a bad profile name, or a cache that cannot be read.
     """
     import json
@@ -63,10 +69,49 @@ def run(options: TokenOptions, deps: CliDeps) -> None:
             said = f"The token of profile '{profile}' expires {when(expires_at)}, within --min-valid"
         console.fail(f"{said}; run `{again}` to sign in again.", error.exit_code)
     if options.fmt == "plain":
-        console.echo(tok.access_token)
+        text = tok.access_token
     elif options.fmt == "json":
-        console.echo(json.dumps(token_result(TokenResult.of(tok, profile, deps.clock()))))
+        text = json.dumps(token_result(TokenResult.of(tok, profile, deps.clock())))
     else:
-        from ticktick_signon.imports.pyticktick import env_lines
+        from ticktick_signon.imports.pyticktick import env_lines, env_problems
 
-        console.echo("\n".join(env_lines(saved.client_id, saved.client_secret, tok.access_token, tok.expires_at)))
+        values = {"clientId": saved.client_id, "clientSecret": saved.client_secret, "accessToken": tok.access_token}
+        for problem in env_problems(values):
+            console.warning(f"The profile's {problem}.")
+        lines = env_lines(saved.client_id, saved.client_secret, tok.access_token, tok.expires_at, saved.region)
+        text = "\n".join(lines)
+    _print(text, deps)
+
+
+def _print(text: str, deps: CliDeps) -> None:
+    """Print the token's text on stdout, or fail as entry.py's fast path does when there is no stdout.
+
+    click's ``echo`` prints nothing, silently, when ``sys.stdout`` is None (``token >&-``):
+    a script would take the empty output for a token.
+
+    Raises:
+        SystemExit: ``entry.EXIT_NO_STDOUT``, said on stderr.
+    """
+    stdout = deps.stdout
+    try:
+        if stdout is None or stdout.closed:
+            raise ValueError("no stdout")
+        deps.console.echo(text)
+    except (OSError, ValueError):
+        _quiet_stdout()
+        deps.console.fail(NO_STDOUT, EXIT_NO_STDOUT)
+
+
+def _quiet_stdout() -> None:
+    """Point a broken stdout at devnull, so the interpreter's own flush at exit prints no traceback."""
+    import os
+    import sys
+
+    if sys.stdout is None:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

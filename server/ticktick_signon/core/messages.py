@@ -183,7 +183,12 @@ def parse_import(params: Any) -> ImportParams:
     raw = _string(p, "path")
     if raw is None:
         raise InvalidParams("Give path: the token file to import.", field="path")
-    path = Path(raw).expanduser()
+    try:
+        path = Path(raw).expanduser()
+    except RuntimeError:  # ~name of no known user (pathlib says "Could not determine home directory")
+        raise InvalidParams(
+            f"path starts with {raw.split('/')[0][:64]!r}, which names no user here.", field="path"
+        ) from None
     if not path.is_absolute():
         raise InvalidParams("path must be absolute (the helper's working folder is not yours).", field="path")
 

@@ -1,4 +1,4 @@
-"""The token files of neighbouring tools (pyticktick, ticktick-py, ticktick-mcp), read into one record; pure.
+"""Neighbouring tools' token files (pyticktick, ticktick-py, ticktick-mcp), read into one record; pure.
 
 Each reader takes a file's text, or environment variables, and returns a
 ``FoundToken`` or raises ``InvalidParams`` naming the source and what is wrong,
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,8 @@ from ticktick_signon.core import pyticktick_names as names
 from ticktick_signon.core.cache_format import access_token_problem, unix_time_problem
 from ticktick_signon.core.messages import IMPORT_FORMATS
 from ticktick_signon.errors import InvalidParams
+
+log = logging.getLogger(__name__)
 
 FORMATS = IMPORT_FORMATS  # the protocol names them (core/messages.py); a reader for each is here
 #: ticktick-mcp keeps no redirect URL; its apps are registered with its fixed default.
@@ -54,11 +57,11 @@ def read_token_text(text: str, source: str, fmt: str = "auto") -> FoundToken:
     Raises:
         InvalidParams: no token in a known format, or a malformed one; ``data.field`` is ``"path"``.
     """
-    if fmt == "auto":
-        fmt = _detect(text, source)
-    if fmt == "ticktick-py":
+    if fmt == "ticktick-py" or (fmt == "auto" and text.lstrip().startswith("{")):
         return _ticktick_py(_json_object(text, source), source)
-    values = _dotenv(text)
+    values = _dotenv(text, source)  # parsed once: each parse may log the lines it skipped
+    if fmt == "auto":
+        fmt = _detect(values, source)
     if fmt == "pyticktick":
         return read_pyticktick_settings(values, source)
     return _ticktick_mcp(values, source)
@@ -84,6 +87,8 @@ def read_pyticktick_settings(values: Mapping[str, str | None], source: str) -> F
             token = json.loads(values[names.TOKEN])
         except ValueError as exc:
             raise _bad(source, f"has a {names.TOKEN} that is not JSON ({_position(exc)})") from None
+        except RecursionError:
+            raise _bad(source, f"has a {names.TOKEN} that is nested too deeply to be a token") from None
         if not isinstance(token, dict):
             raise _bad(source, f'has a {names.TOKEN} that is not a JSON object {{"value", "expiration"}}')
     if names.TOKEN_VALUE in values:
@@ -101,10 +106,9 @@ def read_pyticktick_settings(values: Mapping[str, str | None], source: str) -> F
     )
 
 
-def _detect(text: str, source: str) -> str:
-    if text.lstrip().startswith("{"):
-        return "ticktick-py"
-    keys = {key.upper() for key in _dotenv(text)}
+def _detect(values: Mapping[str, str | None], source: str) -> str:
+    """The format of a ``.env`` file's values (a JSON file is ticktick-py's, told apart before)."""
+    keys = {key.upper() for key in values}
     if any(key.startswith(names.TOKEN) for key in keys):
         return "pyticktick"
     if "TICKTICK_ACCESS_TOKEN" in keys:
@@ -145,11 +149,26 @@ def _present(values: Mapping[str, str | None]) -> dict[str, str]:
     return {key.upper(): value for key, value in values.items() if value is not None}
 
 
-def _dotenv(text: str) -> dict[str, str | None]:
-    from dotenv import dotenv_values  # deferred: only an import reads .env files
+def _dotenv(text: str, source: str) -> dict[str, str | None]:
+    """A ``.env`` text's values, as python-dotenv's ``dotenv_values(interpolate=False)`` reads them.
 
-    # No interpolation: a ${VAR} in a value stays as written, and nothing is read from the environment.
-    return dict(dotenv_values(stream=io.StringIO(text), interpolate=False))
+    No interpolation: a ${VAR} in a value stays as written, and nothing is read from the
+    environment. Lines python-dotenv cannot parse are skipped as it skips them, but said
+    in one log line with their count: python-dotenv's own reader logs a warning for each,
+    and a file of broken lines would fill the helper's log.
+    """
+    from dotenv.parser import parse_stream  # deferred: only an import reads .env files
+
+    values: dict[str, str | None] = {}
+    skipped = 0
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            skipped += 1
+        elif binding.key is not None:
+            values[binding.key] = binding.value
+    if skipped:
+        log.warning("Skipped %d line(s) of %s that are not NAME=value", skipped, source)
+    return values
 
 
 def _json_object(text: str, source: str) -> dict[str, Any]:
@@ -162,6 +181,8 @@ def _json_object(text: str, source: str) -> dict[str, Any]:
             obj = ast.literal_eval(text.strip())
         except (ValueError, SyntaxError, MemoryError, RecursionError):
             raise _bad(source, f"is not JSON ({_position(exc)})") from None
+    except RecursionError:  # valid JSON nested past the parser's stack: no token file is
+        raise _bad(source, "is nested too deeply to be a token file") from None
     if not isinstance(obj, dict):
         raise _bad(source, "is not a JSON object with access_token and expire_time")
     return obj
@@ -180,8 +201,11 @@ def _access_token(value: object, name: str, source: str) -> str:
 def _expiry(value: object, name: str, source: str) -> int:
     if value is None or value == "":
         raise _bad(source, f"has no {name}")
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    # isascii(): str.isdigit() is also true for "²" or "①", which int() refuses; the length keeps
+    # int() far from its digit limit (an expiry has 10 digits).
+    digits = value.strip() if isinstance(value, str) else ""
+    if digits.isascii() and digits.isdigit() and len(digits) <= 20:
+        value = int(digits)
     elif isinstance(value, float) and value.is_integer():
         value = int(value)
     problem = unix_time_problem(value)

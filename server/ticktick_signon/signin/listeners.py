@@ -25,7 +25,7 @@ from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core import oauth
 from ticktick_signon.core.records import PendingSignon
 from ticktick_signon.core.urls import loopback_address
-from ticktick_signon.errors import InvalidParams, NoPendingSignon, SignonError, StateMismatch
+from ticktick_signon.errors import InternalError, InvalidParams, NoPendingSignon, SignonError, StateMismatch
 
 if TYPE_CHECKING:
     from ticktick_signon.signin.loopback import LoopbackListener, Outcome
@@ -137,6 +137,7 @@ class LoopbackListeners:
         from ticktick_signon.signin.loopback import Outcome
 
         events = self._events()
+        failure: SignonError | None = None
         try:
             result = self._complete(url)
         except (NoPendingSignon, StateMismatch):
@@ -154,6 +155,14 @@ class LoopbackListeners:
             )
         except SignonError as error:
             failure = error  # ``error`` itself is unbound once the except block ends
+        except Exception:
+            # A bug, or a platform limit nobody foresaw: the browser still gets its page and the
+            # client its signonFailed, instead of a dropped connection and a client waiting forever.
+            log.exception("Finishing the sign-on from its redirect failed unexpectedly")
+            failure = InternalError(
+                "The sign-in failed unexpectedly; the helper's log says why. Start signing in again."
+            )
+        if failure is not None:
             tell_failed = (lambda: events.failed(profile, failure)) if events else None
             return Outcome(False, "Sign-in failed", failure.message, after_page=tell_failed)
         expires_at = result.expires_at
@@ -174,7 +183,9 @@ class LoopbackListeners:
         try:
             now = self._clock()
             if now >= pending.expires_at:
-                return None  # expired: the listener's timer says so
+                # The wall clock says the link expired while the listener's (monotonic) timer still runs:
+                # a suspend or an NTP step. Tell the client now, and the browser that the link expired.
+                return self._expired_by_clock(pending, listener)
             try:
                 live = oauth.prune_expired(self._store.read().pending, now)
             except SignonError:
@@ -218,6 +229,24 @@ class LoopbackListeners:
         events = self._events()
         return dataclasses.replace(page, after_page=(lambda: events.failed(pending.profile, error)) if events else None)
 
+    def _expired_by_clock(self, pending: PendingSignon, listener: LoopbackListener) -> Outcome | None:
+        """The page and the client's ``signonFailed`` for a sign-on the wall clock has expired; None if not ours."""
+        from ticktick_signon.signin.loopback import Outcome
+
+        with self._lock:
+            if self._by_profile.get(pending.profile) is not listener:
+                return None  # replaced or closed already: nobody is waiting on it
+            del self._by_profile[pending.profile]
+        log.info("Sign-on for profile %r expired by the clock; closing its listener", pending.profile)
+        events = self._events()
+        error = _link_expired()
+        return Outcome(
+            False,
+            "Sign-in link expired",
+            "This sign-in link expired after 10 minutes; start signing in again.",
+            after_page=(lambda: events.failed(pending.profile, error)) if events else None,
+        )
+
     def _expired(self, profile: str, listener: LoopbackListener) -> None:
         with self._lock:
             if self._by_profile.get(profile) is not listener:
@@ -225,7 +254,9 @@ class LoopbackListeners:
             del self._by_profile[profile]
         events = self._events()
         if events:
-            events.failed(
-                profile,
-                NoPendingSignon("The sign-in link expired after 10 minutes; start signing in again."),
-            )
+            events.failed(profile, _link_expired())
+
+
+def _link_expired() -> NoPendingSignon:
+    """The error a client hears when its sign-in link's time ran out (no ``reason``: nobody else ended it)."""
+    return NoPendingSignon("The sign-in link expired after 10 minutes; start signing in again.")

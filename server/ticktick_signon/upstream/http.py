@@ -11,6 +11,7 @@ through a proxy. ``token_exchange`` and ``api_client`` make their calls with
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 from collections.abc import Mapping
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 ENV_HTTP_TIMEOUT = "TICKTICK_SIGNON_HTTP_TIMEOUT"
 DEFAULT_TIMEOUT_SECONDS = 20.0
+#: The longest timeout taken from the environment: a sign-in link lives 10 minutes, so a longer wait is never
+#: useful, and a huge one (``1e300``, ``inf``) overflows the socket layer's timeout.
+MAX_TIMEOUT_SECONDS = 600.0
 
 
 def warm_imports() -> None:
@@ -82,12 +86,28 @@ def visit(url: str, timeout: float) -> int:
 
 
 def timeout_from_env(environ: Mapping[str, str] = os.environ) -> float:
-    """Return the HTTP timeout in seconds: ``$TICKTICK_SIGNON_HTTP_TIMEOUT`` or 20."""
-    try:
-        value = float(environ.get(ENV_HTTP_TIMEOUT, DEFAULT_TIMEOUT_SECONDS))
-    except ValueError:
+    """Return the HTTP timeout in seconds: ``$TICKTICK_SIGNON_HTTP_TIMEOUT``, or 20 when unset or unusable.
+
+    A value that is not a finite number of seconds above 0 and at most ``MAX_TIMEOUT_SECONDS``
+    (``abc``, ``-1``, ``nan``, ``inf``, ``1e300``) is replaced by the default, with a warning in the log.
+    """
+    raw = environ.get(ENV_HTTP_TIMEOUT)
+    if raw is None:
         return DEFAULT_TIMEOUT_SECONDS
-    return value if value > 0 else DEFAULT_TIMEOUT_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= MAX_TIMEOUT_SECONDS:  # also false for nan
+        log.warning(
+            "%s=%r is not a number of seconds above 0 and at most %g; using %g",
+            ENV_HTTP_TIMEOUT,
+            raw[:40],
+            MAX_TIMEOUT_SECONDS,
+            DEFAULT_TIMEOUT_SECONDS,
+        )
+        return DEFAULT_TIMEOUT_SECONDS
+    return value
 
 
 def open_client(url: str, timeout: float) -> httpx.Client:
