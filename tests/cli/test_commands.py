@@ -317,7 +317,6 @@ class TestWhatANewcomerMeets:
 @pytest.mark.posix_only("SIGINT to a piped child: Windows sends Ctrl+C only through a console")
 def test_the_sandbox_banner_logs_each_request_and_ctrl_c_stops_it_with_0() -> None:
     """The sandbox is a server one stops on purpose: "Sandbox stopped." and 0, as `python -m http.server`."""
-    import signal
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "ticktick_signon", "sandbox", "--port", "0", "--client-id", "my-app"],
@@ -325,6 +324,17 @@ def test_the_sandbox_banner_logs_each_request_and_ctrl_c_stops_it_with_0() -> No
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert proc.stderr is not None
+    try:
+        _banner_log_and_stop(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _banner_log_and_stop(proc: subprocess.Popen[str]) -> None:
+    import signal
+
     assert proc.stderr is not None
     banner = []
     for line in proc.stderr:

@@ -227,7 +227,7 @@ export def Cache(): dict<any>
   return cache
 enddef
 
-def Screen(): string
+export def Screen(): string
   var rows: list<string> = []
   for row in range(1, &lines)
     var text = ''

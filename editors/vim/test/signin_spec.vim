@@ -223,3 +223,26 @@ H.Case('without g:ticktick_signon_open, the platform opener (xdg-open) opens the
   H.WaitNote('TickTick: signed in')
   H.NoNote('could not open a browser')
 })
+
+H.Case('an opener that fails (xdg-open exits 3) is said, and the URL is shown whole in a window', () => {
+  var bin = H.tmp .. '/bin'
+  mkdir(bin, 'p')
+  writefile(['#!/bin/sh', 'exit 3'], bin .. '/xdg-open')
+  setfperm(bin .. '/xdg-open', 'rwx------')
+  $PATH = bin .. ':' .. $PATH
+  H.UseSandboxCredentials()
+  H.Setup({redirect_url: H.Loopback(H.FreePort())})
+  unlet g:ticktick_signon_open
+  setreg('"', 'before')
+  TickTickSignIn
+  var shown = H.WaitNote('/oauth/authorize?')
+  var url = matchstr(shown.msg, 'http://[^ \n]*/oauth/authorize?[^ \n]*')
+  H.Contains(shown.msg, 'in the unnamed register', 'where the URL is')
+  H.Eq(getreg('"'), url, 'the unnamed register')
+  var warned = H.WaitNote('could not open a browser')
+  H.Contains(warned.msg, 'exited with status 3', 'why')
+  H.Contains(warned.msg, 'the window below', 'where to look')
+  H.Eq(getline(1, '$'), [url], 'the window holds the URL on one line')
+  redraw
+  H.Ok(stridx(substitute(H.Screen(), '\_s\+', '', 'g'), url) >= 0, 'the whole URL on screen')
+})
