@@ -354,3 +354,27 @@ def _banner_log_and_stop(proc: subprocess.Popen[str]) -> None:
     rest = proc.stderr.read()
     assert proc.wait(30) == 0
     assert rest.strip() == "Sandbox stopped."
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (15552000, "180 days left"),
+        (15551999, "179 days left"),
+        (86400, "1 day left"),
+        (86399, "23 hours left"),
+        (3599, "59 minutes left"),
+        (59, "less than a minute left"),
+        (0, "expired"),
+    ],
+)
+def test_status_says_the_time_left_by_the_one_rule_of_every_client(seconds: int, words: str) -> None:
+    """docs/protocol.md's rule, which the Neovim, Vim and Emacs suites hold their clients to, row for row."""
+    from ticktick_signon.cli.status import time_left
+
+    assert time_left(seconds) == words
+
+
+def test_status_shows_the_time_left(config_dir: Path) -> None:
+    store_token(config_dir, expires_at=int(time.time()) + 3 * 86400 + 60)
+    assert re.search(r"\((2|3) days left\)", cli_in_process("status").stdout)

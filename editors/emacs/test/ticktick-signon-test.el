@@ -426,7 +426,10 @@ the helper sends then is handed to the client's dispatcher directly."
   (ticktick-signon-test--with-helper
     (let ((token (ticktick-signon-test--sign-in-by-paste)))
       (call-interactively #'ticktick-signon-copy-token)
-      (should (equal kill-ring (list token)))
+      ;; The sign-in put its URL there first; the token is the newest kill.
+      (should (equal (car kill-ring) token))
+      (should (string-match-p "/oauth/authorize\\?" (cadr kill-ring)))
+      (should (= (length kill-ring) 2))
       (should (= (ticktick-signon-test--api-status (car kill-ring)) 200))
       ;; The API check can tell a bad token from a good one.
       (should (= (ticktick-signon-test--api-status "not-a-real-token") 401))

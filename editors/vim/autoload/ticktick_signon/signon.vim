@@ -87,12 +87,13 @@ enddef
 
 # -- sign-in ---------------------------------------------------------------------------------
 
-def SignedIn(profile: string, expires_at: any)
+def SignedIn(profile: string, expires_at: any, expires_in: any = v:null)
   if has_key(waiting, profile)
     remove(waiting, profile)
   endif
   Remember(profile, true, expires_at)
-  report.Notify(printf('signed in (profile %s); the token expires %s.', profile, report.Expiry(expires_at)))
+  report.Notify(printf('signed in (profile %s); the token expires %s.', profile,
+    report.Expiry(expires_at, expires_in)))
   Fire('TickTickSignonCompleted', {profile: profile, expiresAt: expires_at})
 enddef
 
@@ -271,7 +272,7 @@ def Complete(raw: string)
     if !empty(error)
       SignInFailed(profile, error)
     else
-      SignedIn(get(result, 'profile', profile), get(result, 'expiresAt', v:null))
+      SignedIn(get(result, 'profile', profile), get(result, 'expiresAt', v:null), get(result, 'expiresIn', v:null))
     endif
   })
 enddef
