@@ -188,6 +188,27 @@ H.Case('a wrong client secret: the provider refuses the exchange; an error that 
   H.Eq(get(H.Cache().profiles, 'default', {}), {}, 'a failed sign-in saves no settings')
 })
 
+H.Case('Ctrl-C at the client id prompt cancels the sign-in like <Esc>, without a Vim error', () => {
+  H.Setup()
+  H.AnswerPrompts((_, _) => "\<C-c>")
+  v:errmsg = ''
+  TickTickSignIn
+  var cancelled = H.WaitNote('sign-in cancelled')
+  H.Eq(cancelled.level, 'warning', 'level of the cancel')
+  H.Eq(len(H.prompts), 1, 'only the first prompt was shown')
+  H.Eq(v:errmsg, '', 'v:errmsg')
+  H.NotContains(execute('messages'), 'Interrupt', ':messages')
+})
+
+H.Case('Ctrl-C at the paste prompt is the same as <Esc>: no URL given', () => {
+  H.Setup()
+  H.AnswerPrompts((_, _) => "\<C-c>")
+  v:errmsg = ''
+  TickTickPasteRedirectUrl
+  H.WaitNote('no URL given')
+  H.Eq(v:errmsg, '', 'v:errmsg')
+})
+
 H.Case('<Esc> at the client id prompt cancels the sign-in', () => {
   H.Setup()
   H.AnswerPrompts((_, _) => v:null)
