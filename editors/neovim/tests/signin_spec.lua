@@ -335,3 +335,23 @@ H.case("an opener that fails (xdg-open exits 3) is said, and the URL is shown on
   H.eq(#lines, 1, "one line")
   H.ok(lines[1]:match("^http://127%.0%.0%.1:%d+/oauth/authorize%?"), "the URL in the window: " .. lines[1])
 end)
+
+H.case("a vim.ui.open the user set is used; Neovim's own is not, so xdg-open's status is seen", function()
+  local opened
+  vim.ui.open = function(url)
+    opened = url
+    return {}, nil
+  end
+  H.use_sandbox_credentials()
+  require("ticktick_signon").setup({
+    cmd = H.helper_cmd(),
+    redirect_url = ("http://127.0.0.1:%d/"):format(H.free_port()),
+  })
+  vim.cmd("TickTick signin")
+  local shown = H.wait_note("/oauth/authorize?")
+  H.wait_for(function()
+    return opened
+  end, "the user's vim.ui.open")
+  H.contains(shown.msg, opened)
+  H.no_note("could not open a browser")
+end)

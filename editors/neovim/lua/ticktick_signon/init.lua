@@ -201,6 +201,13 @@ local function open_failed(why)
   M.show_url()
 end
 
+--- Whether vim.ui.open (Neovim 0.10+) is Neovim's own: that one runs the same openers as
+--- platform_opener() but hides their exit status (xdg-open's 3, "no browser"), so it is not used.
+local function builtin_ui_open()
+  local info = debug.getinfo(vim.ui.open, "S")
+  return info ~= nil and info.source:find("vim[/\\]ui%.lua$") ~= nil
+end
+
 local function open_url(url)
   local open = config.open
   if open == false then
@@ -216,7 +223,7 @@ local function open_url(url)
   local cmd
   if type(open) == "table" then
     cmd = vim.list_extend(vim.deepcopy(open), { url })
-  elseif vim.ui.open then -- Neovim 0.10+: respects the user's own override
+  elseif vim.ui.open and not builtin_ui_open() then -- the user's own override of vim.ui.open
     local ok, handle, err = pcall(vim.ui.open, url)
     if not ok or not handle then
       open_failed(tostring(ok and err or handle))
