@@ -464,12 +464,19 @@ Signal `ticktick-signon-error' with a sentence about PROFILE on failure."
 
 ;;;; Showing times
 
+(defun ticktick-signon--plural (count unit)
+  "Return COUNT UNIT, with an s unless COUNT is 1."
+  (format "%d %s%s" count unit (if (= count 1) "" "s")))
+
 (defun ticktick-signon--time-left (seconds)
-  "Describe SECONDS of validity left in words."
+  "Describe SECONDS of validity left in words.
+The CLI's one rule (docs/protocol.md): whole days, else hours, else
+minutes, rounded down; under a minute, \"less than a minute\"."
   (cond ((null seconds) "unknown time left")
-        ((>= seconds 172800) (format "%d days left" (/ seconds 86400)))
-        ((>= seconds 7200) (format "%d hours left" (/ seconds 3600)))
-        ((> seconds 0) (format "%d minutes left" (max 1 (/ seconds 60))))
+        ((>= seconds 86400) (concat (ticktick-signon--plural (floor seconds 86400) "day") " left"))
+        ((>= seconds 3600) (concat (ticktick-signon--plural (floor seconds 3600) "hour") " left"))
+        ((>= seconds 60) (concat (ticktick-signon--plural (floor seconds 60) "minute") " left"))
+        ((> seconds 0) "less than a minute left")
         (t "expired")))
 
 (defun ticktick-signon--date (unix-seconds)
@@ -583,11 +590,15 @@ The secret is read without echo and never stored by Emacs."
         (clear-string secret)))))
 
 (defun ticktick-signon--open-browser (url)
-  "Open URL with `browse-url'; return a line telling the user about URL."
+  "Open URL with `browse-url'; return a line telling the user about URL.
+URL also goes on the kill ring (and so the clipboard of a graphical
+Emacs): a terminal's copy of the echo area would take the \\ of each
+wrapped line with it."
+  (kill-new url)
   (condition-case err
       (progn (browse-url url)
-             (format "Sign in to TickTick in your browser: %s" url))
-    (error (format "Could not open a browser (%s); open this URL to sign in to TickTick: %s"
+             (format "Sign in to TickTick in your browser (the URL is on the kill ring, C-y pastes it): %s" url))
+    (error (format "Could not open a browser (%s); open this URL to sign in to TickTick (it is on the kill ring, C-y pastes it): %s"
                    (error-message-string err) url))))
 
 ;;;###autoload
@@ -825,9 +836,11 @@ Return non-nil if a token was removed."
     (cond ((null state) "")
           ((null left) "TickTick:signed-out")
           ((or (not (car state)) (<= left 0)) "TickTick:expired")
-          ((>= left 86400) (format "TickTick:%dd" (/ left 86400)))
-          ((>= left 3600) (format "TickTick:%dh" (/ left 3600)))
-          (t (format "TickTick:%dm" (max 1 (/ left 60)))))))
+          ;; The CLI's rule, short: whole units rounded down.
+          ((>= left 86400) (format "TickTick:%dd" (floor left 86400)))
+          ((>= left 3600) (format "TickTick:%dh" (floor left 3600)))
+          ((>= left 60) (format "TickTick:%dm" (floor left 60)))
+          (t "TickTick:<1m"))))
 
 (defvar ticktick-signon--mode-line-entry
   '(:eval (let ((text (ticktick-signon-mode-line-text)))

@@ -4,6 +4,10 @@ It serves an authorize page (Allow / Deny, or automatic approval), a token
 endpoint that insists on Basic auth, a form body, a single-use code and the
 same ``redirect_uri``, and ``GET /open/v1/project`` that checks the bearer
 token. Fault modes make the token endpoint misbehave for the reliability tests.
+With a ``request_log``, each request is told in one line (method, path, status,
+outcome, and a refusal's reason), as ``python -m http.server`` does; never a
+secret, code, verifier, state or token: only the path is logged, never the query
+or the body, and a redirect is told by whether it carries a code or an error.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import binascii
 import html
 import json
 import logging
+import re
 import secrets
 import socket
 import struct
@@ -99,6 +104,8 @@ class SandboxProvider:
         host: loopback address to bind.
         port: port to bind (0 picks a free one).
         clock: unix seconds.
+        request_log: called with one line per request answered (``ticktick-signon sandbox``
+            prints it); None logs them at debug level only.
     """
 
     def __init__(
@@ -110,7 +117,9 @@ class SandboxProvider:
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], float] = time.time,
+        request_log: Callable[[str], None] | None = None,
     ) -> None:
+        self.request_log = request_log
         self.clients = {c.client_id: c for c in clients}
         self.auto_approve = auto_approve
         self.expires_in = expires_in
@@ -179,7 +188,12 @@ class SandboxProvider:
         client = self.clients.get(query.get("client_id", ""))
         redirect_uri = query.get("redirect_uri", "")
         if client is None:
-            return 400, {}, _page("Unknown app", "No app is registered with this client_id.")
+            expected = " or ".join(f"'{known}'" for known in self.clients)
+            return (
+                400,
+                {},
+                _page("Unknown app", f"Got client_id '{query.get('client_id', '')}'; this sandbox expects {expected}."),
+            )
         if not redirect_uri or not client.accepts(redirect_uri):
             # Like TickTick: a redirect_uri that is not registered is never redirected to.
             return 400, {}, _page("Redirect URL mismatch", "redirect_uri is not registered for this app.")
@@ -338,6 +352,39 @@ def _faulty_answer(fault: str, provider: SandboxProvider) -> tuple[int, dict[str
     return bodies.get(fault)
 
 
+def _outcome(status: int, headers: dict[str, str], body: bytes) -> str:
+    """What an answer meant, in a few words, from what is safe to show: never a code, token or secret.
+
+    A redirect says whether it carried a code (never the code) or which error; a JSON error its
+    ``error`` and ``error_description``; a page its title and sentence.
+    """
+    if status in (301, 302, 303, 307, 308):
+        location = headers.get("Location", "")
+        error = parse_qs(urlsplit(location).query).get("error")
+        if error:
+            return f"refused ({error[0]}), back to the app's redirect URL"
+        if "code" in parse_qs(urlsplit(location).query):
+            return "allowed, back to the app's redirect URL with a code"
+        return "redirected elsewhere (fault mode)"
+    text = body.decode("utf-8", "replace")
+    if headers.get("Content-Type", "").startswith("application/json"):
+        try:
+            answer = json.loads(text)
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict) and isinstance(answer.get("error"), str):
+            return f"refused: {answer['error']}: {answer.get('error_description') or 'no description'}"
+        if isinstance(answer, dict) and "access_token" in answer:
+            return "token issued"
+        return "answered" if status < 400 else "refused"
+    if "name=decision" in text:
+        return "the approval page (Allow / Deny)"
+    title = re.search(r"<title>(.*?)</title>", text)
+    sentence = re.search(r"<p>(.*?)</p>", text)
+    words = ": ".join(html.unescape(m.group(1)) for m in (title, sentence) if m)
+    return words or ("answered" if status < 400 else "refused")
+
+
 class _SandboxHandler(BaseHTTPRequestHandler):
     provider: SandboxProvider
     server_version = "ticktick-sandbox"
@@ -353,6 +400,12 @@ class _SandboxHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+        line = f"{self.command} {urlsplit(self.path).path} {status} {_outcome(status, headers, data)}"
+        # One line whatever a client sent: a %0A in a client_id must not forge a second line.
+        line = "".join(ch if ch.isprintable() else "?" for ch in line)
+        log.debug("Sandbox answered %s", line)
+        if self.provider.request_log is not None:
+            self.provider.request_log(time.strftime("%H:%M:%S ") + line)
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -397,5 +450,9 @@ class _SandboxHandler(BaseHTTPRequestHandler):
         else:
             self._send(404, {}, _page("Not found", "Unknown endpoint."))
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Nothing here: ``_send`` tells each answer, with its outcome, in one line."""
+
     def log_message(self, format: str, *args: object) -> None:
-        log.debug("Sandbox answered %s %s", self.command, urlsplit(self.path).path)
+        # What BaseHTTPRequestHandler still reports itself: malformed requests and timeouts.
+        log.debug("Sandbox: %s", format % args)

@@ -232,7 +232,7 @@ def test_one_exit_status_table_in_the_readme_and_in_help_matching_the_code() -> 
 
 
 @pytest.mark.posix_only("SIGINT to a piped child: Windows sends Ctrl+C only through a console")
-@pytest.mark.parametrize("args", [("serve",), ("--log-level", "info", "serve"), ("sandbox", "--port", "0")])
+@pytest.mark.parametrize("args", [("serve",), ("--log-level", "info", "serve")])
 def test_ctrl_c_is_cancelled_130_for_every_command(args: tuple[str, ...]) -> None:
     """One message and one status, whether click runs the command or entry.py's fast path does."""
     import signal
@@ -285,3 +285,98 @@ def test_an_empty_profile_is_a_usage_error_and_changes_nothing(config_dir: Path,
     assert done.stdout == ""
     assert (config_dir / "config.json").read_bytes() == before
     assert json.loads(before)["profiles"]["default"]["clientSecret"] == "my-secret"
+
+
+class TestWhatANewcomerMeets:
+    """Issue 22: plain `ticktick-signon`, the sandbox's --help, banner and Ctrl-C, and two sentences."""
+
+    def test_plain_ticktick_signon_prints_the_help_on_stdout_and_exits_0(self) -> None:
+        """As gh does: asking for nothing is not a mistake (the exit table's row 0 says so)."""
+        done = cli_in_process()
+        assert done.returncode == 0, done.stderr
+        assert "Usage: ticktick-signon" in done.stdout and "login" in done.stdout and "Exit status:" in done.stdout
+        assert "no command: the help" in _help_exit_statuses()[0]
+        assert "no command: the help" in _readme_exit_statuses()[0]
+
+    def test_sandbox_help_says_how_to_approve_without_a_browser(self) -> None:
+        text = " ".join(cli_in_process("sandbox", "--help").stdout.split())
+        assert "--auto-approve" in text
+        assert "POST /oauth/authorize/decision" in text and "decision=allow" in text
+        assert "Sandbox stopped." in text
+
+    def test_the_import_usage_error_is_a_sentence(self, tmp_path: Path) -> None:
+        done = cli_in_process("import")
+        assert done.returncode == 2 and "Error: Give the token file's PATH, or --from-env (not both)." in done.stderr
+
+    def test_an_expired_import_names_the_command_that_signs_in(self, tmp_path: Path) -> None:
+        old = tmp_path / ".env"
+        old.write_text('PYTICKTICK_V1_TOKEN=\'{"value": "%s", "expiration": 1000}\'\n' % OLD_TOKEN)
+        done = cli_in_process("import", str(old), "--profile", "work")
+        assert done.returncode == 4, done.stderr
+        assert "sign in instead with `ticktick-signon login --profile work`." in done.stderr
+
+
+@pytest.mark.posix_only("SIGINT to a piped child: Windows sends Ctrl+C only through a console")
+def test_the_sandbox_banner_logs_each_request_and_ctrl_c_stops_it_with_0() -> None:
+    """The sandbox is a server one stops on purpose: "Sandbox stopped." and 0, as `python -m http.server`."""
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ticktick_signon", "sandbox", "--port", "0", "--client-id", "my-app"],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    try:
+        _banner_log_and_stop(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _banner_log_and_stop(proc: subprocess.Popen[str]) -> None:
+    import signal
+
+    assert proc.stderr is not None
+    banner = []
+    for line in proc.stderr:
+        banner.append(line)
+        if "Ctrl-C stops it" in line:
+            break
+    text = "".join(banner)
+    base = re.search(r"http://127\.0\.0\.1:\d+", text)
+    assert base is not None, text
+    assert "--auto-approve" in text and "POST /oauth/authorize/decision" in text
+    import httpx
+
+    httpx.get(f"{base.group(0)}/oauth/authorize", params={"client_id": "typo", "redirect_uri": "http://127.0.0.1:1/"})
+    logged = proc.stderr.readline()
+    assert "GET /oauth/authorize 400" in logged and "'typo'" in logged and "'my-app'" in logged
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(30) == 0
+    assert rest.strip() == "Sandbox stopped."
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (15552000, "180 days left"),
+        (15551999, "179 days left"),
+        (86400, "1 day left"),
+        (86399, "23 hours left"),
+        (3599, "59 minutes left"),
+        (59, "less than a minute left"),
+        (0, "expired"),
+    ],
+)
+def test_status_says_the_time_left_by_the_one_rule_of_every_client(seconds: int, words: str) -> None:
+    """docs/protocol.md's rule, which the Neovim, Vim and Emacs suites hold their clients to, row for row."""
+    from ticktick_signon.cli.status import time_left
+
+    assert time_left(seconds) == words
+
+
+def test_status_shows_the_time_left(config_dir: Path) -> None:
+    store_token(config_dir, expires_at=int(time.time()) + 3 * 86400 + 60)
+    assert re.search(r"\((2|3) days left\)", cli_in_process("status").stdout)

@@ -426,7 +426,10 @@ the helper sends then is handed to the client's dispatcher directly."
   (ticktick-signon-test--with-helper
     (let ((token (ticktick-signon-test--sign-in-by-paste)))
       (call-interactively #'ticktick-signon-copy-token)
-      (should (equal kill-ring (list token)))
+      ;; The sign-in put its URL there first; the token is the newest kill.
+      (should (equal (car kill-ring) token))
+      (should (string-match-p "/oauth/authorize\\?" (cadr kill-ring)))
+      (should (= (length kill-ring) 2))
       (should (= (ticktick-signon-test--api-status (car kill-ring)) 200))
       ;; The API check can tell a bad token from a good one.
       (should (= (ticktick-signon-test--api-status "not-a-real-token") 401))
@@ -792,6 +795,36 @@ The helper must answer, and `ticktick-signon-status' must say so."
         (should (eq (process-status second) 'exit))
         (should (= (process-exit-status second) 0))
         (should-not ticktick-signon--connection)))))
+
+;;;; What a newcomer meets (issue 22)
+
+(ert-deftest ticktick-signon-test-time-left-follows-the-cli-rule ()
+  "Days left by the CLI's one rule (docs/protocol.md): whole units of expiresIn, rounded down."
+  (dolist (row '((15552000 "180 days left" "TickTick:180d")
+                 (15551999 "179 days left" "TickTick:179d")
+                 (86400 "1 day left" "TickTick:1d")
+                 (86399 "23 hours left" "TickTick:23h")
+                 (3599 "59 minutes left" "TickTick:59m")
+                 (59 "less than a minute left" "TickTick:<1m")
+                 (0 "expired" "TickTick:expired")))
+    (should (equal (ticktick-signon--time-left (nth 0 row)) (nth 1 row)))
+    (let ((ticktick-signon--states (list (list "p" t (+ 1000000 (nth 0 row))))))
+      (cl-letf (((symbol-function 'float-time) (lambda (&rest _) 1000000.0)))
+        (should (equal (ticktick-signon-mode-line-text "p") (nth 2 row)))))))
+
+(ert-deftest ticktick-signon-test-the-sign-in-url-goes-on-the-kill-ring ()
+  "The URL is on the kill ring (the clipboard in a graphical Emacs), so no copy of a wrapped line is needed."
+  (let ((kill-ring nil)
+        (url "http://127.0.0.1:9/oauth/authorize?client_id=x&state=abc")
+        (browse-url-browser-function #'ignore))
+    (let ((line (ticktick-signon--open-browser url)))
+      (should (equal (car kill-ring) url))
+      (should (string-match-p "kill ring" line))
+      (should (string-match-p (regexp-quote url) line)))
+    (let ((browse-url-browser-function (lambda (&rest _) (error "No usable browser found"))))
+      (let ((line (ticktick-signon--open-browser url)))
+        (should (string-match-p "Could not open a browser (No usable browser found)" line))
+        (should (string-match-p "kill ring" line))))))
 
 (provide 'ticktick-signon-test)
 ;;; ticktick-signon-test.el ends here

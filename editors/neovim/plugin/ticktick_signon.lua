@@ -11,14 +11,14 @@ if vim.fn.has("nvim-0.7") ~= 1 then
 end
 
 -- Kept here rather than read from the module so completion does not load it.
-local subcommands = { "signin", "paste", "token", "status", "signout" }
+local subcommands = { "signin", "paste", "url", "token", "status", "signout" }
 
 vim.api.nvim_create_user_command("TickTick", function(opts)
   require("ticktick_signon").command(opts)
 end, {
   nargs = "*",
   bang = true,
-  desc = "TickTick sign-on: signin, paste {url}, token, status, signout",
+  desc = "TickTick sign-on: signin, paste {url}, url, token, status, signout",
   complete = function(arglead, cmdline)
     -- Only the first argument is a subcommand; `paste` takes a URL we cannot guess.
     local before = cmdline:sub(1, #cmdline - #arglead)

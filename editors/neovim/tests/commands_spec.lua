@@ -6,7 +6,7 @@ H.case("plugin/ defines :TickTick with completion and does not load the module a
   H.eq(vim.fn.exists(":TickTick"), 2, "exists(':TickTick')")
   H.eq(package.loaded["ticktick_signon"], nil, "the module before first use")
   H.eq(package.loaded["ticktick_signon.client"], nil, "the client module before first use")
-  H.eq(vim.fn.getcompletion("TickTick ", "cmdline"), { "signin", "paste", "token", "status", "signout" })
+  H.eq(vim.fn.getcompletion("TickTick ", "cmdline"), { "signin", "paste", "url", "token", "status", "signout" })
   H.eq(vim.fn.getcompletion("TickTick s", "cmdline"), { "signin", "status", "signout" })
   H.eq(vim.fn.getcompletion("TickTick! sig", "cmdline"), { "signin", "signout" })
   H.eq(vim.fn.getcompletion("TickTick status ", "cmdline"), {}, "only the first argument completes")
@@ -33,7 +33,7 @@ H.case("no subcommand, or an unknown one, is a warning that lists the subcommand
   H.eq(none.level, vim.log.levels.WARN)
   vim.cmd("TickTick frobnicate")
   local unknown = H.wait_note("unknown subcommand")
-  H.contains(unknown.msg, "signin, paste {url}, token, status or signout")
+  H.contains(unknown.msg, "signin, paste {url}, url, token, status or signout")
   H.not_contains(unknown.msg, "frobnicate", "the argument is not echoed (it could be a redirect URL)")
 end)
 
@@ -50,7 +50,7 @@ H.case("token: the unnamed register when there is no clipboard provider, and it 
 end)
 
 H.case("token: the + register when a clipboard provider exists", function()
-  local token = H.sign_in_by_loopback()
+  -- The provider first, as a user's init.lua sets it: the sign-in probes it (the URL goes there too).
   local clip = H.tmp .. "/clipboard"
   vim.g.clipboard = {
     name = "test-clipboard",
@@ -58,7 +58,10 @@ H.case("token: the + register when a clipboard provider exists", function()
     paste = { ["+"] = { "cat", clip }, ["*"] = { "cat", clip } },
     cache_enabled = 0,
   }
+  local token = H.sign_in_by_loopback()
   H.eq(vim.fn.has("clipboard"), 1, "the test clipboard provider is seen")
+  H.contains(vim.fn.getreg("+"), "/oauth/authorize?", "the sign-in URL went to the clipboard")
+  vim.fn.writefile({}, clip)
   vim.fn.setreg('"', "before")
   local from = #H.notes
   vim.cmd("TickTick token")
@@ -249,4 +252,25 @@ H.case("an expired token: status says so, token warns, get_token gives tokenExpi
   local err, token = H.get_token()
   H.eq(token, nil)
   H.eq({ err.code, err.kind }, { -32002, "tokenExpired" })
+end)
+
+H.case("days left follow the CLI's one rule: whole units of expiresIn, rounded down", function()
+  local report = require("ticktick_signon.report")
+  local token_state = require("ticktick_signon.token_state")
+  local now = os.time()
+  -- docs/protocol.md, client guidance: days, else hours, else minutes, else less than a minute.
+  for _, row in ipairs({
+    { 15552000, "in 180 days", "180d" },
+    { 15551999, "in 179 days", "179d" },
+    { 86400, "in 1 day)", "1d" },
+    { 86399, "in 23 hours", "23h" },
+    { 3599, "in 59 minutes", "59m" },
+    { 59, "in less than a minute", "<1m" },
+  }) do
+    local left, words, short = row[1], row[2], row[3]
+    H.contains(report.expiry(now + left, left), words, "expiry for " .. left)
+    token_state.update("p", true, now + left)
+    H.eq(token_state.statusline("p", now), "TickTick " .. short, "statusline for " .. left)
+  end
+  H.contains(report.expiry(now + 10, 0), "(expired)")
 end)

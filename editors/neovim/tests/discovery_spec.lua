@@ -90,3 +90,14 @@ H.case("discovery: nothing found is an error naming each place and how to instal
   vim.cmd("TickTick status")
   H.contains(H.wait_note("TickTick: profile default", from).msg, "not signed in")
 end)
+
+H.case("installed by the README's ln -s recipe, the install hint names the clone, not /path/to", function()
+  -- The README: ln -s ~/src/ticktick-signon/editors/neovim .../pack/ticktick/start/ticktick-signon
+  local pack = H.tmp .. "/site/pack/ticktick/start"
+  vim.fn.mkdir(pack, "p")
+  vim.loop.fs_symlink(H.plugin_dir, pack .. "/ticktick-signon")
+  local linked = dofile(pack .. "/ticktick-signon/lua/ticktick_signon/helper_command.lua")
+  local root = vim.fn.fnamemodify(H.plugin_dir, ":h:h")
+  H.contains(linked.install_hint(), "pipx install " .. vim.fn.shellescape(root))
+  H.not_contains(linked.install_hint(), "/path/to/ticktick-signon")
+end)

@@ -258,6 +258,25 @@ function H.stub_input(answer)
   end
 end
 
+--- Press Ctrl-C at the next real prompt (input(), vim.ui.input's default), as a person would: through
+--- Neovim's own input queue (nvim_input, from a timer while the prompt blocks), not by stubbing it.
+--- Returns a function telling how many prompts were interrupted so far.
+function H.interrupt_next_prompt()
+  local count = 0
+  local timer = uv.new_timer()
+  timer:start(50, 50, function()
+    -- Both are "fast" API functions, callable from a timer while input() waits.
+    if vim.api.nvim_get_mode().mode == "c" then
+      count = count + 1
+      timer:stop()
+      vim.api.nvim_input("<C-c>")
+    end
+  end)
+  return function()
+    return count
+  end
+end
+
 --- Answer vim.fn.inputsecret with `value`.
 function H.stub_secret(value)
   vim.fn.inputsecret = function(prompt)

@@ -86,3 +86,12 @@ H.case("the help file: :helptags accepts it and its tags lead to the right place
     H.ok(found, "a tag for the link |" .. link .. "|")
   end
 end)
+
+H.case("checkhealth: the install advice's :help link renders whole on every Neovim (0.7 made it |tag).|)", function()
+  vim.env.PATH = H.tmp .. "/empty"
+  local text = checkhealth()
+  H.contains(text, "ticktick-signon-install")
+  -- Neovim 0.7's health report turns ":help x" into "|x|" up to the next blank: no punctuation may follow.
+  H.not_contains(text, "ticktick-signon-install)")
+  H.not_contains(text, "ticktick-signon-install.")
+end)

@@ -269,3 +269,89 @@ H.case("a wrong client secret: the provider refuses the exchange, an error that 
   H.no_note("TickTick: signed in")
   H.eq(H.cache().profiles.default, nil, "a failed sign-in saves no settings")
 end)
+
+-- -- what a newcomer meets (issue 22) --------------------------------------------------------
+
+--- Fail if Neovim reported an error (a Lua callback's error lands in v:errmsg and :messages).
+local function no_editor_error()
+  H.not_contains(vim.fn.execute("messages"), "Keyboard interrupt")
+  H.not_contains(vim.fn.execute("messages"), "stack traceback")
+  H.eq(vim.v.errmsg, "", "v:errmsg")
+end
+
+H.case("Ctrl-C at the client-id prompt cancels the sign-in like Esc, without a traceback", function()
+  H.setup()
+  local interrupted = H.interrupt_next_prompt()
+  vim.v.errmsg = ""
+  vim.cmd("TickTick signin")
+  local note = H.wait_note("sign-in cancelled")
+  H.eq(note.level, vim.log.levels.WARN)
+  H.eq(interrupted(), 1, "prompts interrupted")
+  no_editor_error()
+end)
+
+H.case("Ctrl-C at the paste prompt is the same as Esc: no URL given", function()
+  H.setup()
+  local interrupted = H.interrupt_next_prompt()
+  vim.v.errmsg = ""
+  vim.cmd("TickTick paste")
+  H.wait_note("no URL given")
+  H.eq(interrupted(), 1, "prompts interrupted")
+  no_editor_error()
+end)
+
+H.case("the sign-in URL is in the unnamed register and :TickTick url shows it on one line", function()
+  H.use_sandbox_credentials()
+  H.setup({ redirect_url = ("http://127.0.0.1:%d/"):format(H.free_port()) })
+  vim.fn.setreg('"', "before")
+  vim.cmd("TickTick signin")
+  local shown = H.wait_note("/oauth/authorize?")
+  local url = shown.msg:match("(http://[^\n]*/oauth/authorize%?[^\n]*)")
+  H.eq(vim.fn.getreg('"'), url, "the unnamed register")
+  H.contains(shown.msg, "in the unnamed register")
+  vim.cmd("TickTick url")
+  H.eq(vim.api.nvim_buf_get_lines(0, 0, -1, false), { url }, "the scratch buffer's lines")
+  H.eq(vim.bo.buftype, "nofile")
+  H.eq(vim.wo.wrap, true, "'wrap': the whole URL is on screen, yy takes it whole")
+end)
+
+H.case("an opener that fails (xdg-open exits 3) is said, and the URL is shown on one line", function()
+  local bin = H.tmp .. "/bin"
+  vim.fn.mkdir(bin, "p")
+  vim.fn.writefile({ "#!/bin/sh", "exit 3" }, bin .. "/xdg-open")
+  vim.fn.setfperm(bin .. "/xdg-open", "rwx------")
+  vim.env.PATH = bin .. ":" .. vim.env.PATH
+  H.use_sandbox_credentials()
+  require("ticktick_signon").setup({
+    cmd = H.helper_cmd(),
+    redirect_url = ("http://127.0.0.1:%d/"):format(H.free_port()),
+  })
+  vim.cmd("TickTick signin")
+  local warned = H.wait_note("could not open a browser")
+  H.eq(warned.level, vim.log.levels.WARN)
+  H.contains(warned.msg, "exited with status 3")
+  H.contains(warned.msg, "the window below")
+  local lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+  H.eq(#lines, 1, "one line")
+  H.ok(lines[1]:match("^http://127%.0%.0%.1:%d+/oauth/authorize%?"), "the URL in the window: " .. lines[1])
+end)
+
+H.case("a vim.ui.open the user set is used; Neovim's own is not, so xdg-open's status is seen", function()
+  local opened
+  vim.ui.open = function(url)
+    opened = url
+    return {}, nil
+  end
+  H.use_sandbox_credentials()
+  require("ticktick_signon").setup({
+    cmd = H.helper_cmd(),
+    redirect_url = ("http://127.0.0.1:%d/"):format(H.free_port()),
+  })
+  vim.cmd("TickTick signin")
+  local shown = H.wait_note("/oauth/authorize?")
+  H.wait_for(function()
+    return opened
+  end, "the user's vim.ui.open")
+  H.contains(shown.msg, opened)
+  H.no_note("could not open a browser")
+end)

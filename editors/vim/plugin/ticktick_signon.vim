@@ -22,3 +22,6 @@ command -bar TickTickStatus signon.Status()
 command -bar TickTickCopyToken signon.CopyToken()
 command -bar -bang TickTickSignOut signon.SignOut(<bang>false)
 command -bar TickTickHealth health.Run()
+command -bar TickTickUrl signon.ShowUrl()
+# The same spelling as Neovim's :TickTick {sub}. No -bar: paste's URL may hold a '|'.
+command -nargs=* -bang -complete=customlist,ticktick_signon#signon#CompleteSubcommand TickTick signon.Command(<q-args>, <bang>false)

@@ -2,9 +2,10 @@ vim9script
 # The other commands, get_token, the status line, messages, settings and :TickTickHealth.
 
 import './harness.vim' as H
+import autoload 'ticktick_signon/report.vim'
 
 const COMMANDS = ['TickTickSignIn', 'TickTickPasteRedirectUrl', 'TickTickStatus', 'TickTickCopyToken',
-  'TickTickSignOut', 'TickTickHealth']
+  'TickTickSignOut', 'TickTickHealth', 'TickTickUrl', 'TickTick']
 
 def Loaded(): list<string>
   # " A: " marks a script only named by `import autoload`, not sourced yet.
@@ -122,7 +123,8 @@ H.Case('without g:ticktick_signon_notify, messages go to :messages with the Tick
   TickTickSignIn
   H.WaitFor(() => execute('messages') =~ 'TickTick: signed in (profile default)', 'the success in :messages')
   var messages = execute('messages')
-  H.Contains(messages, "TickTick: sign in with your browser; if it does not open, visit:\n" .. H.auth_url
+  H.Contains(messages, "TickTick: sign in with your browser; if it does not open, visit (in the unnamed "
+    .. "register; :TickTick url shows it on one line):\n" .. H.auth_url
     .. '/oauth/authorize?', 'the sign-in URL, on its own line')
   TickTickCopyToken
   H.WaitFor(() => execute('messages') =~ 'TickTick: copied the token', 'the copy in :messages')
@@ -208,4 +210,63 @@ H.Case('a cache file that cannot be read: an error naming it, for every command,
   var error = H.GetToken()
   H.Eq([error.code, error.kind, error.data.path], [-32008, 'configUnreadable', path], "get_token's error")
   H.Eq(readfile(path), ['{ this is not json'], 'the file as it was')
+})
+
+# -- what a newcomer meets (issue 22) ---------------------------------------------------------------
+
+# The screen's text with every blank and line break taken out: a wrapped popup reads as one text.
+def Squeezed(): string
+  return substitute(H.Screen(), '\_s\+', '', 'g')
+enddef
+
+H.Case(':TickTick {sub}, the spelling Neovim uses, runs the same commands and completes them', () => {
+  H.Setup()
+  H.Eq(getcompletion('TickTick ', 'cmdline'), ['signin', 'paste', 'url', 'token', 'status', 'signout', 'health'],
+    'the subcommands')
+  H.Eq(getcompletion('TickTick s', 'cmdline'), ['signin', 'status', 'signout'], 'completion of s')
+  H.Eq(getcompletion('TickTick status ', 'cmdline'), [], 'only the first argument completes')
+  TickTick status
+  H.WaitNote('TickTick: profile default is not signed in')
+  var from = len(H.notes)
+  TickTick bogus
+  var warned = H.WaitNote('unknown subcommand', from)
+  H.Contains(warned.msg, ':TickTick signin, paste {url}, url, token, status, signout or health', 'the list')
+  H.NotContains(warned.msg, 'bogus', 'the argument (it may be a URL with a code)')
+})
+
+H.Case(':TickTickStatus shows every line of its message on screen, not only the last', () => {
+  H.Setup()
+  unlet g:ticktick_signon_notify
+  TickTickStatus
+  H.WaitFor(() => execute('messages') =~ 'is not signed in', 'the status in :messages')
+  var lines = execute('messages')->split("\n")->filter((_, l) => l =~ 'TickTick: profile\|^cache ')
+  H.Ok(len(lines) >= 2, 'a status of two lines: ' .. string(lines))
+  H.WaitFor(() => stridx(Squeezed(), substitute('TickTick: profile default is not signed in; run', '\s', '', 'g')) >= 0
+    && stridx(Squeezed(), substitute(H.config_dir .. '/config.json.', '\s', '', 'g')) >= 0,
+    'both lines on screen')
+})
+
+H.Case('a message longer than the command line is shown whole on screen', () => {
+  H.SignInByLoopback()
+  unlet g:ticktick_signon_notify
+  &columns = 100  # a terminal of 100 columns: the sentence is wider
+  TickTickCopyToken
+  H.WaitFor(() => execute('messages') =~ 'copied the token', 'the copy in :messages')
+  var said = execute('messages')->split("\n")->filter((_, l) => l =~ 'copied the token')[-1]
+  H.Ok(strdisplaywidth(said) > &columns, 'a message wider than the screen: ' .. said)
+  H.WaitFor(() => stridx(Squeezed(), substitute(said, '\s', '', 'g')) >= 0, 'the whole sentence on screen')
+})
+
+H.Case("days left follow the CLI's one rule: whole units of expiresIn, rounded down", () => {
+  var now = localtime()
+  for [left, words, short] in [[15552000, 'in 180 days', '180d'], [15551999, 'in 179 days', '179d'],
+      [86400, 'in 1 day)', '1d'], [86399, 'in 23 hours', '23h'], [3599, 'in 59 minutes', '59m'],
+      [59, 'in less than a minute', '<1m']]
+    H.Contains(report.Expiry(now + left, left), words, 'expiry for ' .. left)
+    H.Eq(report.Left(left), short, 'short form for ' .. left)
+  endfor
+  # The helper's count wins over the clock: an expiresAt a second ahead and 180 days by the helper.
+  H.Contains(report.Expiry(now + 1, 15552000), 'in 180 days', 'expiresIn, not the clock')
+  H.Contains(report.Status({profile: 'p', signedIn: true, expiresAt: now + 15552000, expiresIn: 15551000}),
+    'in 179 days', 'the status uses expiresIn')
 })

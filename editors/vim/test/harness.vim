@@ -190,13 +190,19 @@ def Watch(_: number)
     feedkeys("\<Esc>", 't')
     return
   endif
+  if answer == "\<C-c>"
+    # Ctrl-C, typed: through the input queue as a person's key, not a stubbed prompt.
+    feedkeys("\<C-c>", 't')
+    return
+  endif
   typed = answer
   feedkeys(answer, 't')
 enddef
 
 timer_start(20, Watch, {repeat: -1})
 
-# Answer each prompt with `Respond(kind, prompt)`: a string to type, or v:null for <Esc>.
+# Answer each prompt with `Respond(kind, prompt)`: a string to type, v:null for <Esc>, or "\<C-c>"
+# for Ctrl-C.
 export def AnswerPrompts(Respond: func(string, string): any)
   Answer = Respond
 enddef
@@ -227,7 +233,7 @@ export def Cache(): dict<any>
   return cache
 enddef
 
-def Screen(): string
+export def Screen(): string
   var rows: list<string> = []
   for row in range(1, &lines)
     var text = ''

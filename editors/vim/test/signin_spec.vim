@@ -188,6 +188,27 @@ H.Case('a wrong client secret: the provider refuses the exchange; an error that 
   H.Eq(get(H.Cache().profiles, 'default', {}), {}, 'a failed sign-in saves no settings')
 })
 
+H.Case('Ctrl-C at the client id prompt cancels the sign-in like <Esc>, without a Vim error', () => {
+  H.Setup()
+  H.AnswerPrompts((_, _) => "\<C-c>")
+  v:errmsg = ''
+  TickTickSignIn
+  var cancelled = H.WaitNote('sign-in cancelled')
+  H.Eq(cancelled.level, 'warning', 'level of the cancel')
+  H.Eq(len(H.prompts), 1, 'only the first prompt was shown')
+  H.Eq(v:errmsg, '', 'v:errmsg')
+  H.NotContains(execute('messages'), 'Interrupt', ':messages')
+})
+
+H.Case('Ctrl-C at the paste prompt is the same as <Esc>: no URL given', () => {
+  H.Setup()
+  H.AnswerPrompts((_, _) => "\<C-c>")
+  v:errmsg = ''
+  TickTickPasteRedirectUrl
+  H.WaitNote('no URL given')
+  H.Eq(v:errmsg, '', 'v:errmsg')
+})
+
 H.Case('<Esc> at the client id prompt cancels the sign-in', () => {
   H.Setup()
   H.AnswerPrompts((_, _) => v:null)
@@ -222,4 +243,27 @@ H.Case('without g:ticktick_signon_open, the platform opener (xdg-open) opens the
   H.Contains(H.WaitBrowser('opened'), '/oauth/authorize?', 'what xdg-open got')
   H.WaitNote('TickTick: signed in')
   H.NoNote('could not open a browser')
+})
+
+H.Case('an opener that fails (xdg-open exits 3) is said, and the URL is shown whole in a window', () => {
+  var bin = H.tmp .. '/bin'
+  mkdir(bin, 'p')
+  writefile(['#!/bin/sh', 'exit 3'], bin .. '/xdg-open')
+  setfperm(bin .. '/xdg-open', 'rwx------')
+  $PATH = bin .. ':' .. $PATH
+  H.UseSandboxCredentials()
+  H.Setup({redirect_url: H.Loopback(H.FreePort())})
+  unlet g:ticktick_signon_open
+  setreg('"', 'before')
+  TickTickSignIn
+  var shown = H.WaitNote('/oauth/authorize?')
+  var url = matchstr(shown.msg, 'http://[^ \n]*/oauth/authorize?[^ \n]*')
+  H.Contains(shown.msg, 'in the unnamed register', 'where the URL is')
+  H.Eq(getreg('"'), url, 'the unnamed register')
+  var warned = H.WaitNote('could not open a browser')
+  H.Contains(warned.msg, 'exited with status 3', 'why')
+  H.Contains(warned.msg, 'the window below', 'where to look')
+  H.Eq(getline(1, '$'), [url], 'the window holds the URL on one line')
+  redraw
+  H.Ok(stridx(substitute(H.Screen(), '\_s\+', '', 'g'), url) >= 0, 'the whole URL on screen')
 })

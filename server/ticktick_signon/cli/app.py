@@ -83,7 +83,13 @@ class _Commands(click.Group):
             exits.cancelled(_deps(ctx).console)
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=exits.EXIT_STATUSES)
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=exits.EXIT_STATUSES,
+    # Plain `ticktick-signon` prints the help on stdout and exits 0, as gh does: asking is not a mistake.
+    invoke_without_command=True,
+)
 @click.version_option(__version__, prog_name="ticktick-signon")
 @click.option(
     "--log-level",
@@ -110,6 +116,8 @@ def main(ctx: click.Context, log_level: str | None, log_file: Path | None) -> No
         raise click.BadParameter(
             f"cannot write to {log_file} ({exc.strerror or exc})", param_hint="--log-file"
         ) from None
+    if ctx.invoked_subcommand is None:
+        _deps(ctx).console.echo(ctx.get_help())
 
 
 # -- login -------------------------------------------------------------------
@@ -280,7 +288,7 @@ def import_(path: Path | None, profile: str, fmt: str, from_env: bool, force: bo
     --force without a terminal).
     """
     if (path is None) == (not from_env):
-        raise click.UsageError("give the token file's PATH, or --from-env (not both)")
+        raise click.UsageError("Give the token file's PATH, or --from-env (not both).")
     from ticktick_signon.cli import import_token as command
 
     _run(command, command.ImportOptions(path, profile, fmt, from_env, force))
@@ -335,6 +343,7 @@ if serve.help:  # None under python -OO
 Examples:
   ticktick-signon sandbox
   ticktick-signon sandbox --port 0 --auto-approve
+  ticktick-signon sandbox & trap "kill $!" EXIT   stops when the shell ends
   TICKTICK_SIGNON_AUTH_URL=http://127.0.0.1:8765 ticktick-signon login \\
       --client-id sandbox-client --client-secret sandbox-secret""",
 )
@@ -355,8 +364,14 @@ Examples:
 def sandbox(host: str, port: int, auto_approve: bool, client_id: str, client_secret: str, expires_in: int) -> None:
     """Run a local stand-in for TickTick's OAuth server, to try the flow without an account.
 
-    Its approval page and --auto-approve are described for test authors in
-    the protocol document (see `ticktick-signon help serve`). Ctrl-C stops it.
+    Each sign-in shows an approval page with Allow and Deny. Without a
+    browser, start it with --auto-approve (every sign-in is approved at
+    once), or approve as the page's form does: GET the authorize URL, take
+    the request=ID from its form, and POST /oauth/authorize/decision with
+    request=ID&decision=allow (or deny); the answer redirects to the app.
+    The protocol document (`ticktick-signon help serve`) describes the form
+    for test authors. It logs one line per request on stderr (never a
+    secret, code or token). Ctrl-C stops it: "Sandbox stopped." and status 0.
     """
     import ipaddress
 

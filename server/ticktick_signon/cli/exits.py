@@ -40,7 +40,8 @@ FLAGS = {
 
 EXIT_STATUSES = """\b
 Exit status:
-  0    done (status: signed in)
+  0    done (status: signed in; no command: the help; sandbox: stopped
+       with Ctrl-C)
   1    status: not signed in, the token has expired, or (--verify)
        TickTick rejected it; sandbox: cannot listen on its port; import:
        you chose not to replace the token; token: stdout is closed

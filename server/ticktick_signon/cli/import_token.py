@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ticktick_signon.cli.console import when
+from ticktick_signon.errors import SignonError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ticktick_signon.cli.deps import CliDeps
     from ticktick_signon.imports.importer import ImportResult
 
@@ -52,7 +55,7 @@ def run(options: ImportOptions, deps: CliDeps) -> None:
         return service.import_file(options.path, name, options.fmt, replace)
 
     try:
-        result = attempt(options.force)
+        result = _naming_login(attempt, options.force, name)
     except InvalidParams as error:
         if error.data.get("field") != "force" or not deps.can_prompt:
             raise
@@ -60,7 +63,25 @@ def run(options: ImportOptions, deps: CliDeps) -> None:
         if not deps.prompter.confirm("Replace it?", default=False):
             console.say("Nothing was imported.")
             raise SystemExit(1) from None
-        result = attempt(True)
+        result = _naming_login(attempt, True, name)
     console.success(f"Imported the {result.format} token into profile '{name}'; it expires {when(result.expires_at)}.")
     if result.expires_at_estimated:
         console.say("TickTick accepts it. Its file keeps no expiry, so that date is an estimate: 180 days from now.")
+
+
+def _naming_login(attempt: Callable[[bool], ImportResult], replace: bool, profile: str) -> ImportResult:
+    """``attempt(replace)``; an error that says "sign in instead" names the command that does it.
+
+    The service's sentence is the editors' too, so the command line's words are added here.
+
+    Raises:
+        SignonError: the import's error, its advice completed with ``ticktick-signon login``.
+    """
+    from ticktick_signon.cli.login import signin_command
+
+    try:
+        return attempt(replace)
+    except SignonError as error:
+        if error.message.endswith("; sign in instead."):
+            error.message = error.message[: -len(".")] + f" with `{signin_command(profile)}`."
+        raise

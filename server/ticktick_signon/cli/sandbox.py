@@ -1,4 +1,10 @@
-"""``ticktick-signon sandbox``: run a local stand-in for TickTick's OAuth server until Ctrl-C."""
+"""``ticktick-signon sandbox``: run a local stand-in for TickTick's OAuth server until Ctrl-C.
+
+It says where it listens, the app it knows and how to approve without a browser,
+then one line per request (``SandboxProvider``'s request log). Ctrl-C is how a
+server one started on purpose is stopped: "Sandbox stopped." and status 0, as
+``python -m http.server`` does, not the "Cancelled." and 130 of an interrupted command.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +37,6 @@ def run(options: SandboxOptions, deps: CliDeps) -> None:
 
     Raises:
         SystemExit: 1 when the port cannot be listened on.
-        KeyboardInterrupt: Ctrl-C, the way it stops (the caller says so).
     """
     from ticktick_signon.sandbox import SandboxClient, SandboxProvider
 
@@ -41,6 +46,7 @@ def run(options: SandboxOptions, deps: CliDeps) -> None:
         expires_in=options.expires_in,
         host=options.host,
         port=options.port,
+        request_log=deps.console.say,
     )
     try:
         provider.start()
@@ -52,10 +58,20 @@ def run(options: SandboxOptions, deps: CliDeps) -> None:
         f"Sandbox TickTick on {provider.base_url}\n"
         f"  export TICKTICK_SIGNON_AUTH_URL={provider.base_url}\n"
         f"  client id: {options.client_id}   client secret: {options.client_secret}\n"
-        "  any http://127.0.0.1:PORT/ redirect URL is accepted. Ctrl-C stops it."
+        "  any http://127.0.0.1:PORT/ redirect URL is accepted.\n"
+        + (
+            "  --auto-approve is on: every sign-in is approved at once, no page is shown.\n"
+            if options.auto_approve
+            else "  No browser? Start it with --auto-approve, or approve with the page's form:\n"
+            "  POST /oauth/authorize/decision with request=ID (from the page) and decision=allow.\n"
+        )
+        + "  One line per request follows. Ctrl-C stops it."
     )
     try:
         while True:
             time.sleep(3600)
+    except KeyboardInterrupt:
+        # On a terminal the cursor still sits after the ^C echo.
+        deps.console.say(("\n" if deps.console.on_terminal() else "") + "Sandbox stopped.")
     finally:
         provider.close()

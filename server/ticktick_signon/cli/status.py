@@ -25,15 +25,28 @@ class StatusOptions:
     verify: bool = False
 
 
+def time_left(seconds: int) -> str:
+    """``180 days left``, ``23 hours left``, ``5 minutes left``, ``less than a minute left`` or ``expired``.
+
+    The one rule of every client (docs/protocol.md, "Writing a client in another language"):
+    whole units of ``expiresIn``, rounded down.
+    """
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'} left"
+    return "less than a minute left" if seconds > 0 else "expired"
+
+
 def describe(status: ProfileStatus, console: Console) -> str:
     """``status``'s words for a profile, with ✓/✗ when stdout is a terminal."""
     where = "the local sandbox (not TickTick)" if status.sandbox else "TickTick"
     again = signin_command(status.profile, status.sandbox)
     if status.signed_in and status.expires_at is not None and status.expires_in is not None:
-        days = status.expires_in // 86400
         mark = console.badge("success", err=False)
         estimated = " (estimated: it was imported from a file without an expiry)" if status.expires_at_estimated else ""
-        state = f"signed in to {where}; the token expires {when(status.expires_at)}{estimated} ({days} days left)"
+        left = time_left(status.expires_in)
+        state = f"signed in to {where}; the token expires {when(status.expires_at)}{estimated} ({left})"
     elif status.expires_at is not None:
         mark = console.badge("failure", err=False)
         state = f"the token expired {when(status.expires_at)}; run `{again}` to sign in again"

@@ -46,7 +46,7 @@ function M.check()
       })
     end
     return error_("helper `ticktick-signon` not found; looked for " .. table.concat(tried, ", "), {
-      helper_command.install_hint():gsub("^%l", string.upper) .. ".",
+      (helper_command.install_hint():gsub("^%l", string.upper)),
       "Or give its path: require('ticktick_signon').setup({ cmd = { '/path/to/ticktick-signon', 'serve' } }).",
     })
   end

@@ -111,6 +111,8 @@ end
 --- The repository this plugin was installed from, when it is a whole clone (it holds the package).
 local function source_tree()
   local here = debug.getinfo(1, "S").source:gsub("^@", "")
+  -- Installed by the README's `ln -s`, this file's path runs through the link: follow it to the clone.
+  here = (vim.uv or vim.loop).fs_realpath(here) or here
   local root = vim.fn.fnamemodify(here, ":p:h:h:h:h:h") -- lua/ticktick_signon/x.lua -> editors/neovim -> root
   local file = io.open(root .. "/pyproject.toml", "r")
   if not file then
@@ -126,9 +128,10 @@ end
 function M.install_hint()
   local root = source_tree()
   local from = root and vim.fn.shellescape(root) or "/path/to/ticktick-signon"
-  return (
-    "install it with `pipx install %s` (or `uv tool install %s`; a wheel works too, "
-    .. "see :help ticktick-signon-install)"
+  return ( -- The :help tag ends the text: Neovim 0.7's health report links ":help x" up to the next blank,
+        -- so a ")" or "." after it would become part of the tag.
+"install it with `pipx install %s` or `uv tool install %s`; a wheel works too: "
+    .. "see :help ticktick-signon-install"
   ):format(from, from)
 end
 

@@ -160,8 +160,52 @@ local function platform_opener()
   return nil
 end
 
+local last_url -- the sign-in URL last shown, for :TickTick url
+
+--- Show `url` alone on one line in a scratch window (wrapped on screen, one line to yank), so a
+--- terminal copy of a wrapped message, which picks up the line breaks, is never needed.
+---@param url string|nil
+function M.show_url(url)
+  url = url or last_url
+  if not url then
+    return report.notify("no sign-in URL yet; run :TickTick signin.", WARN)
+  end
+  -- As many rows as the wrapped URL takes, so all of it is on screen.
+  vim.cmd(("botright %dnew"):format(math.floor(vim.fn.strdisplaywidth(url) / math.max(vim.o.columns, 1)) + 1))
+  local buf = vim.api.nvim_get_current_buf()
+  vim.bo[buf].buftype = "nofile"
+  vim.bo[buf].bufhidden = "wipe"
+  vim.bo[buf].swapfile = false
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, { url })
+  vim.bo[buf].modifiable = false
+  pcall(vim.api.nvim_buf_set_name, buf, "ticktick-signin-url")
+  vim.wo.wrap = true
+end
+
+--- Put `url` in the unnamed register and, when there is one, the clipboard; say where.
+local function keep_url(url)
+  last_url = url
+  vim.fn.setreg('"', url)
+  if vim.fn.has("clipboard") == 1 and pcall(vim.fn.setreg, "+", url) then
+    return "in the clipboard and the unnamed register"
+  end
+  return "in the unnamed register"
+end
+
 local function open_failed(why)
-  report.notify(("could not open a browser (%s); open the URL above yourself."):format(why), WARN)
+  report.notify(
+    ("could not open a browser (%s); open the URL in the window below yourself "):format(why)
+      .. "(it is in the unnamed register).",
+    WARN
+  )
+  M.show_url()
+end
+
+--- Whether vim.ui.open (Neovim 0.10+) is Neovim's own: that one runs the same openers as
+--- platform_opener() but hides their exit status (xdg-open's 3, "no browser"), so it is not used.
+local function builtin_ui_open()
+  local info = debug.getinfo(vim.ui.open, "S")
+  return info ~= nil and info.source:find("vim[/\\]ui%.lua$") ~= nil
 end
 
 local function open_url(url)
@@ -179,7 +223,7 @@ local function open_url(url)
   local cmd
   if type(open) == "table" then
     cmd = vim.list_extend(vim.deepcopy(open), { url })
-  elseif vim.ui.open then -- Neovim 0.10+: respects the user's own override
+  elseif vim.ui.open and not builtin_ui_open() then -- the user's own override of vim.ui.open
     local ok, handle, err = pcall(vim.ui.open, url)
     if not ok or not handle then
       open_failed(tostring(ok and err or handle))
@@ -192,7 +236,15 @@ local function open_url(url)
     end
     table.insert(cmd, url)
   end
-  local ok, job = pcall(vim.fn.jobstart, cmd, { detach = true })
+  local ok, job = pcall(vim.fn.jobstart, cmd, {
+    detach = true,
+    -- xdg-open exits 3 when it finds no browser: say so, rather than leave the user waiting.
+    on_exit = function(_, status)
+      if status ~= 0 then
+        open_failed(("%s exited with status %d"):format(vim.fn.fnamemodify(cmd[1], ":t"), status))
+      end
+    end,
+  })
   if not ok or job <= 0 then
     open_failed(("`%s` could not be run"):format(cmd[1]))
   end
@@ -203,6 +255,20 @@ end
 local prompts = {
   clientId = "TickTick client id (from developer.ticktick.com/manage): ",
 }
+
+--- vim.ui.input, with Ctrl-C taken as Esc: the default prompt (input()) raises "Keyboard interrupt".
+---@param opts table vim.ui.input's options
+---@param on_answer fun(answer: string|nil)
+local function ask(opts, on_answer)
+  local answered = false
+  local ok = pcall(vim.ui.input, opts, function(answer)
+    answered = true
+    on_answer(answer)
+  end)
+  if not ok and not answered then
+    on_answer(nil)
+  end
+end
 
 --- Ask for each missing credential, then `done(values)`, or `done(nil)` if the user gives up.
 local function ask_missing(missing, done)
@@ -222,7 +288,7 @@ local function ask_missing(missing, done)
       values.clientSecret = secret
       return ask_next()
     end
-    vim.ui.input({ prompt = prompts[name] or ("TickTick " .. name .. ": ") }, function(answer)
+    ask({ prompt = prompts[name] or ("TickTick " .. name .. ": ") }, function(answer)
       if answer == nil or vim.trim(answer) == "" then
         return done(nil)
       end
@@ -253,7 +319,7 @@ local function complete(url)
 end
 
 local function ask_redirect()
-  vim.ui.input({ prompt = "TickTick: paste the URL your browser ended on: " }, function(url)
+  ask({ prompt = "TickTick: paste the URL your browser ended on: " }, function(url)
     if url == nil or vim.trim(url) == "" then
       return report.notify(
         "no URL given; run :TickTick paste {url} with the address your browser ends on (within 10 minutes).",
@@ -265,7 +331,11 @@ local function ask_redirect()
 end
 
 local function present(started)
-  local lines = { "sign in with your browser; if it does not open, visit:", started.authorizeUrl }
+  local where = keep_url(started.authorizeUrl)
+  local lines = {
+    ("sign in with your browser; if it does not open, visit (%s; :TickTick url shows it on one line):"):format(where),
+    started.authorizeUrl,
+  }
   if started.listening then
     waiting[started.profile] = true
     table.insert(
@@ -438,6 +508,9 @@ M.subcommands = {
   signout = function(_, bang)
     M.signout(bang)
   end,
+  url = function()
+    M.show_url()
+  end,
 }
 
 --- The body of :TickTick (opts as nvim_create_user_command gives them).
@@ -449,7 +522,7 @@ function M.command(opts)
     -- The argument is not echoed: it may be a redirect URL with its code.
     return report.notify(
       (name and "unknown subcommand" or "give a subcommand")
-        .. "; use :TickTick signin, paste {url}, token, status or signout.",
+        .. "; use :TickTick signin, paste {url}, url, token, status or signout.",
       WARN
     )
   end

@@ -102,7 +102,10 @@ function M.statusline(profile, now)
   if left >= 3600 then
     return ("TickTick %dh"):format(math.floor(left / 3600))
   end
-  return ("TickTick %dm"):format(math.max(1, math.floor(left / 60)))
+  if left >= 60 then
+    return ("TickTick %dm"):format(math.floor(left / 60))
+  end
+  return "TickTick <1m" -- the one rule (docs/protocol.md): whole units, rounded down
 end
 
 return M

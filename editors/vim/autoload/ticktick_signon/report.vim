@@ -27,11 +27,21 @@ export def Notify(message: string, level: string = 'info')
       text ..= printf("\n(g:ticktick_signon_notify '%s' failed: %s)", custom, v:exception)
     endtry
   endif
-  execute 'echohl' get({warning: 'WarningMsg', error: 'ErrorMsg'}, level, 'None')
-  for line in split(text, "\n")
+  var highlight = get({warning: 'WarningMsg', error: 'ErrorMsg'}, level, 'None')
+  execute 'echohl' highlight
+  var lines = split(text, "\n")
+  for line in lines
     echomsg line
   endfor
   echohl None
+  # The command line shows one line, cut to fit ("...u...with p)"): a message of more lines, or
+  # longer than the line, is also shown whole in a popup, wrapped, for a while.
+  if has('popupwin') && (len(lines) > 1 || strdisplaywidth(text) > v:echospace)
+    popup_notification(lines, {
+      time: 10000, line: &lines - len(lines) - 2, col: 1, pos: 'topleft', wrap: true, border: [0, 0, 0, 0],
+      maxwidth: max([&columns - 4, 20]), highlight: highlight == 'None' ? 'Normal' : highlight,
+    })
+  endif
 enddef
 
 # The level an error deserves.
@@ -73,13 +83,15 @@ def Plural(count: number, unit: string): string
   return printf('%d %s%s', count, unit, count == 1 ? '' : 's')
 enddef
 
-# "on 2027-05-27 18:46 (in 179 days)" for a Unix time; "(expired)" when past.
-export def Expiry(expires_at: any): string
+# "on 2027-05-27 18:46 (in 179 days)" for a Unix time; "(expired)" when past. The time left is
+# the helper's `expires_in` when given, else counted from the clock, in whole units rounded down:
+# the CLI's one rule (docs/protocol.md, "Writing a client in another language").
+export def Expiry(expires_at: any, expires_in: any = v:null): string
   if type(expires_at) != v:t_number
     return 'at an unknown time'
   endif
   var when = 'on ' .. strftime('%Y-%m-%d %H:%M', expires_at)
-  var left = expires_at - localtime()
+  var left = type(expires_in) == v:t_number ? expires_in : expires_at - localtime()
   if left <= 0
     return when .. ' (expired)'
   elseif left >= 86400
@@ -97,7 +109,8 @@ export def Status(status: dict<any>): string
   var profile = get(status, 'profile', '?')
   var lines: list<string> = []
   if IsTrue(get(status, 'signedIn'))
-    lines->add(printf('profile %s is signed in; the token expires %s.', profile, Expiry(status.expiresAt)))
+    lines->add(printf('profile %s is signed in; the token expires %s.', profile,
+      Expiry(status.expiresAt, get(status, 'expiresIn', v:null))))
   elseif type(get(status, 'expiresAt')) == v:t_number
     lines->add(printf("profile %s's token expired %s; run :TickTickSignIn.", profile, Expiry(status.expiresAt)))
   else

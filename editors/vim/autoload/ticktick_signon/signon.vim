@@ -87,12 +87,13 @@ enddef
 
 # -- sign-in ---------------------------------------------------------------------------------
 
-def SignedIn(profile: string, expires_at: any)
+def SignedIn(profile: string, expires_at: any, expires_in: any = v:null)
   if has_key(waiting, profile)
     remove(waiting, profile)
   endif
   Remember(profile, true, expires_at)
-  report.Notify(printf('signed in (profile %s); the token expires %s.', profile, report.Expiry(expires_at)))
+  report.Notify(printf('signed in (profile %s); the token expires %s.', profile,
+    report.Expiry(expires_at, expires_in)))
   Fire('TickTickSignonCompleted', {profile: profile, expiresAt: expires_at})
 enddef
 
@@ -155,8 +156,38 @@ def PlatformOpener(): list<string>
   return []
 enddef
 
+var last_url = ''  # the sign-in URL last shown, for :TickTick url
+
+# Show the sign-in URL alone on one line of a scratch window: wrapped on screen but one line to
+# yank, where a terminal copy of a wrapped message would pick up the line breaks.
+export def ShowUrl()
+  if last_url == ''
+    report.Notify('no sign-in URL yet; run :TickTickSignIn.', 'warning')
+    return
+  endif
+  # As many rows as the wrapped URL takes, so all of it is on screen.
+  execute 'botright :' .. (strdisplaywidth(last_url) / max([&columns, 1]) + 1) .. 'new'
+  setlocal buftype=nofile bufhidden=wipe noswapfile wrap
+  setline(1, last_url)
+  setlocal nomodifiable
+  silent! file ticktick-signin-url
+enddef
+
+# Put the URL in the unnamed register and, when Vim has one, the clipboard; say where.
+def KeepUrl(url: string): string
+  last_url = url
+  setreg('"', url)
+  if has('clipboard')
+    setreg('+', url)
+    return 'in the clipboard and the unnamed register'
+  endif
+  return 'in the unnamed register'
+enddef
+
 def OpenFailed(why: string)
-  report.Notify(printf('could not open a browser (%s); open the URL above yourself.', why), 'warning')
+  report.Notify(printf('could not open a browser (%s); open the URL in the window below yourself '
+    .. '(it is in the unnamed register).', why), 'warning')
+  ShowUrl()
 enddef
 
 # Open `url` with g:ticktick_signon_open (false: don't; a list: that command), else the
@@ -241,7 +272,7 @@ def Complete(raw: string)
     if !empty(error)
       SignInFailed(profile, error)
     else
-      SignedIn(get(result, 'profile', profile), get(result, 'expiresAt', v:null))
+      SignedIn(get(result, 'profile', profile), get(result, 'expiresAt', v:null), get(result, 'expiresIn', v:null))
     endif
   })
 enddef
@@ -257,7 +288,9 @@ def AskRedirect()
 enddef
 
 def Present(started: dict<any>)
-  var lines = ['sign in with your browser; if it does not open, visit:', started.authorizeUrl]
+  var where = KeepUrl(started.authorizeUrl)
+  var lines = [printf('sign in with your browser; if it does not open, visit (%s; :TickTick url shows '
+    .. 'it on one line):', where), started.authorizeUrl]
   if report.IsTrue(started.listening)
     waiting[started.profile] = true
     redrawstatus!
@@ -370,7 +403,7 @@ export def CopyToken()
         setreg('"', result.accessToken)
       endif
       report.Notify(printf('copied the token of profile %s to %s; it expires %s.',
-        result.profile, where, report.Expiry(result.expiresAt)))
+        result.profile, where, report.Expiry(result.expiresAt, get(result, 'expiresIn', v:null))))
     })
   })
 enddef
@@ -449,4 +482,41 @@ export def Statusline(): string
     return 'TickTick ' .. report.Left(type(state.expiresAt) == v:t_number ? state.expiresAt - localtime() : 0)
   endif
   return type(state.expiresAt) == v:t_number ? 'TickTick expired' : 'TickTick signed out'
+enddef
+
+# -- :TickTick {sub}: the same spelling as Neovim's ------------------------------------------------
+
+const SUBCOMMANDS = ['signin', 'paste', 'url', 'token', 'status', 'signout', 'health']
+
+export def CompleteSubcommand(arglead: string, cmdline: string, _: number): list<string>
+  # Only the first argument is a subcommand; paste's URL cannot be guessed.
+  if cmdline !~ '^\s*\S\+\s\+\S*$'
+    return []
+  endif
+  return copy(SUBCOMMANDS)->filter((_, name) => stridx(name, arglead) == 0)
+enddef
+
+# :TickTick[!] {sub} [args]: each sub is one of the :TickTick* commands.
+export def Command(args: string, bang: bool)
+  var name = matchstr(args, '^\s*\zs\S\+')
+  var rest = substitute(args, '^\s*\S\+\s*', '', '')
+  if name == 'signin'
+    SignIn()
+  elseif name == 'paste'
+    Paste(rest)
+  elseif name == 'url'
+    ShowUrl()
+  elseif name == 'token'
+    CopyToken()
+  elseif name == 'status'
+    Status()
+  elseif name == 'signout'
+    SignOut(bang)
+  elseif name == 'health'
+    execute 'TickTickHealth'
+  else
+    # The argument is not echoed: it may be a redirect URL with its code.
+    report.Notify((name == '' ? 'give a subcommand' : 'unknown subcommand')
+      .. '; use :TickTick signin, paste {url}, url, token, status, signout or health.', 'warning')
+  endif
 enddef
