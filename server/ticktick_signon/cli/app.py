@@ -172,6 +172,11 @@ Environment:
     "--save", type=click.Path(dir_okay=False, path_type=Path), help="Save the token to a pyticktick .env file."
 )
 @click.option("--sandbox", is_flag=True, help="Sign in to an embedded local sandbox: no account needed, no prompts.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --sandbox: replace a profile another provider signed in (its token and app settings) without asking.",
+)
 def login(**given: Any) -> None:
     """Sign in through the browser and cache the token.
 

@@ -42,7 +42,8 @@ Exit status:
        TickTick rejected it; sandbox: cannot listen on its port; import:
        you chose not to replace the token
   2    bad usage: an unknown option or a bad value, or login without a
-       terminal and without a client id or secret; import: a file that
+       terminal and without a client id or secret, or login --sandbox
+       over another provider's profile without --force; import: a file that
        cannot be read or holds no usable token, or a valid token in the
        way without --force
   3    token: not signed in
@@ -57,6 +58,9 @@ Exit status:
   9    login: no redirect came back (nothing was pasted, or the sign-in
        link expired after 10 minutes)
   10   login: signed in, but --save could not write its file
+  11   login, status --verify, import: the profile belongs to another
+       provider than the one TICKTICK_SIGNON_AUTH_URL (or the region)
+       names, so its token or secret was not sent
   130  cancelled (Ctrl-C)"""
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from ticktick_signon.core import pyticktick_names
+from ticktick_signon.core import issuers, pyticktick_names
 from ticktick_signon.core.cache_format import access_token_problem, unix_time_problem
 from ticktick_signon.core.records import PendingSignon, Profile, Token
 from ticktick_signon.core.urls import check_http_url, is_loopback_host, same_origin_and_path
@@ -32,7 +32,7 @@ from ticktick_signon.errors import (
 SCOPE = "tasks:read tasks:write"
 DEFAULT_REDIRECT_URL = "http://127.0.0.1:8080/"
 DEFAULT_REGION = "ticktick"
-AUTH_BASES = {"ticktick": "https://ticktick.com", "dida365": "https://dida365.com"}
+AUTH_BASES = issuers.REGION_URLS
 API_BASES = {"ticktick": "https://api.ticktick.com", "dida365": "https://api.dida365.com"}
 #: A cheap Open API call that works exactly when the token does.
 VERIFY_PATH = "/open/v1/project"
@@ -227,12 +227,28 @@ def resolve_credentials(
     missing = [name for name, value in (("clientId", client_id), ("clientSecret", secret)) if not value]
     if missing:
         raise InvalidParams(
-            f"Give {' and '.join(missing)} (from your app at developer.ticktick.com/manage), "
+            f"Give {' and '.join(missing)} (from {apps_page(region, environ.get(ENV_AUTH_URL))}), "
             f"or set {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}.",
             missing=missing,
         )
     check_http_url(redirect, "redirectUrl")
     return Credentials(client_id, secret, redirect, region)  # type: ignore[arg-type]
+
+
+#: Where each region's developers register their apps (client id, secret, redirect URL).
+APPS_PAGES = {"ticktick": "developer.ticktick.com/manage", "dida365": "developer.dida365.com/manage"}
+
+
+def apps_page(region: str, override: str | None = None) -> str:
+    """Where the app's credentials are, in words: the region's developer page, or the override's own app.
+
+    Args:
+        region: ``ticktick`` or ``dida365`` (anything else reads as TickTick's).
+        override: ``TICKTICK_SIGNON_AUTH_URL`` if set: its apps are not on TickTick's page.
+    """
+    if override:
+        return f"the app you registered with the provider at {override.strip()} ({ENV_AUTH_URL})"
+    return f"your app at {APPS_PAGES.get(region, APPS_PAGES[DEFAULT_REGION])}"
 
 
 def build_authorize_url(base: str, client_id: str, redirect_url: str, state: str) -> str:
