@@ -7,8 +7,12 @@ import os
 import time
 from pathlib import Path
 
+import httpx
+
 from tests.support.cli import store_token
-from tests.support.cli_harness import cli_in_process, make_world, run_cli
+from tests.support.cli_harness import Running, cli_in_process, make_world, run_cli
+from tests.support.fake_browser import follow_authorize
+from tests.support.ports import free_port
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.sandbox import SandboxProvider
 
@@ -91,3 +95,33 @@ class TestWording:
         assert "developer.ticktick.com" not in done.stderr and auth_url in done.stderr
         dida = make_world(environ={k: v for k, v in env.items() if k != "TICKTICK_SIGNON_AUTH_URL"}, terminal=True)
         assert "developer.dida365.com/manage" in run_cli("login", "--region", "dida365", world=dida).stderr
+
+
+class TestTheProvidersName:
+    """The loopback page, the denial and a failed exchange name the provider the sign-in ran against."""
+
+    def test_the_loopback_page_says_the_sandbox(self, auth_url: str) -> None:
+        login = Running(
+            "login", "--redirect-url", f"http://127.0.0.1:{free_port()}/cb", world=make_world(environ=creds())
+        )
+        page = httpx.get(follow_authorize(login.authorize_url()))
+        assert page.status_code == 200 and "Signed in to the sandbox" in page.text and "TickTick" not in page.text
+        assert login.finish().returncode == 0
+
+    def test_a_denial_and_a_failed_exchange_say_the_sandbox(self, sandbox: SandboxProvider, auth_url: str) -> None:
+        login = Running(
+            "login", "--redirect-url", f"http://127.0.0.1:{free_port()}/cb", world=make_world(environ=creds())
+        )
+        httpx.get(follow_authorize(login.authorize_url(), "deny"))
+        assert "The sandbox did not allow access" in login.finish().stderr
+        sandbox.token_fault = "server-error-html"
+        login = Running(
+            "login", "--redirect-url", f"http://127.0.0.1:{free_port()}/cb", world=make_world(environ=creds())
+        )
+        httpx.get(follow_authorize(login.authorize_url()))
+        done = login.finish()
+        assert done.returncode == 7 and "The sandbox refused the token request (HTTP 500)" in done.stderr
+
+
+def creds() -> dict[str, str]:
+    return {**os.environ, "PYTICKTICK_V1_CLIENT_ID": "sandbox-client", "PYTICKTICK_V1_CLIENT_SECRET": "sandbox-secret"}

@@ -244,3 +244,26 @@ def test_d16_a_write_keeps_the_members_another_version_added(config_dir: Path) -
     assert written["profiles"]["a"] == doc["profiles"]["a"]
     svc.sign_out("a")  # the token goes; the profile's own unknown member stays
     assert json.loads((config_dir / "config.json").read_text())["profiles"]["a"]["label"] == "Work"
+
+
+def test_token_errors_name_the_profiles_issuer(config_dir: Path) -> None:
+    from ticktick_signon.errors import NotSignedIn, TokenExpired
+
+    save(config_dir, Profile(token=Token("t", "bearer", "s", 10), issuer=Issuer.at(LOCAL)))
+    with pytest.raises(TokenExpired, match="The token from the sandbox has expired"):
+        service(config_dir, Network()).get_token("default")
+    with pytest.raises(NotSignedIn, match="Not signed in to TickTick"):
+        service(config_dir, Network()).get_token("nobody")
+
+
+def test_a_sign_on_started_elsewhere_with_the_saved_secret_is_refused_before_the_exchange(config_dir: Path) -> None:
+    """A pending sign-on an older version (or another process) started, carrying the real secret to an override."""
+    from ticktick_signon.core.records import PendingSignon
+
+    save(config_dir, real_profile())
+    pending = PendingSignon("st", "default", "real-app", SECRET, "http://127.0.0.1:9/cb", "ticktick", LOCAL, LATER)
+    TokenStore(config_dir).update(lambda c: (c.with_pending({"st": pending}), None))
+    network = Network()
+    with pytest.raises(IssuerMismatch):
+        service(config_dir, network).complete("http://127.0.0.1:9/cb?state=st&code=c", None)
+    assert network.sent == []

@@ -8,6 +8,7 @@ network edge to perform, like httpx's ``Auth.auth_flow``.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -74,12 +75,16 @@ class Redirect:
 
 @dataclass(frozen=True)
 class TokenRequest:
-    """A token-endpoint call for the network edge: POST ``form`` to ``url`` with Basic auth."""
+    """A token-endpoint call for the network edge: POST ``form`` to ``url`` with Basic auth.
+
+    ``provider`` is the issuer's name, for the messages of a failed exchange.
+    """
 
     url: str
     client_id: str
-    client_secret: str
-    form: dict[str, str]
+    client_secret: str = dataclasses.field(repr=False)
+    form: dict[str, str] = dataclasses.field(repr=False)  # holds the authorization code
+    provider: str = "TickTick"
 
 
 def check_region(region: str) -> str:
@@ -379,7 +384,8 @@ def check_redirect(pending: PendingSignon, redirect: Redirect) -> str:
         if redirect.error_description:
             data["errorDescription"] = redirect.error_description[:500]
         raise AuthorizationDenied(
-            "TickTick did not allow access (the sign-in was refused or cancelled); sign in again and choose Allow.",
+            f"{issuers.Issuer.at(pending.auth_base).title} did not allow access (the sign-in was refused or "
+            "cancelled); sign in again and choose Allow.",
             **data,
         )
     if not redirect.code:
@@ -402,16 +408,18 @@ def build_token_request(pending: PendingSignon, code: str) -> TokenRequest:
             "scope": SCOPE,
             "redirect_uri": pending.redirect_url,
         },
+        provider=issuers.Issuer.at(pending.auth_base).name,
     )
 
 
-def parse_token_response(status: int, body: Any, now: float) -> Token:
+def parse_token_response(status: int, body: Any, now: float, provider: str = "TickTick") -> Token:
     """Turn the token endpoint's answer into a token that expires at ``now + expires_in``.
 
     Args:
         status: the HTTP status.
         body: the decoded JSON body, or ``None`` if it was not JSON.
         now: unix seconds at the time of the exchange.
+        provider: the issuer's name, for the messages (``TokenRequest.provider``).
 
     Raises:
         TokenExchangeFailed: a non-2xx status or a body that is not a valid token;
@@ -425,14 +433,14 @@ def parse_token_response(status: int, body: Any, now: float) -> Token:
             "invalid_grant": "the code was used or expired, or the redirect URL differs; sign in again",
         }.get(error or "", "check the app's settings and sign in again")
         raise TokenExchangeFailed(
-            f"TickTick refused the token request (HTTP {status}); {hint}.",
+            f"{provider[:1].upper()}{provider[1:]} refused the token request (HTTP {status}); {hint}.",
             status=status,
             error=error[:200] if error else None,
         )
 
     def invalid(what: str) -> TokenExchangeFailed:
         return TokenExchangeFailed(
-            f"TickTick's token answer is not usable ({what}); try signing in again later.",
+            f"{provider[:1].upper()}{provider[1:]}'s token answer is not usable ({what}); try signing in again later.",
             status=status,
             error="invalid_token_response",
         )
@@ -469,18 +477,24 @@ def seconds_left(expires_at: int, now: float) -> int:
     return max(0, int(expires_at - math.floor(now)))
 
 
-def check_token(token: Token | None, now: float, min_valid_seconds: int) -> Token:
+def check_token(token: Token | None, now: float, min_valid_seconds: int, provider: str = "TickTick") -> Token:
     """Return the token if it stays valid for ``min_valid_seconds`` more.
+
+    Args:
+        token: the profile's token, if any.
+        now: unix seconds.
+        min_valid_seconds: how long it must stay valid.
+        provider: the profile's issuer's name, for the messages (``Issuer.name``).
 
     Raises:
         NotSignedIn: there is no token.
         TokenExpired: ``now >= expiresAt - min_valid_seconds``.
     """
     if token is None:
-        raise NotSignedIn("Not signed in to TickTick; sign in first.")
+        raise NotSignedIn(f"Not signed in to {provider}; sign in first.")
     if now >= token.expires_at - min_valid_seconds:
         raise TokenExpired(
-            "The TickTick token has expired (or expires sooner than asked); sign in again.",
+            f"The token from {provider} has expired (or expires sooner than asked); sign in again.",
             expiresAt=token.expires_at,
         )
     return token

@@ -60,6 +60,11 @@ def _state_bytes(count: int) -> bytes:
     return secrets.token_bytes(count)
 
 
+def _provider_name(saved: Profile) -> str:
+    """The name of the profile's issuer for messages; TickTick for a profile bound to none yet."""
+    return saved.issuer.name if saved.issuer else "TickTick"
+
+
 class SignonService:
     """Runs sign-ons and hands out tokens for any number of profiles.
 
@@ -167,7 +172,9 @@ class SignonService:
 
         Raises:
             InvalidParams, StateMismatch, NoPendingSignon, AuthorizationDenied,
-            TokenExchangeFailed, NetworkError, ConfigUnreadable.
+            IssuerMismatch (the sign-on would post the profile's saved secret to another
+            provider than its issuer; the sign-on is over), TokenExchangeFailed,
+            NetworkError, ConfigUnreadable.
         """
         redirect = oauth.parse_redirect(redirect_url)
         now = self._clock()
@@ -187,6 +194,10 @@ class SignonService:
         if isinstance(code, AuthorizationDenied):
             log.info("Sign-on for profile %r was denied by the provider", pending.profile)
             raise code
+        saved = self.store.read().profile(pending.profile)
+        if saved.client_secret and pending.client_secret == saved.client_secret:
+            # Checked at start too; this covers a sign-on another process (or an older version) started.
+            issuers.check_send(saved.issuer, Issuer.at(pending.auth_base), "client secret", pending.profile)
         token = self._exchange(oauth.build_token_request(pending, code), self._clock, self._http_timeout)
 
         def save(cache: Cache) -> tuple[Cache, None]:
@@ -213,7 +224,8 @@ class SignonService:
             NotSignedIn, TokenExpired, ConfigUnreadable.
         """
         now = self._clock()
-        token = oauth.check_token(self.store.read().profile(profile).token, now, min_valid_seconds)
+        saved = self.store.read().profile(profile)
+        token = oauth.check_token(saved.token, now, min_valid_seconds, _provider_name(saved))
         return TokenResult.of(token, profile, now)
 
     # -- importToken ---------------------------------------------------------
@@ -280,7 +292,7 @@ class SignonService:
             issuer: nothing was sent), ConfigUnreadable.
         """
         saved = self.store.read().profile(profile)
-        token = oauth.check_token(saved.token, self._clock(), 0)
+        token = oauth.check_token(saved.token, self._clock(), 0, _provider_name(saved))
         override = self._environ.get(oauth.ENV_AUTH_URL)
         region = saved.region or oauth.DEFAULT_REGION
         destination = Issuer.at(oauth.auth_base(region, override))

@@ -103,13 +103,24 @@ function M.error(err, profile)
   M.notify(M.describe(err, profile), M.level_of(err))
 end
 
+--- " to <provider>" for a getStatus result whose issuer is known ("TickTick", "the sandbox"), else "".
+--- The name comes from the helper (issuer.name), never from the URL or its port.
+function M.issuer_words(status)
+  local issuer = type(status) == "table" and status.issuer or nil
+  if type(issuer) == "table" and type(issuer.name) == "string" and issuer.name ~= "" then
+    return " to " .. issuer.name
+  end
+  return ""
+end
+
 --- The :TickTick status text for a getStatus result.
 function M.status(status)
   local lines = {}
   local profile = status.profile
   if status.signedIn then
     local expiry = M.expiry(status.expiresAt, status.expiresIn)
-    table.insert(lines, ("profile %s is signed in; the token expires %s."):format(profile, expiry))
+    local where = M.issuer_words(status)
+    table.insert(lines, ("profile %s is signed in%s; the token expires %s."):format(profile, where, expiry))
   elseif type(status.expiresAt) == "number" then
     local expiry = M.expiry(status.expiresAt, status.expiresIn)
     table.insert(lines, ("profile %s's token expired %s; run :TickTick signin."):format(profile, expiry))
