@@ -68,6 +68,9 @@ class TestWording:
         assert "The sandbox accepts the token" in done.stdout and "TickTick accepts" not in done.stdout
         as_json = json.loads(cli_in_process("status", "--json").stdout)
         assert as_json["issuer"] == {"kind": "custom", "url": sandbox.base_url, "local": True, "name": "the sandbox"}
+        sandbox.api_status = 500
+        done = cli_in_process("status", "--verify")
+        assert done.returncode == 7 and "The sandbox's API answered HTTP 500" in done.stderr
 
     def test_verify_at_an_override_refuses_a_ticktick_profile_with_exit_11(
         self, sandbox: SandboxProvider, auth_url: str, config_dir: Path

@@ -242,12 +242,16 @@ Examples:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print getStatus's result as JSON (with --verify, its answer too)."
 )
-@click.option("--verify", is_flag=True, help="Also ask TickTick whether the token still works (one API call).")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Also ask the profile's provider (TickTick, or the sandbox it signed in to) whether the token still works.",
+)
 def status(profile: str, as_json: bool, verify: bool) -> None:
     """Say whether you are signed in and when the token expires (never the token itself).
 
     Exits 0 when the profile is signed in, 1 when it is not, its token has
-    expired, or (with --verify) TickTick rejected the token: sign in again.
+    expired, or (with --verify) its provider rejected the token: sign in again.
     """
     from ticktick_signon.cli import status as command
 

@@ -39,7 +39,7 @@ EXIT_STATUSES = """\b
 Exit status:
   0    done (status: signed in)
   1    status: not signed in, the token has expired, or (--verify)
-       TickTick rejected it; sandbox: cannot listen on its port; import:
+       its provider rejected it; sandbox: cannot listen on its port; import:
        you chose not to replace the token
   2    bad usage: an unknown option or a bad value, or login without a
        terminal and without a client id or secret, or login --sandbox

@@ -141,8 +141,12 @@ def api_base(region: str, override: str | None = None) -> str:
     return API_BASES[region]
 
 
-def verdict(status: int) -> bool:
+def verdict(status: int, provider: str = "TickTick") -> bool:
     """Read the answer to ``GET /open/v1/project``: True for 200, False for 401 (the token is refused).
+
+    Args:
+        status: the HTTP status.
+        provider: the issuer's name, for the message (``Issuer.name``).
 
     Raises:
         ProviderError: any other status says nothing about the token (TickTick
@@ -153,7 +157,8 @@ def verdict(status: int) -> bool:
     if status == 401:
         return False
     raise ProviderError(
-        f"TickTick's API answered HTTP {status}, which says nothing about the token; try again later.",
+        f"{provider[:1].upper()}{provider[1:]}'s API answered HTTP {status}, which says nothing about the token; "
+        "try again later.",
         status=status,
     )
 

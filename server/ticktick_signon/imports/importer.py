@@ -143,7 +143,7 @@ class TokenImporter:
 
     def _check_with_provider(self, found: FoundToken, source: str, destination: Issuer) -> None:
         base = oauth.api_base(found.region, self._environ.get(oauth.ENV_AUTH_URL))
-        if not oauth.verdict(self._verifier(base, found.access_token, self._http_timeout)):
+        if not oauth.verdict(self._verifier(base, found.access_token, self._http_timeout), destination.name):
             raise InvalidParams(
                 f"{destination.title} refused the token in {source} (it has expired, was revoked or "
                 "is another provider's), so it was not imported; sign in instead.",

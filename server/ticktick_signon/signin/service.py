@@ -298,7 +298,7 @@ class SignonService:
         destination = Issuer.at(oauth.auth_base(region, override))
         issuers.check_send(saved.issuer, destination, "token", profile)
         base = oauth.api_base(region, override)
-        valid = oauth.verdict(self._verifier(base, token.access_token, self._http_timeout))
+        valid = oauth.verdict(self._verifier(base, token.access_token, self._http_timeout), destination.name)
         log.info("%s %s the token of profile %r", destination.name, "accepts" if valid else "refuses", profile)
         return VerifyResult(profile=profile, valid=valid, checked_at=int(self._clock()))
 
