@@ -515,12 +515,39 @@ minutes, rounded down; under a minute, \"less than a minute\"."
                profile (ticktick-signon--date expires-at) (ticktick-signon--time-left expires-in)))
     (run-hook-with-args 'ticktick-signon-token-expiring-functions profile expires-at expires-in)))
 
-(defun ticktick-signon--signed-in (profile expires-at)
-  "Tell the user PROFILE is signed in until EXPIRES-AT."
+(defun ticktick-signon--issuer-phrase (status)
+  "Return \" to NAME\" for the provider in getStatus result STATUS, or \"\".
+NAME is the helper's `issuer.name' (\"TickTick\", \"the sandbox\"), never
+made up from a URL or its port; an older helper without it gives \"\"."
+  (let* ((issuer (plist-get status :issuer))
+         (name (and (listp issuer) (plist-get issuer :name))))
+    (if (and (stringp name) (not (string-empty-p name))) (concat " to " name) "")))
+
+(defun ticktick-signon--signed-in (profile expires-at &optional status)
+  "Tell the user PROFILE is signed in until EXPIRES-AT.
+STATUS, the profile's getStatus result, names the provider; without
+it, the helper is asked."
   (ticktick-signon--remember profile t expires-at)
-  (message "Signed in to TickTick (profile \"%s\"); the token is valid until %s. M-x ticktick-signon-copy-token copies it"
-           profile (ticktick-signon--date expires-at))
+  (let ((status (or status
+                    (ignore-errors
+                      (ticktick-signon--request 'getStatus (ticktick-signon--params profile) profile)))))
+    (message "Signed in%s (profile \"%s\"); the token is valid until %s. M-x ticktick-signon-copy-token copies it"
+             (ticktick-signon--issuer-phrase status) profile (ticktick-signon--date expires-at)))
   (ticktick-signon--finished profile nil))
+
+(defun ticktick-signon--signed-in-later (profile expires-at)
+  "Tell the user PROFILE is signed in until EXPIRES-AT, from a notification.
+Like `ticktick-signon--signed-in', but getStatus is asked without waiting."
+  (ticktick-signon--remember profile t expires-at)
+  ;; A request that waits, inside the process filter that delivers the notification, would nest.
+  (let ((say (lambda (status) (ticktick-signon--signed-in profile expires-at (or status '(:issuer nil))))))
+    (condition-case nil
+        (jsonrpc-async-request
+         (ticktick-signon--connection) 'getStatus (ticktick-signon--params profile)
+         :success-fn say
+         :error-fn (lambda (_) (funcall say nil))
+         :timeout-fn (lambda () (funcall say nil)))
+      (ticktick-signon-error (funcall say nil)))))
 
 (defun ticktick-signon--notification (_conn method params)
   "Handle the helper's notification METHOD with PARAMS."
@@ -530,7 +557,7 @@ minutes, rounded down; under a minute, \"less than a minute\"."
       ('tokenChanged (ticktick-signon--token-changed params))
       ('tokenExpiring (ticktick-signon--token-expiring params))
       ('signonCompleted
-       (ticktick-signon--signed-in (plist-get params :profile) (plist-get params :expiresAt)))
+       (ticktick-signon--signed-in-later (plist-get params :profile) (plist-get params :expiresAt)))
       ('signonFailed
        (let* ((profile (plist-get params :profile))
               (error (plist-get params :error))

@@ -21,6 +21,7 @@ Clients branch on ``code`` (or ``data.kind``), never on the message text::
     │   ├── NetworkError             -32007 networkError
     │   └── ProviderError            -32009 providerError
     ├── ConfigUnreadable             -32008 configUnreadable
+    ├── IssuerMismatch               -32010 issuerMismatch
     └── InternalError                -32603 internalError
 
 Messages are one sentence saying what to do next. They never contain a client
@@ -131,6 +132,17 @@ class ConfigUnreadable(SignonError):
     code, kind, exit_code = -32008, "configUnreadable", 5
 
 
+class IssuerMismatch(SignonError):
+    """A profile's token or client secret would go to another provider than the one that issued it.
+
+    Nothing was sent. ``data``: ``profile``, ``issuer`` (the profile's provider)
+    and ``provider`` (where it would have gone), each as getStatus's ``issuer``
+    object; URLs only, never a secret.
+    """
+
+    code, kind, exit_code = -32010, "issuerMismatch", 11
+
+
 class InternalError(SignonError):
     code, kind = -32603, "internalError"
 
@@ -151,5 +163,6 @@ LEAVES: tuple[type[SignonError], ...] = (
     NetworkError,
     ProviderError,
     ConfigUnreadable,
+    IssuerMismatch,
     InternalError,
 )

@@ -222,7 +222,7 @@ class SandboxProvider:
             "<button name=decision value=allow id=allow>Allow</button> "
             "<button name=decision value=deny id=deny>Deny</button></form>"
         )
-        return 200, {}, _page("TickTick sandbox", body, raw=True)
+        return 200, {}, _page("ticktick-signon sandbox (not TickTick)", body, raw=True)
 
     def decide_form(self, form: dict[str, str]) -> tuple[int, dict[str, str], str]:
         """Handle POST /oauth/authorize/decision from the Allow/Deny page."""

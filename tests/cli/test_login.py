@@ -566,7 +566,7 @@ class TestConversation:
         done = run_cli("login", "--no-browser", world=world)
         assert done.returncode == 0, done.stderr
         human = time.strftime("%Y-%m-%d %H:%M", time.localtime(expires))
-        assert f"Profile 'default' is signed in to TickTick until {human}" in done.stderr
+        assert f"Profile 'default' is signed in to the sandbox until {human}" in done.stderr  # its issuer, named
         assert [a.question for a in world.prompter.asked] == ["Sign in again and replace its token? [y/N]: "]
         assert "Kept the current token" in done.stderr
         assert cli_in_process("token").stdout.strip() == OLD_TOKEN

@@ -344,6 +344,18 @@ def _provider_error(helper: HelperProcess, sandbox: SandboxProvider, **_: Any) -
     return reply
 
 
+def _issuer_mismatch(helper: HelperProcess, config_dir: Path, **_: Any) -> dict[str, Any]:
+    """A profile TickTick signed in, verified by a helper whose TICKTICK_SIGNON_AUTH_URL is the sandbox."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    token = {"accessToken": "real", "tokenType": "bearer", "scope": "s", "expiresAt": int(time.time()) + 3600}
+    profile = {"issuer": "https://ticktick.com", "token": token}
+    (config_dir / "config.json").write_text(json.dumps({"version": 1, "profiles": {"default": profile}}))
+    reply = helper.call("verifyToken")
+    assert reply["error"]["data"]["issuer"]["kind"] == "ticktick"
+    assert reply["error"]["data"]["provider"]["local"] is True
+    return reply
+
+
 def _config_unreadable(helper: HelperProcess, config_dir: Path, **_: Any) -> dict[str, Any]:
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "config.json").write_text("{ not a cache")
@@ -389,6 +401,7 @@ PROVOKE: dict[str, Callable[..., dict[str, Any]]] = {
     "networkError": _network_error,
     "providerError": _provider_error,
     "configUnreadable": _config_unreadable,
+    "issuerMismatch": _issuer_mismatch,
     "internalError": _internal_error,
 }
 

@@ -207,7 +207,7 @@ def test_a_rejected_or_unverifiable_token_without_expiry_is_not_imported(
 ) -> None:
     path = str(write(tmp_path, "mcp.env", ticktick_mcp(OTHER)))  # a token the provider does not know
     error = call(helper, path=path)["error"]
-    assert error["code"] == -32602 and error["data"]["field"] == "path" and "TickTick refused" in error["message"]
+    assert error["code"] == -32602 and error["data"]["field"] == "path" and "The sandbox refused" in error["message"]
     sandbox.api_status = 503
     assert call(helper, path=path)["error"]["data"] == {"kind": "providerError", "status": 503}
     assert helper.request("getStatus")["signedIn"] is False

@@ -52,6 +52,8 @@ class TestSignOnPaths:
             "clientId": "sandbox-client",
             "sandbox": True,  # the provider runs on loopback: not TickTick
             "configPath": status["configPath"],
+            # The profile is bound to the provider that issued its token (its port changes between runs).
+            "issuer": {"kind": "custom", "url": sandbox.base_url, "local": True, "name": "the sandbox"},
         }
         assert Path(status["configPath"]).is_file()
         assert helper.request("signOut") == {"signedOut": True}

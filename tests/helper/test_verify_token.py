@@ -17,6 +17,7 @@ from tests.support.schema import assert_valid
 from tests.support.signin import CREDS, sign_in
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core import oauth
+from ticktick_signon.core.issuers import Issuer
 from ticktick_signon.core.records import Profile, Token
 from ticktick_signon.errors import InvalidParams, ProviderError
 from ticktick_signon.sandbox import SandboxProvider
@@ -29,12 +30,18 @@ def verify(helper: HelperProcess, **params: Any) -> dict[str, Any]:
 
 
 def save_token(
-    config_dir: Path, access_token: str, expires_at: int, profile: str = "default", region: str | None = None
+    config_dir: Path,
+    access_token: str,
+    expires_at: int,
+    profile: str = "default",
+    region: str | None = None,
+    issuer: str | None = None,
 ) -> None:
+    """Save a token issued by ``issuer`` (default: the provider TICKTICK_SIGNON_AUTH_URL names, else the region's)."""
     token = Token(access_token, "bearer", "tasks:read tasks:write", expires_at)
-    TokenStore(config_dir).update(
-        lambda c: (c.with_profile(profile, Profile("id", "s", region=region, token=token)), None)
-    )
+    base = issuer or os.environ.get(oauth.ENV_AUTH_URL) or oauth.auth_base(region or "ticktick")
+    saved = Profile("id", "s", region=region, token=token, issuer=Issuer.at(base))
+    TokenStore(config_dir).update(lambda c: (c.with_profile(profile, saved), None))
 
 
 # -- pure parts ---------------------------------------------------------------------------
@@ -94,8 +101,9 @@ def test_no_token_an_expired_token_and_no_connection(helper: HelperProcess, conf
     assert verify(helper, profile="nobody")["error"]["code"] == -32001
     save_token(config_dir, "5e0c3a1b-2d4f-4a6b-8c9d-0e1f2a3b4c5d", int(time.time()) - 5, profile="old")
     assert verify(helper, profile="old")["error"]["code"] == -32002
-    save_token(config_dir, "5e0c3a1b-2d4f-4a6b-8c9d-0e1f2a3b4c5d", int(time.time()) + 3600, profile="fine")
-    closed = HelperProcess.spawn(env=dict(os.environ, TICKTICK_SIGNON_AUTH_URL=f"http://127.0.0.1:{free_port()}"))
+    nobody_there = f"http://127.0.0.1:{free_port()}"
+    save_token(config_dir, "5e0c3a1b-2d4f-4a6b-8c9d-0e1f2a3b4c5d", int(time.time()) + 3600, "fine", issuer=nobody_there)
+    closed = HelperProcess.spawn(env=dict(os.environ, TICKTICK_SIGNON_AUTH_URL=nobody_there))
     try:
         reply = verify(closed, profile="fine")
         assert reply["error"]["code"] == -32007 and reply["error"]["data"]["reason"] == "ConnectError"
@@ -129,14 +137,14 @@ def test_status_verify(sandbox: SandboxProvider, auth_url: str, config_dir: Path
     save_token(config_dir, good, int(time.time()) + 3600)
     done = cli("status", "--verify")
     assert done.returncode == 0, done.stderr
-    assert "TickTick accepts the token" in done.stdout
+    assert "The sandbox accepts the token" in done.stdout
     as_json = json.loads(cli("status", "--verify", "--json").stdout)
     assert as_json["verified"]["valid"] is True and as_json["signedIn"] is True
 
     save_token(config_dir, "9d8c7b6a-5f4e-4d3c-8b2a-190817263544", int(time.time()) + 3600)
     done = cli("status", "--verify")
     assert done.returncode == 1
-    assert "TickTick rejected the token" in done.stderr and "ticktick-signon login" in done.stderr
+    assert "The sandbox rejected the token" in done.stderr and "ticktick-signon login" in done.stderr
     assert json.loads(cli("status", "--verify", "--json").stdout)["verified"]["valid"] is False
     assert cli("token").stdout.strip() == "9d8c7b6a-5f4e-4d3c-8b2a-190817263544"  # kept
 
@@ -155,19 +163,24 @@ def test_status_verify_without_a_token_says_so(auth_url: str) -> None:
 
 def test_a_sandbox_profile_is_never_sent_to_ticktick(config_dir: Path) -> None:
     """A `login --sandbox` token means nothing to TickTick: verifying it without the sandbox's address is
-    refused (-32602, CLI exit 2) before any request, instead of asking TickTick and reporting "rejected"."""
+    refused (-32010 issuerMismatch, CLI exit 11) before any request, instead of asking TickTick and
+    reporting "rejected"."""
     signed = cli("login", "--sandbox", timeout=120)
     assert signed.returncode == 0, signed.stderr
     # Should anything still try the network, a dead proxy makes it fail here, not on the internet.
     env = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
     done = cli("status", "--verify", "--profile", "sandbox", env=env)
-    assert done.returncode == 2, done.stderr
-    assert "local sandbox, not TickTick" in done.stderr and "TICKTICK_SIGNON_AUTH_URL" in done.stderr
+    assert done.returncode == 11, done.stderr
+    assert (
+        "belongs to the sandbox (http://127.0.0.1:" in done.stderr and "TickTick (https://ticktick.com)" in done.stderr
+    )
+    assert "TICKTICK_SIGNON_AUTH_URL" in done.stderr
     assert "rejected" not in done.stderr and "Traceback" not in done.stderr
     helper = HelperProcess.spawn(env=env)
     try:
         with pytest.raises(RpcError) as caught:
             helper.request("verifyToken", {"profile": "sandbox"})
-        assert (caught.value.code, caught.value.data["field"]) == (-32602, "profile")
+        assert (caught.value.code, caught.value.data["kind"]) == (-32010, "issuerMismatch")
+        assert caught.value.data["issuer"]["local"] is True and caught.value.data["provider"]["kind"] == "ticktick"
     finally:
         helper.close()

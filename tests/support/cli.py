@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ticktick_signon.cache.store import TokenStore
+from ticktick_signon.core.issuers import Issuer
 from ticktick_signon.core.records import Profile, Token
 
 
@@ -46,9 +47,16 @@ def cli(
 
 
 def store_token(
-    config_dir: Path, value: str = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10", expires_at: int | None = None
+    config_dir: Path,
+    value: str = "0b6e2a50-7c55-4f5f-9c1e-2f5b0c1d9a10",
+    expires_at: int | None = None,
+    issuer: str | None = None,
 ) -> None:
-    """Save a token for the default profile (app ``my-id``), valid for an hour unless ``expires_at`` says otherwise."""
+    """Save a token for the default profile (app ``my-id``), valid for an hour unless ``expires_at`` says otherwise.
+
+    The profile is bound to ``issuer``: by default the provider the test's TICKTICK_SIGNON_AUTH_URL
+    names (the sandbox), else TickTick, as if it had signed in there.
+    """
     expires = expires_at if expires_at is not None else int(time.time()) + 3600
     profile = Profile(
         "my-id",
@@ -56,6 +64,7 @@ def store_token(
         "http://127.0.0.1:8080/",
         "ticktick",
         Token(value, "bearer", "tasks:read tasks:write", expires),
+        issuer=Issuer.at(issuer or os.environ.get("TICKTICK_SIGNON_AUTH_URL") or "https://ticktick.com"),
     )
     TokenStore(config_dir).update(lambda c: (c.with_profile("default", profile), None))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ticktick_signon.core import messages
+from ticktick_signon.core.issuers import Issuer
 from ticktick_signon.core.records import Cache, PendingSignon, Profile, Token
 from ticktick_signon.errors import LEAVES, InvalidParams, InvalidRequest
 
@@ -99,11 +100,16 @@ def test_every_error_leaf_has_a_distinct_code_and_kind() -> None:
         }
 
 
+BASE = "https://ticktick.com"
+
+
 class TestRecords:
     def test_cache_round_trips_through_json(self) -> None:
         cache = Cache(
             profiles={
-                "default": Profile("id", "sec", "http://127.0.0.1:8080/", "ticktick", Token("t", "bearer", "s", 5))
+                "default": Profile(
+                    "id", "sec", "http://127.0.0.1:8080/", "ticktick", Token("t", "bearer", "s", 5), Issuer.at(BASE)
+                )
             },
             pending={
                 "st": PendingSignon(

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ticktick_signon.core import oauth, urls
+from ticktick_signon.core.issuers import Issuer
 from ticktick_signon.core.records import PendingSignon, Profile, Token
 from ticktick_signon.errors import (
     AuthorizationDenied,
@@ -384,8 +385,8 @@ class TestSandboxMark:
         assert urls.is_local_provider(base) is local
 
     def test_the_mark_round_trips_and_is_left_out_when_false(self) -> None:
-        marked = Profile(client_id="c", sandbox=True)
-        assert marked.to_json() == {"clientId": "c", "sandbox": True}
+        marked = Profile(client_id="c", issuer=Issuer.at("http://127.0.0.1:8765"))
+        assert marked.to_json() == {"clientId": "c", "issuer": "http://127.0.0.1:8765", "sandbox": True}
         assert Profile.from_json(marked.to_json()) == marked
         assert "sandbox" not in Profile(client_id="c").to_json()
         assert Profile.from_json({"clientId": "c", "sandbox": "yes"}).sandbox is False

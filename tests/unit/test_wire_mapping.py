@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ticktick_signon.core.issuers import Issuer
 from ticktick_signon.helper import wire
 from ticktick_signon.imports.importer import ImportResult
 from ticktick_signon.signin.results import ProfileStatus, SignOutReport, StartResult, TokenResult, VerifyResult
@@ -23,7 +24,23 @@ SAMPLES: list[tuple[Any, Any]] = [
         StartResult("https://ticktick.com/oauth/authorize?x", "st", "http://127.0.0.1:8080/", "p", True, 9),
     ),
     (wire.token_result, TokenResult("tok", "bearer", "tasks:read", 100, 40, "p")),
-    (wire.status_result, ProfileStatus("p", True, 100, 40, False, True, "ticktick", "cid", False, "/c/config.json")),
+    (
+        wire.status_result,
+        ProfileStatus(
+            "p",
+            True,
+            100,
+            40,
+            False,
+            True,
+            "ticktick",
+            "cid",
+            False,
+            "/c/config.json",
+            Issuer.at("https://ticktick.com"),
+        ),
+    ),
+    (wire.status_result, ProfileStatus("p", False, None, None, False, False, None, None, False, "/c/config.json")),
     (wire.verify_result, VerifyResult("p", False, 7)),
     (wire.import_result, ImportResult("p", "pyticktick", 100, 40, True, None)),
 ]
@@ -32,7 +49,12 @@ SAMPLES: list[tuple[Any, Any]] = [
 @pytest.mark.parametrize(("to_wire", "result"), SAMPLES, ids=lambda v: type(v).__name__)
 def test_every_field_becomes_its_camel_case_member(to_wire: Any, result: Any) -> None:
     fields = dataclasses.fields(result)
-    assert list(to_wire(result).items()) == [(camel(f.name), getattr(result, f.name)) for f in fields]
+    assert list(to_wire(result).items()) == [(camel(f.name), plain(getattr(result, f.name))) for f in fields]
+
+
+def plain(value: Any) -> Any:
+    """A field's value as the wire carries it: an issuer as its object (getStatus's ``issuer``)."""
+    return value.to_wire() if isinstance(value, Issuer) else value
 
 
 def test_sign_out_says_only_whether_a_token_went() -> None:

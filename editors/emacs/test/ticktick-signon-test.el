@@ -254,7 +254,7 @@ The app comes from the environment, so call this before the helper starts."
         (should (string-match-p "client_id=sandbox-client" url))
         (should (string-search url (ticktick-signon-test--messages))))
       (should-not (get-buffer "*TickTick sign-in*"))
-      (should (string-match-p "Signed in to TickTick (profile \"default\"); the token is valid until 20[0-9][0-9]-"
+      (should (string-match-p "Signed in to the sandbox (profile \"default\"); the token is valid until 20[0-9][0-9]-"
                               (ticktick-signon-test--messages)))
       (should (equal ticktick-signon-test--finished '(("default" nil))))
       (let ((status (ticktick-signon-status)))
@@ -291,7 +291,7 @@ The app comes from the environment, so call this before the helper starts."
       (ticktick-signon-test--redirect)
       (should (equal ticktick-signon-test--finished '(("default" nil))))
       (should-not ticktick-signon--waiting)
-      (should (string-search "Signed in to TickTick (profile \"default\")"
+      (should (string-search "Signed in to the sandbox (profile \"default\")"
                              (ticktick-signon-test--messages)))
       (should (eq (plist-get (ticktick-signon-status) :signedIn) t))
       (push (ticktick-signon-get-token) ticktick-signon-test--secrets))))

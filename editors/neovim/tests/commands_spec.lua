@@ -141,7 +141,7 @@ H.case("setup() chooses the profile: tokens of other profiles stay apart", funct
   H.eq(token, H.cache().profiles.work.token.accessToken)
   local from = #H.notes
   vim.cmd("TickTick status")
-  H.contains(H.wait_note("TickTick: profile work", from).msg, "is signed in; the token expires")
+  H.contains(H.wait_note("TickTick: profile work", from).msg, "is signed in to the sandbox; the token expires")
 end)
 
 H.case("setup() rejects unknown options and wrong types with a clear error", function()

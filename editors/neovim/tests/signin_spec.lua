@@ -18,7 +18,8 @@ H.case("signin by loopback: the browser comes back to the helper, then status an
   H.eq(H.wait_browser("followed"), 200, "the loopback listener's answer to the browser")
   local done = H.wait_note("TickTick: signed in")
   H.eq(done.level, vim.log.levels.INFO, "level of the success notification")
-  H.contains(done.msg, "profile default")
+  H.contains(done.msg, "signed in to the sandbox (profile default)", "the provider is named (getStatus.issuer)")
+  H.not_contains(done.msg, "to TickTick")
   H.ok(done.msg:match("in 1%d%d days"), "the expiry in days (the sandbox issues ~180-day tokens): " .. done.msg)
 
   local cache = H.cache()
@@ -28,7 +29,7 @@ H.case("signin by loopback: the browser comes back to the helper, then status an
   local from = #H.notes
   vim.cmd("TickTick status")
   local status = H.wait_note("TickTick: profile default", from)
-  H.contains(status.msg, "is signed in; the token expires")
+  H.contains(status.msg, "is signed in to the sandbox; the token expires")
   H.contains(status.msg, "client id sandbox-client")
   H.not_contains(status.msg, "not signed in")
 

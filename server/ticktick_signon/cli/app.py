@@ -180,6 +180,11 @@ Environment:
     "--save", type=click.Path(dir_okay=False, path_type=Path), help="Save the token to a pyticktick .env file."
 )
 @click.option("--sandbox", is_flag=True, help="Sign in to an embedded local sandbox: no account needed, no prompts.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --sandbox: replace a profile another provider signed in (its token and app settings) without asking.",
+)
 def login(**given: Any) -> None:
     """Sign in through the browser and cache the token.
 
@@ -245,12 +250,16 @@ Examples:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print getStatus's result as JSON (with --verify, its answer too)."
 )
-@click.option("--verify", is_flag=True, help="Also ask TickTick whether the token still works (one API call).")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Also ask the profile's provider (TickTick, or the sandbox it signed in to) whether the token still works.",
+)
 def status(profile: str, as_json: bool, verify: bool) -> None:
     """Say whether you are signed in and when the token expires (never the token itself).
 
     Exits 0 when the profile is signed in, 1 when it is not, its token has
-    expired, or (with --verify) TickTick rejected the token: sign in again.
+    expired, or (with --verify) its provider rejected the token: sign in again.
     """
     from ticktick_signon.cli import status as command
 

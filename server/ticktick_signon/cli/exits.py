@@ -43,10 +43,11 @@ Exit status:
   0    done (status: signed in; no command: the help; sandbox: stopped
        with Ctrl-C)
   1    status: not signed in, the token has expired, or (--verify)
-       TickTick rejected it; sandbox: cannot listen on its port; import:
+       its provider rejected it; sandbox: cannot listen on its port; import:
        you chose not to replace the token; token: stdout is closed
   2    bad usage: an unknown option or a bad value, or login without a
-       terminal and without a client id or secret; import: a file that
+       terminal and without a client id or secret, or login --sandbox
+       over another provider's profile without --force; import: a file that
        cannot be read or holds no usable token, or a valid token in the
        way without --force
   3    token: not signed in
@@ -61,6 +62,9 @@ Exit status:
   9    login: no redirect came back (nothing was pasted, or the sign-in
        link expired after 10 minutes)
   10   login: signed in, but --save could not write its file
+  11   login, status --verify, import: the profile belongs to another
+       provider than the one TICKTICK_SIGNON_AUTH_URL (or the region)
+       names, so its token or secret was not sent
   129  login: its terminal closed (SIGHUP); nothing is left pending
   130  cancelled (Ctrl-C)
   143  login: it got SIGTERM; nothing is left pending"""

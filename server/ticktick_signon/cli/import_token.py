@@ -64,9 +64,15 @@ def run(options: ImportOptions, deps: CliDeps) -> None:
             console.say("Nothing was imported.")
             raise SystemExit(1) from None
         result = _naming_login(attempt, True, name)
-    console.success(f"Imported the {result.format} token into profile '{name}'; it expires {when(result.expires_at)}.")
+    issuer = service.status(name).issuer  # the profile is now bound to whoever the environment names
+    where = issuer.name if issuer else "TickTick"
+    console.success(
+        f"Imported the {result.format} token into profile '{name}', signed in to {where}; "
+        f"it expires {when(result.expires_at)}."
+    )
     if result.expires_at_estimated:
-        console.say("TickTick accepts it. Its file keeps no expiry, so that date is an estimate: 180 days from now.")
+        who = issuer.title if issuer else "TickTick"
+        console.say(f"{who} accepts it. Its file keeps no expiry, so that date is an estimate: 180 days from now.")
 
 
 def _naming_login(attempt: Callable[[bool], ImportResult], replace: bool, profile: str) -> ImportResult:

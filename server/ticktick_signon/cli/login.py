@@ -45,6 +45,8 @@ class LoginOptions:
     want_copy: bool = False
     save: Path | None = None
     sandbox: bool = False
+    #: With ``sandbox``: replace a profile bound to another provider without asking.
+    force: bool = False
     #: The secret came from ``--client-secret``, where other users see it (ps).
     secret_on_command_line: bool = False
 
@@ -119,6 +121,8 @@ def run(options: LoginOptions, deps: CliDeps) -> None:
     profile = options.profile or ("sandbox" if options.sandbox else "default")
     interactive = deps.can_prompt and not options.sandbox
     params = parse_start({"profile": profile, "region": options.region})
+    if options.sandbox and not _may_rebind_to_sandbox(params.profile, options.force, deps):
+        return
     if interactive and not _may_replace_token(params.profile, deps):
         return
     environ = _without_blanks(deps.environ)
@@ -154,7 +158,7 @@ def run(options: LoginOptions, deps: CliDeps) -> None:
             console.say()  # the browser came back while the paste prompt was showing
         saved = deps.store.read().profile(params.profile)
         access_token, expires_at = result.access_token, result.expires_at
-        where = "the sandbox" if saved.sandbox else "TickTick"
+        where = saved.issuer.name if saved.issuer else "TickTick"
         console.success(f"Signed in to {where} (profile '{params.profile}'); the token expires {when(expires_at)}.")
         if provider is not None:
             check_sandbox_token(provider, access_token, console)
@@ -251,11 +255,43 @@ def _may_replace_token(profile: str, deps: CliDeps) -> bool:
     saved = deps.store.read().profile(profile)
     if saved.token is None or deps.clock() >= saved.token.expires_at:
         return True
-    where = "the sandbox" if saved.sandbox else "TickTick"
+    where = saved.issuer.name if saved.issuer else "TickTick"
     deps.console.say(f"Profile '{profile}' is signed in to {where} until {when(saved.token.expires_at)}.")
     if deps.prompter.confirm("Sign in again and replace its token?", default=False):
         return True
     deps.console.say(f"Kept the current token (`ticktick-signon token{_profile_flag(profile)}` prints it).")
+    return False
+
+
+def _may_rebind_to_sandbox(profile: str, force: bool, deps: CliDeps) -> bool:
+    """``login --sandbox`` over a profile another provider signed in: ask on a terminal, else need ``--force``.
+
+    The sandbox's sign-in would replace that provider's token and app settings
+    (client secret included). True to go on.
+
+    Raises:
+        InvalidParams: no terminal to ask and no ``--force`` (exit 2); nothing was changed.
+    """
+    from ticktick_signon.errors import InvalidParams
+
+    saved = deps.store.read().profile(profile)
+    issuer = saved.issuer
+    if force or issuer is None or issuer.local or (saved.token is None and not saved.client_secret):
+        return True
+    said = (
+        f"Profile '{profile}' belongs to {issuer.described()}; signing it in to the sandbox would replace "
+        f"its {issuer.name} token and app settings"
+    )
+    if not deps.can_prompt:
+        raise InvalidParams(
+            f"{said}, so nothing was changed; add --force to replace them, or leave out --profile "
+            "(the sandbox's own profile is 'sandbox').",
+            field="force",
+        )
+    deps.console.warning(said + ".")
+    if deps.prompter.confirm("Replace them with the sandbox's?", default=False):
+        return True
+    deps.console.say(f"Kept the {issuer.name} sign-in; `ticktick-signon login --sandbox` uses the profile 'sandbox'.")
     return False
 
 

@@ -30,7 +30,14 @@ def resolve_credentials(
         InvalidParams: a redirect URL from a flag or the environment is not an http(s) URL.
         ConfigUnreadable: the cache file cannot be used.
     """
-    from ticktick_signon.core.oauth import DEFAULT_REDIRECT_URL, ENV_REDIRECT_URL, find_credentials
+    from ticktick_signon.core.oauth import (
+        DEFAULT_REDIRECT_URL,
+        DEFAULT_REGION,
+        ENV_AUTH_URL,
+        ENV_REDIRECT_URL,
+        apps_page,
+        find_credentials,
+    )
     from ticktick_signon.core.urls import check_http_url
 
     saved = deps.store.read().profile(profile)
@@ -47,7 +54,9 @@ def resolve_credentials(
     elif redirect_url and found.redirect_url_from == "environment":
         check_http_url(redirect_url, ENV_REDIRECT_URL)
     if interactive and not (client_id and client_secret and redirect_url):
-        deps.console.say("Your app's client id, secret and redirect URL are at https://developer.ticktick.com/manage.")
+        region = options.region or saved.region or DEFAULT_REGION
+        where = apps_page(region, environ.get(ENV_AUTH_URL))
+        deps.console.say(f"Your app's client id, secret and redirect URL: see {where}.")
         if not client_id:
             client_id = ask(deps, "Client id")
         if not client_secret:

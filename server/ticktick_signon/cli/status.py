@@ -21,7 +21,7 @@ class StatusOptions:
     profile: str = "default"
     #: Print getStatus's result as JSON instead of sentences.
     as_json: bool = False
-    #: Also ask TickTick whether the token still works.
+    #: Also ask the profile's provider whether the token still works.
     verify: bool = False
 
 
@@ -40,7 +40,10 @@ def time_left(seconds: int) -> str:
 
 def describe(status: ProfileStatus, console: Console) -> str:
     """``status``'s words for a profile, with ✓/✗ when stdout is a terminal."""
-    where = "the local sandbox (not TickTick)" if status.sandbox else "TickTick"
+    issuer = status.issuer
+    where = issuer.name if issuer else "TickTick"
+    if issuer is not None and issuer.local:
+        where = "the local sandbox (not TickTick)"
     again = signin_command(status.profile, status.sandbox)
     if status.signed_in and status.expires_at is not None and status.expires_in is not None:
         mark = console.badge("success", err=False)
@@ -56,6 +59,8 @@ def describe(status: ProfileStatus, console: Console) -> str:
     lines = [f"{mark}Profile '{status.profile}': {state}."]
     if status.client_id:
         lines.append(f"App client id: {status.client_id} (region {status.region or 'ticktick'}).")
+    if issuer is not None and issuer.kind == "custom":
+        lines.append(f"Provider: {issuer.described()}; its token and secret are sent nowhere else.")
     if status.pending_signon:
         lines.append("A sign-in is waiting for its browser redirect.")
     lines.append(f"Cache: {status.config_path}")
@@ -63,15 +68,16 @@ def describe(status: ProfileStatus, console: Console) -> str:
 
 
 def run(options: StatusOptions, deps: CliDeps) -> None:
-    """Describe the profile (or print it as JSON), and with ``verify`` ask TickTick about its token.
+    """Describe the profile (or print it as JSON), and with ``verify`` ask its provider about its token.
 
     Args:
         options: the profile, JSON or words, and whether to verify.
         deps: the service factory and the streams.
 
     Raises:
-        SystemExit: 1 when the profile is not signed in, its token expired, or TickTick rejected it.
-        SignonError: a bad profile name, an unreadable cache, or TickTick could not be asked.
+        SystemExit: 1 when the profile is not signed in, its token expired, or its provider rejected it.
+        SignonError: a bad profile name, an unreadable cache, the environment's provider is not the
+            profile's (IssuerMismatch: nothing is sent), or the provider could not be asked.
     """
     import json
 
@@ -95,8 +101,10 @@ def run(options: StatusOptions, deps: CliDeps) -> None:
         raise SystemExit(EXIT_NOT_SIGNED_IN)
     if checked is None:
         return
+    # verify sent the token only to the profile's issuer, so that is who answered.
+    who = status.issuer.title if status.issuer else "TickTick"
     if not checked.valid:
         again = signin_command(name, status.sandbox)
-        console.fail(f"TickTick rejected the token of profile '{name}'; sign in again with `{again}`.", 1)
+        console.fail(f"{who} rejected the token of profile '{name}'; sign in again with `{again}`.", 1)
     if not options.as_json:
-        console.echo(f"{console.badge('success', err=False)}TickTick accepts the token (checked just now).")
+        console.echo(f"{console.badge('success', err=False)}{who} accepts the token (checked just now).")

@@ -50,7 +50,8 @@ def unix_time_problem(value: object) -> str | None:
 def check_document(doc: object) -> dict[str, Any]:
     """Return ``doc`` with its optional members filled in, if it is a valid cache document.
 
-    Unknown members are allowed and ignored (a newer version may add some).
+    Unknown members are allowed (a newer version may add some); the records keep
+    them for the next write (see ``records``).
 
     Raises:
         ValueError: what is wrong, naming the member (``profiles.work.token.expiresAt``)
@@ -70,6 +71,12 @@ def check_document(doc: object) -> dict[str, Any]:
         _require(isinstance(profile, dict), where, "must be an object")
         for key in _STRING_FIELDS:
             _require(profile.get(key) is None or isinstance(profile[key], str), f"{where}.{key}", "must be a string")
+        issuer = profile.get("issuer")
+        _require(
+            issuer is None or (isinstance(issuer, str) and issuer.lower().startswith(("http://", "https://"))),
+            f"{where}.issuer",
+            "must be an http(s) URL",
+        )
         token = profile.get("token")
         if token is not None:
             _check_token(token, f"{where}.token")

@@ -8,13 +8,14 @@ network edge to perform, like httpx's ``Auth.auth_flow``.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from ticktick_signon.core import pyticktick_names
+from ticktick_signon.core import issuers, pyticktick_names
 from ticktick_signon.core.cache_format import access_token_problem, unix_time_problem
 from ticktick_signon.core.records import PendingSignon, Profile, Token
 from ticktick_signon.core.urls import check_http_url, is_loopback_host, same_origin_and_path
@@ -32,7 +33,7 @@ from ticktick_signon.errors import (
 SCOPE = "tasks:read tasks:write"
 DEFAULT_REDIRECT_URL = "http://127.0.0.1:8080/"
 DEFAULT_REGION = "ticktick"
-AUTH_BASES = {"ticktick": "https://ticktick.com", "dida365": "https://dida365.com"}
+AUTH_BASES = issuers.REGION_URLS
 API_BASES = {"ticktick": "https://api.ticktick.com", "dida365": "https://api.dida365.com"}
 #: A cheap Open API call that works exactly when the token does.
 VERIFY_PATH = "/open/v1/project"
@@ -74,12 +75,16 @@ class Redirect:
 
 @dataclass(frozen=True)
 class TokenRequest:
-    """A token-endpoint call for the network edge: POST ``form`` to ``url`` with Basic auth."""
+    """A token-endpoint call for the network edge: POST ``form`` to ``url`` with Basic auth.
+
+    ``provider`` is the issuer's name, for the messages of a failed exchange.
+    """
 
     url: str
     client_id: str
-    client_secret: str
-    form: dict[str, str]
+    client_secret: str = dataclasses.field(repr=False)
+    form: dict[str, str] = dataclasses.field(repr=False)  # holds the authorization code
+    provider: str = "TickTick"
 
 
 def check_region(region: str) -> str:
@@ -136,8 +141,12 @@ def api_base(region: str, override: str | None = None) -> str:
     return API_BASES[region]
 
 
-def verdict(status: int) -> bool:
+def verdict(status: int, provider: str = "TickTick") -> bool:
     """Read the answer to ``GET /open/v1/project``: True for 200, False for 401 (the token is refused).
+
+    Args:
+        status: the HTTP status.
+        provider: the issuer's name, for the message (``Issuer.name``).
 
     Raises:
         ProviderError: any other status says nothing about the token (TickTick
@@ -148,7 +157,8 @@ def verdict(status: int) -> bool:
     if status == 401:
         return False
     raise ProviderError(
-        f"TickTick's API answered HTTP {status}, which says nothing about the token; try again later.",
+        f"{provider[:1].upper()}{provider[1:]}'s API answered HTTP {status}, which says nothing about the token; "
+        "try again later.",
         status=status,
     )
 
@@ -227,12 +237,28 @@ def resolve_credentials(
     missing = [name for name, value in (("clientId", client_id), ("clientSecret", secret)) if not value]
     if missing:
         raise InvalidParams(
-            f"Give {' and '.join(missing)} (from your app at developer.ticktick.com/manage), "
+            f"Give {' and '.join(missing)} (from {apps_page(region, environ.get(ENV_AUTH_URL))}), "
             f"or set {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}.",
             missing=missing,
         )
     check_http_url(redirect, "redirectUrl")
     return Credentials(client_id, secret, redirect, region)  # type: ignore[arg-type]
+
+
+#: Where each region's developers register their apps (client id, secret, redirect URL).
+APPS_PAGES = {"ticktick": "developer.ticktick.com/manage", "dida365": "developer.dida365.com/manage"}
+
+
+def apps_page(region: str, override: str | None = None) -> str:
+    """Where the app's credentials are, in words: the region's developer page, or the override's own app.
+
+    Args:
+        region: ``ticktick`` or ``dida365`` (anything else reads as TickTick's).
+        override: ``TICKTICK_SIGNON_AUTH_URL`` if set: its apps are not on TickTick's page.
+    """
+    if override:
+        return f"the app you registered with the provider at {override.strip()} ({ENV_AUTH_URL})"
+    return f"your app at {APPS_PAGES.get(region, APPS_PAGES[DEFAULT_REGION])}"
 
 
 def build_authorize_url(base: str, client_id: str, redirect_url: str, state: str) -> str:
@@ -363,7 +389,8 @@ def check_redirect(pending: PendingSignon, redirect: Redirect) -> str:
         if redirect.error_description:
             data["errorDescription"] = redirect.error_description[:500]
         raise AuthorizationDenied(
-            "TickTick did not allow access (the sign-in was refused or cancelled); sign in again and choose Allow.",
+            f"{issuers.Issuer.at(pending.auth_base).title} did not allow access (the sign-in was refused or "
+            "cancelled); sign in again and choose Allow.",
             **data,
         )
     if not redirect.code:
@@ -386,16 +413,18 @@ def build_token_request(pending: PendingSignon, code: str) -> TokenRequest:
             "scope": SCOPE,
             "redirect_uri": pending.redirect_url,
         },
+        provider=issuers.Issuer.at(pending.auth_base).name,
     )
 
 
-def parse_token_response(status: int, body: Any, now: float) -> Token:
+def parse_token_response(status: int, body: Any, now: float, provider: str = "TickTick") -> Token:
     """Turn the token endpoint's answer into a token that expires at ``now + expires_in``.
 
     Args:
         status: the HTTP status.
         body: the decoded JSON body, or ``None`` if it was not JSON.
         now: unix seconds at the time of the exchange.
+        provider: the issuer's name, for the messages (``TokenRequest.provider``).
 
     Raises:
         TokenExchangeFailed: a non-2xx status or a body that is not a valid token;
@@ -409,14 +438,14 @@ def parse_token_response(status: int, body: Any, now: float) -> Token:
             "invalid_grant": "the code was used or expired, or the redirect URL differs; sign in again",
         }.get(error or "", "check the app's settings and sign in again")
         raise TokenExchangeFailed(
-            f"TickTick refused the token request (HTTP {status}); {hint}.",
+            f"{provider[:1].upper()}{provider[1:]} refused the token request (HTTP {status}); {hint}.",
             status=status,
             error=error[:200] if error else None,
         )
 
     def invalid(what: str) -> TokenExchangeFailed:
         return TokenExchangeFailed(
-            f"TickTick's token answer is not usable ({what}); try signing in again later.",
+            f"{provider[:1].upper()}{provider[1:]}'s token answer is not usable ({what}); try signing in again later.",
             status=status,
             error="invalid_token_response",
         )
@@ -453,18 +482,24 @@ def seconds_left(expires_at: int, now: float) -> int:
     return max(0, int(expires_at - math.floor(now)))
 
 
-def check_token(token: Token | None, now: float, min_valid_seconds: int) -> Token:
+def check_token(token: Token | None, now: float, min_valid_seconds: int, provider: str = "TickTick") -> Token:
     """Return the token if it stays valid for ``min_valid_seconds`` more.
+
+    Args:
+        token: the profile's token, if any.
+        now: unix seconds.
+        min_valid_seconds: how long it must stay valid.
+        provider: the profile's issuer's name, for the messages (``Issuer.name``).
 
     Raises:
         NotSignedIn: there is no token.
         TokenExpired: ``now >= expiresAt - min_valid_seconds``.
     """
     if token is None:
-        raise NotSignedIn("Not signed in to TickTick; sign in first.")
+        raise NotSignedIn(f"Not signed in to {provider}; sign in first.")
     if now >= token.expires_at - min_valid_seconds:
         raise TokenExpired(
-            "The TickTick token has expired (or expires sooner than asked); sign in again.",
+            f"The token from {provider} has expired (or expires sooner than asked); sign in again.",
             expiresAt=token.expires_at,
         )
     return token

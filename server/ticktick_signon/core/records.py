@@ -3,6 +3,13 @@
 Pure: no I/O. ``Cache.from_json`` checks a document with ``cache_format`` (the
 one set of rules; it raises ``ValueError``) and builds the records from it; the
 token store turns that error into ``ConfigUnreadable``.
+
+Members this version does not know (a newer version's, sharing the cache) are
+kept in each record's ``extra`` and written back: the top level always, a
+profile, token or pending sign-on as long as it is kept or edited
+(``dataclasses.replace``). A record built anew (a new token, a profile signed in
+or imported again) has none: what a newer version said about the old one may
+not hold for the new one.
 """
 
 from __future__ import annotations
@@ -11,7 +18,23 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from ticktick_signon.core import issuers
 from ticktick_signon.core.cache_format import SCHEMA_VERSION, check_document
+from ticktick_signon.core.issuers import Issuer
+
+
+def _unknown(obj: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
+    return {key: value for key, value in obj.items() if key not in known}
+
+
+def _with_extra(extra: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
+    return {**extra, **known}  # this version's members win over a same-named unknown one
+
+
+_TOKEN_MEMBERS = ("accessToken", "tokenType", "scope", "expiresAt", "expiresAtEstimated")
+_PROFILE_MEMBERS = ("clientId", "clientSecret", "redirectUrl", "region", "token", "sandbox", "issuer")
+_PENDING_MEMBERS = ("state", "profile", "clientId", "clientSecret", "redirectUrl", "region", "authBase", "expiresAt")
+_CACHE_MEMBERS = ("version", "profiles", "pendingSignons")
 
 
 @dataclass(frozen=True)
@@ -26,6 +49,8 @@ class Token:
     scope: str
     expires_at: int
     estimated: bool = False
+    #: Members this version does not know (kept, never read); repr-less, as a newer version's may be secret.
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -36,7 +61,7 @@ class Token:
         }
         if self.estimated:
             out["expiresAtEstimated"] = True
-        return out
+        return _with_extra(self.extra, out)
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Token:
@@ -47,14 +72,17 @@ class Token:
             scope=obj["scope"],
             expires_at=obj["expiresAt"],
             estimated=obj.get("expiresAtEstimated") is True,  # anything else: the provider's own expiry
+            extra=_unknown(obj, _TOKEN_MEMBERS),
         )
 
 
 @dataclass(frozen=True)
 class Profile:
-    """What a profile remembers: the app's credentials (saved on success) and its token.
+    """What a profile remembers: the app's credentials (saved on success), its token, and who issued both.
 
-    ``sandbox`` marks a sign-on against a local stand-in provider, not TickTick.
+    ``issuer`` is the provider the token and the client secret belong to
+    (``issuers.check_send`` keeps them there); None when the profile holds
+    nothing an issuer gave.
     """
 
     client_id: str | None = None
@@ -62,7 +90,14 @@ class Profile:
     redirect_url: str | None = None
     region: str | None = None
     token: Token | None = None
-    sandbox: bool = False
+    issuer: Issuer | None = None
+    #: Members this version does not know (kept, never read); repr-less, as a newer version's may be secret.
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def sandbox(self) -> bool:
+        """It was signed in to a local stand-in provider (the sandbox), not TickTick or Dida365."""
+        return self.issuer is not None and self.issuer.local
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -71,21 +106,31 @@ class Profile:
             "redirectUrl": self.redirect_url,
             "region": self.region,
             "token": self.token.to_json() if self.token else None,
+            "issuer": self.issuer.url if self.issuer else None,
+            # Still written: older versions sharing the cache know a sandbox profile only by it.
             "sandbox": True if self.sandbox else None,
         }
-        return {key: value for key, value in out.items() if value is not None}
+        return _with_extra(self.extra, {key: value for key, value in out.items() if value is not None})
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Profile:
-        """Build from a profile that ``check_document`` accepted."""
+        """Build from a profile that ``check_document`` accepted; an old profile's issuer is derived."""
         token = obj.get("token")
+        recorded = obj.get("issuer")
+        if isinstance(recorded, str):
+            issuer: Issuer | None = Issuer.at(recorded)
+        else:
+            # Written before issuers were recorded (or by an older version, which drops the member).
+            holds = token is not None or bool(obj.get("clientSecret"))
+            issuer = issuers.derive(obj.get("sandbox") is True, obj.get("region"), holds)
         return cls(
             client_id=obj.get("clientId"),
             client_secret=obj.get("clientSecret"),
             redirect_url=obj.get("redirectUrl"),
             region=obj.get("region"),
             token=Token.from_json(token) if token is not None else None,
-            sandbox=obj.get("sandbox") is True,  # anything else (absent, odd) is a real TickTick profile
+            issuer=issuer,
+            extra=_unknown(obj, _PROFILE_MEMBERS),
         )
 
     def is_empty(self) -> bool:
@@ -104,9 +149,11 @@ class PendingSignon:
     region: str
     auth_base: str
     expires_at: int
+    #: Members this version does not know (kept, never read).
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        return self.extra | {
             "state": self.state,
             "profile": self.profile,
             "clientId": self.client_id,
@@ -129,6 +176,7 @@ class PendingSignon:
             region=obj["region"],
             auth_base=obj["authBase"],
             expires_at=obj["expiresAt"],
+            extra=_unknown(obj, _PENDING_MEMBERS),
         )
 
 
@@ -138,6 +186,8 @@ class Cache:
 
     profiles: dict[str, Profile] = field(default_factory=dict)
     pending: dict[str, PendingSignon] = field(default_factory=dict)
+    #: Top-level members this version does not know (kept, never read).
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def profile(self, name: str) -> Profile:
         return self.profiles.get(name, Profile())
@@ -154,7 +204,7 @@ class Cache:
         return dataclasses.replace(self, pending=pending)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        return self.extra | {
             "version": SCHEMA_VERSION,
             "profiles": {name: p.to_json() for name, p in sorted(self.profiles.items())},
             "pendingSignons": {s: p.to_json() for s, p in self.pending.items()},
@@ -171,4 +221,5 @@ class Cache:
         return cls(
             profiles={str(k): Profile.from_json(v) for k, v in doc["profiles"].items()},
             pending={str(k): PendingSignon.from_json(v) for k, v in doc["pendingSignons"].items()},
+            extra=_unknown(doc, _CACHE_MEMBERS),
         )

@@ -53,6 +53,7 @@ def status_result(status: ProfileStatus) -> dict[str, Any]:
         "clientId": status.client_id,
         "sandbox": status.sandbox,
         "configPath": status.config_path,
+        "issuer": status.issuer.to_wire() if status.issuer else None,
     }
 
 

@@ -1,9 +1,15 @@
 """Importing a token another tool keeps (pyticktick, ticktick-py, ticktick-mcp) into a profile.
 
-The use case over the token store and TickTick's API: the file is read by
-``token_files`` and understood by ``token_formats``; here the token is checked
-(not expired; verified with TickTick when the file has no expiry) and saved
-with the app settings found beside it, as a sign-in would save them.
+The use case over the token store and the provider's API: the file is read by
+``files`` and understood by ``formats``; here the token is checked (not
+expired; verified with its provider when the file has no expiry) and saved with
+the app settings found beside it, as a sign-in would save them.
+
+An imported token belongs to the environment's provider (``TICKTICK_SIGNON_AUTH_URL``,
+else the region's): the check asks it and the profile is bound to it. A token
+some profile already holds keeps that profile's issuer (``issuers.check_send``),
+and a profile bound to another provider is rebound only with ``force``, losing
+that provider's app settings.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ticktick_signon.cache.store import TokenStore
-from ticktick_signon.core import oauth
+from ticktick_signon.core import issuers, oauth
+from ticktick_signon.core.issuers import Issuer
 from ticktick_signon.core.records import Cache, Profile, Token
 from ticktick_signon.errors import InvalidParams, TokenExpired
 from ticktick_signon.imports.formats import FoundToken, read_token_text
@@ -93,8 +100,11 @@ class TokenImporter:
 
         Raises:
             TokenExpired: the file's token has expired.
-            InvalidParams: TickTick refused a token without expiry (``field: "path"``), or the
-                profile has another valid token and ``force`` is false (``field: "force"``).
+            InvalidParams: the provider refused a token without expiry (``field: "path"``), or the
+                profile has another valid token, or belongs to another provider, and ``force``
+                is false (``field: "force"``).
+            IssuerMismatch: a profile already holds this token from another provider than
+                the environment's; nothing was sent.
             ProviderError, NetworkError: checking a token without expiry failed.
             ConfigUnreadable: the cache file cannot be used.
         """
@@ -104,14 +114,18 @@ class TokenImporter:
                 f"The token in {source} has expired, so it was not imported; sign in instead.",
                 expiresAt=found.expires_at,
             )
+        destination = Issuer.at(oauth.auth_base(found.region, self._environ.get(oauth.ENV_AUTH_URL)))
+        _check_known_token(self._store.read(), found.access_token, destination)
         if found.expires_at is None:
-            self._check_with_ticktick(found, source)
+            self._check_with_provider(found, source, destination)
         estimate = Token(found.access_token, "bearer", oauth.SCOPE, int(now) + ESTIMATED_LIFETIME_SECONDS, True)
 
         def save(cache: Cache) -> tuple[Cache, Profile]:
+            _check_known_token(cache, found.access_token, destination)  # again under the lock
             saved = cache.profile(profile)
             _refuse_to_replace(saved.token, found, profile, now, force)
-            new = _imported_profile(saved, found, estimate)
+            _refuse_to_rebind(saved, destination, profile, force)
+            new = _imported_profile(saved, found, estimate, destination)
             return cache.with_profile(profile, new), new
 
         imported = self._store.update(save)
@@ -127,14 +141,35 @@ class TokenImporter:
             client_id=imported.client_id,
         )
 
-    def _check_with_ticktick(self, found: FoundToken, source: str) -> None:
+    def _check_with_provider(self, found: FoundToken, source: str, destination: Issuer) -> None:
         base = oauth.api_base(found.region, self._environ.get(oauth.ENV_AUTH_URL))
-        if not oauth.verdict(self._verifier(base, found.access_token, self._http_timeout)):
+        if not oauth.verdict(self._verifier(base, found.access_token, self._http_timeout), destination.name):
             raise InvalidParams(
-                f"TickTick refused the token in {source} (it has expired or was revoked), "
-                "so it was not imported; sign in instead.",
+                f"{destination.title} refused the token in {source} (it has expired, was revoked or "
+                "is another provider's), so it was not imported; sign in instead.",
                 field="path",
             )
+
+
+def _check_known_token(cache: Cache, access_token: str, destination: Issuer) -> None:
+    """A token some profile already holds is that profile's issuer's: never sent or bound elsewhere."""
+    for name, held in sorted(cache.profiles.items()):
+        if held.token is not None and held.token.access_token == access_token:
+            issuers.check_send(held.issuer, destination, "token", name)
+
+
+def _refuse_to_rebind(saved: Profile, destination: Issuer, profile: str, force: bool) -> None:
+    """A profile holding another provider's token or client secret is rebound only with ``force``."""
+    if force or saved.issuer is None or issuers.accepts(saved.issuer, destination):
+        return
+    if saved.token is None and not saved.client_secret:
+        return
+    raise InvalidParams(
+        f"Profile '{profile}' belongs to {saved.issuer.described()}, and this token is from "
+        f"{destination.described()}; import with force (the CLI's --force) to replace its token and app "
+        "settings, or import into another profile (--profile).",
+        field="force",
+    )
 
 
 def _refuse_to_replace(current: Token | None, found: FoundToken, profile: str, now: float, force: bool) -> None:
@@ -148,8 +183,15 @@ def _refuse_to_replace(current: Token | None, found: FoundToken, profile: str, n
     )
 
 
-def _imported_profile(saved: Profile, found: FoundToken, estimate: Token) -> Profile:
-    """The profile after the import: the found token, and the found app settings over the saved ones."""
+def _imported_profile(saved: Profile, found: FoundToken, estimate: Token, issuer: Issuer) -> Profile:
+    """The profile after the import, bound to ``issuer``: the found token, and the found app settings over the saved.
+
+    The saved app settings stay only if they are the same provider's; the saved
+    redirect URL stays unless the file brings its own app (a client id), since a
+    format's default redirect URL (ticktick-mcp's) belongs to no saved app.
+    """
+    if saved.issuer is not None and not issuers.accepts(saved.issuer, issuer):
+        saved = Profile()  # another provider's app settings: never sent to this one
     if found.expires_at is not None:
         token = Token(found.access_token, "bearer", oauth.SCOPE, found.expires_at)
     elif saved.token is not None and saved.token.access_token == found.access_token:
@@ -163,5 +205,13 @@ def _imported_profile(saved: Profile, found: FoundToken, estimate: Token) -> Pro
     else:
         client_id = saved.client_id or found.client_id
         secret = found.client_secret or saved.client_secret
-        redirect = found.redirect_url or saved.redirect_url
-    return Profile(client_id=client_id, client_secret=secret, redirect_url=redirect, region=found.region, token=token)
+        # Without a client id the file has no app, so its redirect URL is a format's default (D7).
+        redirect = saved.redirect_url if saved.redirect_url and not found.client_id else found.redirect_url
+    return Profile(
+        client_id=client_id,
+        client_secret=secret,
+        redirect_url=redirect,
+        region=found.region,
+        token=token,
+        issuer=issuer,
+    )

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core import oauth
+from ticktick_signon.core.issuers import Issuer
 from ticktick_signon.core.records import PendingSignon
 from ticktick_signon.core.urls import loopback_address
 from ticktick_signon.errors import InternalError, InvalidParams, NoPendingSignon, SignonError, StateMismatch
@@ -97,7 +98,7 @@ class LoopbackListeners:
             path,
             pending.state,
             redirect_base="/".join(parts[:3]),
-            on_redirect=lambda url: self._finish(pending.profile, url),
+            on_redirect=lambda url: self._finish(pending.profile, url, Issuer.at(pending.auth_base).name),
             ttl=max(0.0, pending.expires_at - self._clock()),
             check=lambda state: self._check(pending, listener, state),
         )
@@ -132,8 +133,11 @@ class LoopbackListeners:
         for listener in listeners:
             listener.wait_answered(wait_seconds)
 
-    def _finish(self, profile: str, url: str) -> Outcome:
-        """Finish a sign-on from the listener; whoever waits hears of it once the browser has its page."""
+    def _finish(self, profile: str, url: str, provider: str = "TickTick") -> Outcome:
+        """Finish a sign-on from the listener; whoever waits hears of it once the browser has its page.
+
+        ``provider`` is the issuer's name, for the page ("Signed in to the sandbox").
+        """
         from ticktick_signon.signin.loopback import Outcome
 
         events = self._events()
@@ -167,7 +171,7 @@ class LoopbackListeners:
             return Outcome(False, "Sign-in failed", failure.message, after_page=tell_failed)
         expires_at = result.expires_at
         tell_completed = (lambda: events.completed(profile, expires_at)) if events else None
-        return Outcome(True, "Signed in to TickTick", "ticktick-signon has your token.", after_page=tell_completed)
+        return Outcome(True, f"Signed in to {provider}", "ticktick-signon has your token.", after_page=tell_completed)
 
     def _check(self, pending: PendingSignon, listener: LoopbackListener, state: str | None) -> Outcome | None:
         """None while the listener's sign-on still waits in the shared cache; else tell its client, and the page.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ticktick_signon.core.issuers import Issuer
 from ticktick_signon.core.oauth import seconds_left
 from ticktick_signon.core.records import Token
 
@@ -80,8 +81,9 @@ class ProfileStatus:
         pending_signon: a sign-in for it waits for its redirect.
         region: the saved region, None if none was saved.
         client_id: the saved app's client id, None if none was saved.
-        sandbox: it was signed in to a local sandbox provider.
+        sandbox: it was signed in to a local sandbox provider (``issuer.local``).
         config_path: the cache file's path.
+        issuer: the provider its token and client secret belong to; None when it holds nothing of one.
     """
 
     profile: str
@@ -94,6 +96,7 @@ class ProfileStatus:
     client_id: str | None
     sandbox: bool
     config_path: str
+    issuer: Issuer | None = None
 
 
 @dataclass(frozen=True)
@@ -113,11 +116,11 @@ class SignOutReport:
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """TickTick's verdict on a profile's token (``verifyToken``).
+    """The issuer's verdict on a profile's token (``verifyToken``).
 
     Attributes:
         profile: whose token was checked.
-        valid: TickTick accepted it.
+        valid: the issuer accepted it.
         checked_at: unix seconds of the check.
     """
 

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ticktick_signon.cache.store import TokenStore
-from ticktick_signon.core import oauth
+from ticktick_signon.core import issuers, oauth
+from ticktick_signon.core.issuers import Issuer
 from ticktick_signon.core.messages import StartParams
 from ticktick_signon.core.records import Cache, PendingSignon, Profile, Token
-from ticktick_signon.core.urls import is_local_provider
-from ticktick_signon.errors import AuthorizationDenied, InvalidParams
+from ticktick_signon.errors import AuthorizationDenied
 from ticktick_signon.signin.listeners import LoopbackEvents, LoopbackListeners
 from ticktick_signon.signin.results import ProfileStatus, SignOutReport, StartResult, TokenResult, VerifyResult
 
@@ -58,6 +58,11 @@ def _state_bytes(count: int) -> bytes:
     import secrets  # deferred: it loads hashlib and OpenSSL, which getToken never needs
 
     return secrets.token_bytes(count)
+
+
+def _provider_name(saved: Profile) -> str:
+    """The name of the profile's issuer for messages; TickTick for a profile bound to none yet."""
+    return saved.issuer.name if saved.issuer else "TickTick"
 
 
 class SignonService:
@@ -113,11 +118,17 @@ class SignonService:
 
         Raises:
             InvalidParams: missing credentials, bad redirect URL or region.
+            IssuerMismatch: the profile's saved client secret would go to another provider than its issuer.
             ConfigUnreadable: the cache file cannot be used.
         """
         cache = self.store.read()
-        credentials = oauth.resolve_credentials(params.credentials(), cache.profile(params.profile), self._environ)
+        saved = cache.profile(params.profile)
+        credentials = oauth.resolve_credentials(params.credentials(), saved, self._environ)
         base = oauth.auth_base(credentials.region, self._environ.get(oauth.ENV_AUTH_URL))
+        if saved.client_secret and credentials.client_secret == saved.client_secret:
+            # The saved secret, whether the request left it out or the CLI passed it on: the code
+            # exchange would send it (Basic auth) to ``base``. Checked here, before any state exists.
+            issuers.check_send(saved.issuer, Issuer.at(base), "client secret", params.profile)
         now = self._clock()
         pending, authorize_url = oauth.start_signon(credentials, params.profile, base, now, self._random_bytes)
 
@@ -163,7 +174,9 @@ class SignonService:
 
         Raises:
             InvalidParams, StateMismatch, NoPendingSignon, AuthorizationDenied,
-            TokenExchangeFailed, NetworkError, ConfigUnreadable.
+            IssuerMismatch (the sign-on would post the profile's saved secret to another
+            provider than its issuer; the sign-on is over), TokenExchangeFailed,
+            NetworkError, ConfigUnreadable.
         """
         redirect = oauth.parse_redirect(redirect_url)
         now = self._clock()
@@ -183,6 +196,10 @@ class SignonService:
         if isinstance(code, AuthorizationDenied):
             log.info("Sign-on for profile %r was denied by the provider", pending.profile)
             raise code
+        saved = self.store.read().profile(pending.profile)
+        if saved.client_secret and pending.client_secret == saved.client_secret:
+            # Checked at start too; this covers a sign-on another process (or an older version) started.
+            issuers.check_send(saved.issuer, Issuer.at(pending.auth_base), "client secret", pending.profile)
         token = self._exchange(oauth.build_token_request(pending, code), self._clock, self._http_timeout)
 
         def save(cache: Cache) -> tuple[Cache, None]:
@@ -192,7 +209,7 @@ class SignonService:
                 redirect_url=pending.redirect_url,
                 region=pending.region,
                 token=token,
-                sandbox=is_local_provider(pending.auth_base),
+                issuer=Issuer.at(pending.auth_base),  # a new token belongs to whoever issued it
             )
             return cache.with_profile(pending.profile, settings), None
 
@@ -209,7 +226,8 @@ class SignonService:
             NotSignedIn, TokenExpired, ConfigUnreadable.
         """
         now = self._clock()
-        token = oauth.check_token(self.store.read().profile(profile).token, now, min_valid_seconds)
+        saved = self.store.read().profile(profile)
+        token = oauth.check_token(saved.token, now, min_valid_seconds, _provider_name(saved))
         return TokenResult.of(token, profile, now)
 
     # -- importToken ---------------------------------------------------------
@@ -260,32 +278,30 @@ class SignonService:
     # -- verifyToken ---------------------------------------------------------
 
     def verify(self, profile: str) -> VerifyResult:
-        """Ask TickTick whether the profile's token still works (``GET /open/v1/project``).
+        """Ask the profile's issuer whether its token still works (``GET /open/v1/project``).
 
+        The token goes only to the provider that issued it: the environment's
+        provider (``TICKTICK_SIGNON_AUTH_URL``, else the region's) must be it.
         A refused token is kept: whether to sign in again is the user's call.
 
         Returns:
-            Whether TickTick accepts the token, and when it was asked.
+            Whether the issuer accepts the token, and when it was asked.
 
         Raises:
             NotSignedIn, TokenExpired, ProviderError (an answer other than 200
-            or 401), NetworkError, InvalidParams (a bad TICKTICK_SIGNON_AUTH_URL,
-            or a sandbox profile with no TICKTICK_SIGNON_AUTH_URL to reach it),
-            ConfigUnreadable.
+            or 401), NetworkError, InvalidParams (a bad TICKTICK_SIGNON_AUTH_URL),
+            IssuerMismatch (the environment's provider is not the profile's
+            issuer: nothing was sent), ConfigUnreadable.
         """
         saved = self.store.read().profile(profile)
-        token = oauth.check_token(saved.token, self._clock(), 0)
+        token = oauth.check_token(saved.token, self._clock(), 0, _provider_name(saved))
         override = self._environ.get(oauth.ENV_AUTH_URL)
-        if saved.sandbox and not override:
-            # Its token means nothing to TickTick: asking would send it there for a certain "refused".
-            raise InvalidParams(
-                f"Profile '{profile}' was signed in to a local sandbox, not TickTick, so TickTick cannot "
-                f"check it; set {oauth.ENV_AUTH_URL} to that sandbox's address to verify it there.",
-                field="profile",
-            )
-        base = oauth.api_base(saved.region or oauth.DEFAULT_REGION, override)
-        valid = oauth.verdict(self._verifier(base, token.access_token, self._http_timeout))
-        log.info("TickTick %s the token of profile %r", "accepts" if valid else "refuses", profile)
+        region = saved.region or oauth.DEFAULT_REGION
+        destination = Issuer.at(oauth.auth_base(region, override))
+        issuers.check_send(saved.issuer, destination, "token", profile)
+        base = oauth.api_base(region, override)
+        valid = oauth.verdict(self._verifier(base, token.access_token, self._http_timeout), destination.name)
+        log.info("%s %s the token of profile %r", destination.name, "accepts" if valid else "refuses", profile)
         return VerifyResult(profile=profile, valid=valid, checked_at=int(self._clock()))
 
     def status(self, profile: str) -> ProfileStatus:
@@ -309,6 +325,7 @@ class SignonService:
             region=saved.region,
             client_id=saved.client_id,
             sandbox=saved.sandbox,
+            issuer=saved.issuer,
             config_path=str(self.store.path),
         )
 

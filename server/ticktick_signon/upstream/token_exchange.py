@@ -64,8 +64,9 @@ def exchange_code(request: TokenRequest, clock: Callable[[], float], timeout: fl
     status = response.status_code
     log.info("Token endpoint answered HTTP %d", status)
     if 300 <= status < 400:
+        who = request.provider[:1].upper() + request.provider[1:]
         raise TokenExchangeFailed(
-            f"TickTick's token endpoint answered with a redirect (HTTP {status}), which is "
+            f"{who}'s token endpoint answered with a redirect (HTTP {status}), which is "
             "not followed so your secret stays put; check TICKTICK_SIGNON_AUTH_URL.",
             status=status,
             error="unexpected_redirect",
@@ -74,4 +75,4 @@ def exchange_code(request: TokenRequest, clock: Callable[[], float], timeout: fl
         body = json.loads(raw) if raw and len(raw) <= MAX_BODY_BYTES else None
     except ValueError:
         body = None
-    return parse_token_response(status, body, clock())
+    return parse_token_response(status, body, clock(), request.provider)

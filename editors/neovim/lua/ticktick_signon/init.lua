@@ -116,9 +116,13 @@ local waiting = {} -- profile -> true while a loopback sign-on is expected to fi
 local function signed_in(profile, expires_at, expires_in)
   waiting[profile] = nil
   token_state.update(profile, true, expires_at)
-  report.notify(
-    ("signed in (profile %s); the token expires %s."):format(profile, report.expiry(expires_at, expires_in))
-  )
+  -- Name the provider the profile is bound to (getStatus.issuer): after a sandbox sign-in, "the sandbox".
+  request("getStatus", { profile = profile }, function(err, status)
+    local where = report.issuer_words(not err and status or nil)
+    report.notify(
+      ("signed in%s (profile %s); the token expires %s."):format(where, profile, report.expiry(expires_at, expires_in))
+    )
+  end)
 end
 
 client.on_notification("signonCompleted", function(params)

@@ -116,6 +116,18 @@ function M.error(err, profile)
   M.notify(M.describe(err, profile), M.level_of(err))
 end
 
+--- " to <provider>" for a getStatus result whose issuer is known ("TickTick", "the sandbox"), else "".
+--- The name comes from the helper (issuer.name), never from the URL or its port.
+---@param status ticktick_signon.Status|nil
+---@return string
+function M.issuer_words(status)
+  local issuer = type(status) == "table" and status.issuer or nil
+  if type(issuer) == "table" and type(issuer.name) == "string" and issuer.name ~= "" then
+    return " to " .. issuer.name
+  end
+  return ""
+end
+
 --- A getStatus result (the helper's protocol names).
 ---@class ticktick_signon.Status
 ---@field profile string
@@ -126,6 +138,7 @@ end
 ---@field clientId string|nil
 ---@field region string|nil
 ---@field configPath string|nil the cache file
+---@field issuer table|nil who issued the token: {kind, url, local, name}
 
 --- The :TickTick status text for a getStatus result.
 ---@param status ticktick_signon.Status
@@ -135,7 +148,8 @@ function M.status(status)
   local profile = status.profile
   if status.signedIn then
     local expiry = M.expiry(status.expiresAt, status.expiresIn)
-    table.insert(lines, ("profile %s is signed in; the token expires %s."):format(profile, expiry))
+    local where = M.issuer_words(status)
+    table.insert(lines, ("profile %s is signed in%s; the token expires %s."):format(profile, where, expiry))
   elseif type(status.expiresAt) == "number" then
     local expiry = M.expiry(status.expiresAt, status.expiresIn)
     table.insert(lines, ("profile %s's token expired %s; run :TickTick signin."):format(profile, expiry))
