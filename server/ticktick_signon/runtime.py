@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where used: `serve` and the CLI each load only what they call
     from ticktick_signon.cache.store import TokenStore
-    from ticktick_signon.signin.service import SignonService
+    from ticktick_signon.signin.service import SignInService
 
 #: Libraries whose own logs carry what must not leak: pygls logs every frame (tokens,
 #: secrets in params); httpx and httpcore log URLs and headers (authorization codes).
@@ -59,10 +59,10 @@ def default_store() -> TokenStore:
     return TokenStore(default_config_dir())
 
 
-def default_service(environ: dict[str, str] | None = None, events: Any = None) -> SignonService:
+def default_service(environ: dict[str, str] | None = None, events: Any = None) -> SignInService:
     """The sign-on service over the default store, configured from ``environ`` (default: the process's)."""
-    from ticktick_signon.signin.service import SignonService
+    from ticktick_signon.signin.service import SignInService
     from ticktick_signon.upstream.http import timeout_from_env
 
     env = dict(os.environ if environ is None else environ)
-    return SignonService(default_store(), environ=env, http_timeout=timeout_from_env(env), events=events)
+    return SignInService(default_store(), environ=env, http_timeout=timeout_from_env(env), events=events)

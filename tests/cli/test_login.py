@@ -374,12 +374,12 @@ class TestWithoutTerminal:
     def test_a_sign_in_finished_by_another_program_is_said_in_cli_words(self, auth_url: str, config_dir: Path) -> None:
         """The listener's sign-on ended elsewhere (pasted into another client): no protocol advice like getToken."""
         from ticktick_signon.cache.store import TokenStore
-        from ticktick_signon.signin.service import SignonService
+        from ticktick_signon.signin.service import SignInService
 
         login = running("--redirect-url", f"http://127.0.0.1:{free_port()}/cb", "--no-browser")
         location = follow_authorize(login.authorize_url())
         login.wait_for_line("Waiting for the browser")
-        SignonService(TokenStore(config_dir), environ={"TICKTICK_SIGNON_AUTH_URL": auth_url}).complete(location, None)
+        SignInService(TokenStore(config_dir), environ={"TICKTICK_SIGNON_AUTH_URL": auth_url}).complete(location, None)
         done = login.finish()
         assert done.returncode == 6, done.stderr
         assert "Another program finished or cancelled this sign-in; `ticktick-signon status` says" in done.stderr

@@ -23,7 +23,7 @@ from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core.records import Cache, Profile, Token
 from ticktick_signon.helper import server
 from ticktick_signon.helper.watcher import TokenTracker
-from ticktick_signon.signin.service import SignonService
+from ticktick_signon.signin.service import SignInService
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 DOC_TEXT = (DOCS / "protocol.md").read_text(encoding="utf-8")
@@ -180,7 +180,7 @@ def type_words(node: dict[str, Any]) -> str:
 
 
 def registered_features() -> set[str]:
-    helper = server.create_server(SignonService(TokenStore(Path("/nonexistent/never-written"))))
+    helper = server.create_server(SignInService(TokenStore(Path("/nonexistent/never-written"))))
     return set(helper.protocol.fm.features)
 
 

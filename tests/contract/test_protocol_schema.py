@@ -214,7 +214,7 @@ def test_expired_listening_signon_notification_matches_the_schema(tmp_path: Path
 
     from ticktick_signon.cache.store import TokenStore
     from ticktick_signon.core.messages import parse_start
-    from ticktick_signon.signin.service import SignonService
+    from ticktick_signon.signin.service import SignInService
 
     started_at = time.time()
     calls = []
@@ -231,7 +231,7 @@ def test_expired_listening_signon_notification_matches_the_schema(tmp_path: Path
             sent.append({"jsonrpc": "2.0", "method": method, "params": params})
             done.set()
 
-    service = SignonService(TokenStore(tmp_path / "config"), clock=clock, environ={})
+    service = SignInService(TokenStore(tmp_path / "config"), clock=clock, environ={})
     service.set_events(server.LoopbackNotifier(Recorder()))  # type: ignore[arg-type]
     try:
         result = service.start(

@@ -21,7 +21,7 @@ from ticktick_signon.core.records import Profile, Token
 from ticktick_signon.errors import InvalidParams, IssuerMismatch
 from ticktick_signon.helper.wire import status_result
 from ticktick_signon.imports.formats import FoundToken
-from ticktick_signon.signin.service import SignonService
+from ticktick_signon.signin.service import SignInService
 
 REAL = "real-ticktick-token-0001"
 LOCAL = "http://127.0.0.1:8765"
@@ -45,9 +45,9 @@ class Network:
         return 200
 
 
-def service(config_dir: Path, network: Network, override: str | None = None) -> SignonService:
+def service(config_dir: Path, network: Network, override: str | None = None) -> SignInService:
     environ = {oauth.ENV_AUTH_URL: override} if override else {}
-    return SignonService(TokenStore(config_dir), environ=environ, exchange=network.exchange, verifier=network.verifier)
+    return SignInService(TokenStore(config_dir), environ=environ, exchange=network.exchange, verifier=network.verifier)
 
 
 def save(config_dir: Path, profile: Profile, name: str = "default") -> None:
@@ -65,7 +65,7 @@ def start(
     return StartParams(profile, client_id, secret, redirect, None, listen=False)
 
 
-def finish(svc: SignonService, started: Any) -> None:
+def finish(svc: SignInService, started: Any) -> None:
     svc.complete(f"{started.redirect_url}?state={started.state}&code=c", None)
 
 

@@ -10,15 +10,15 @@ from tests.support.rpc import encode_frame
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.helper.server import serve
 from ticktick_signon.signin.results import TokenResult
-from ticktick_signon.signin.service import SignonService
+from ticktick_signon.signin.service import SignInService
 
 
-class ExplodingService(SignonService):
+class ExplodingService(SignInService):
     def get_token(self, profile: str, min_valid_seconds: int = 0) -> TokenResult:
         raise RuntimeError("boom with s3cret inside")
 
 
-def run_frames(service: SignonService, *messages: Any) -> list[dict[str, Any]]:
+def run_frames(service: SignInService, *messages: Any) -> list[dict[str, Any]]:
     stdout = io.BytesIO()
     serve(service, io.BytesIO(b"".join(encode_frame(m) for m in messages)), stdout)
     out, replies = stdout.getvalue(), []
@@ -44,7 +44,7 @@ def test_unexpected_exception_is_internal_error_without_traceback(config_dir) ->
 
 def test_notifications_and_client_responses_get_no_reply(config_dir) -> None:
     replies = run_frames(
-        SignonService(TokenStore(config_dir)),
+        SignInService(TokenStore(config_dir)),
         {"jsonrpc": "2.0", "method": "getStatus"},
         {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": 99}},
         {"jsonrpc": "2.0", "id": 5, "result": {}},

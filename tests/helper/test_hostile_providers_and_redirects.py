@@ -20,7 +20,7 @@ from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core.messages import parse_start
 from ticktick_signon.errors import InvalidParams, NoPendingSignon
 from ticktick_signon.sandbox import SandboxProvider
-from ticktick_signon.signin.service import SignonService
+from ticktick_signon.signin.service import SignInService
 
 
 def cache_of(helper: HelperProcess) -> dict:
@@ -168,7 +168,7 @@ class TestHostileRedirects:
 
     def test_expired_state_is_no_pending_sign_on(self, sandbox: SandboxProvider, config_dir: Path) -> None:
         clock = [1_900_000_000.0]
-        service = SignonService(
+        service = SignInService(
             TokenStore(config_dir), clock=lambda: clock[0], environ={"TICKTICK_SIGNON_AUTH_URL": sandbox.base_url}
         )
         started = service.start(parse_start({**CREDS, "redirectUrl": "http://127.0.0.1:8080/", "listen": False}))

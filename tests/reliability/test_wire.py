@@ -32,7 +32,7 @@ from tests.support.rpc import HelperProcess, encode_body, encode_frame, split_fr
 from ticktick_signon.cache.store import TokenStore
 from ticktick_signon.core.records import Profile, Token
 from ticktick_signon.helper.server import serve
-from ticktick_signon.signin.service import SignonService
+from ticktick_signon.signin.service import SignInService
 
 from .support import FrameReader, check_reply_shape, scaled
 
@@ -326,7 +326,7 @@ SYNC = {"jsonrpc": "2.0", "id": "sync", "method": "getStatus"}
 
 def serve_bytes(data: bytes, config_dir: Path) -> list[dict[str, Any]]:
     """Run the real dispatch loop over ``data`` until EOF; return every reply, strictly parsed."""
-    service = SignonService(TokenStore(config_dir), environ=FUZZ_ENV)
+    service = SignInService(TokenStore(config_dir), environ=FUZZ_ENV)
     out = io.BytesIO()
     serve(service, io.BytesIO(data), out)  # returning at all means it survived the stream
     replies = split_frames(out.getvalue())

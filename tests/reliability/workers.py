@@ -1,6 +1,6 @@
 """Worker processes for the concurrency and crash tests: ``python -m tests.reliability.workers MODE ...``.
 
-Each mode drives the real ``SignonService``/``TokenStore`` (or filelock itself)
+Each mode drives the real ``SignInService``/``TokenStore`` (or filelock itself)
 in its own interpreter and reports on stdout as JSON lines, so the parent test
 can kill it at any moment and still know what it had finished.
 """
@@ -33,10 +33,10 @@ def signer(args: argparse.Namespace) -> int:
     """Sign in and out of one profile, checking before each round that no other writer undid the last one."""
     from tests.support.fake_browser import follow_authorize  # httpx: only signers need it
     from ticktick_signon.core.messages import StartParams
-    from ticktick_signon.signin.service import SignonService
+    from ticktick_signon.signin.service import SignInService
 
     rng = random.Random(args.seed)
-    service = SignonService(TokenStore(Path(args.config_dir)))
+    service = SignInService(TokenStore(Path(args.config_dir)))
     expected: str | None = None
     for round_no in range(args.rounds):
         token = service.store.read().profile(args.profile).token
@@ -65,11 +65,11 @@ def signer(args: argparse.Namespace) -> int:
 
 def reader(args: argparse.Namespace) -> int:
     """Read the cache as fast as possible until the stop file appears; every read must parse whole."""
-    from ticktick_signon.signin.service import SignonService
+    from ticktick_signon.signin.service import SignInService
 
     path = Path(args.config_dir) / "config.json"
     stop = Path(args.stop_file)
-    service = SignonService(TokenStore(Path(args.config_dir)))
+    service = SignInService(TokenStore(Path(args.config_dir)))
     reads = service_reads = 0
     errors: list[str] = []
     while not stop.exists():

@@ -25,7 +25,7 @@ from ticktick_signon.core.messages import StartParams
 from ticktick_signon.errors import NoPendingSignon, SignonError
 from ticktick_signon.sandbox import SandboxProvider
 from ticktick_signon.signin import loopback
-from ticktick_signon.signin.service import SignonService
+from ticktick_signon.signin.service import SignInService
 
 
 class Heard:
@@ -43,8 +43,8 @@ class Heard:
 
 def _start(
     sandbox: SandboxProvider, config_dir: Path, jump: list[float], heard: Heard, **overrides: Any
-) -> tuple[SignonService, str]:
-    service = SignonService(
+) -> tuple[SignInService, str]:
+    service = SignInService(
         TokenStore(config_dir),
         clock=lambda: time.time() + jump[0],
         environ={"TICKTICK_SIGNON_AUTH_URL": sandbox.base_url},

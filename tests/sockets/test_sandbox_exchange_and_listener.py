@@ -206,7 +206,7 @@ class TestListenerAnswersBeforeTelling:
     ) -> None:
         from ticktick_signon.cache.store import TokenStore
         from ticktick_signon.core.messages import StartParams
-        from ticktick_signon.signin.service import SignonService
+        from ticktick_signon.signin.service import SignInService
 
         browser = socket.socket()
         seen_by_waiter: list[bytes] = []
@@ -231,7 +231,7 @@ class TestListenerAnswersBeforeTelling:
                 self._hear()
 
         environ = {"TICKTICK_SIGNON_AUTH_URL": sandbox.base_url}
-        service = SignonService(TokenStore(config_dir), environ=environ, events=Waiter())
+        service = SignInService(TokenStore(config_dir), environ=environ, events=Waiter())
         redirect = f"http://127.0.0.1:{free_port()}/cb"
         try:
             started = service.start(

@@ -112,7 +112,7 @@ def make_world(
         clipboard: whether the clipboard accepts what it is given.
         clock: the time.
     """
-    from ticktick_signon.signin.service import SignonService
+    from ticktick_signon.signin.service import SignInService
 
     read_fd, write_fd = os.pipe()
     stdin = os.fdopen(read_fd, "r", encoding="utf-8")
@@ -123,8 +123,8 @@ def make_world(
     prompter = ScriptedPrompter(answers, stderr)
     world: World
 
-    def services(environ: Mapping[str, str], events: object = None) -> SignonService:
-        return SignonService(store, environ=dict(environ), events=events)
+    def services(environ: Mapping[str, str], events: object = None) -> SignInService:
+        return SignInService(store, environ=dict(environ), events=events)
 
     def open_browser(url: str) -> bool:
         world.opened.append(url)

@@ -29,7 +29,7 @@ def fixed_bytes(n: int) -> bytes:
 
 
 def started(now: float = NOW, profile: str = "default") -> tuple[PendingSignon, str]:
-    return oauth.start_signon(CREDS, profile, "https://ticktick.com", now, fixed_bytes)
+    return oauth.start_sign_in(CREDS, profile, "https://ticktick.com", now, fixed_bytes)
 
 
 def test_authorize_url_has_every_field_the_spec_asks_for() -> None:

@@ -24,7 +24,7 @@ from ticktick_signon.cli.handover import copy_to_clipboard
 
 if TYPE_CHECKING:
     from ticktick_signon.cache.store import TokenStore
-    from ticktick_signon.signin.service import SignonService
+    from ticktick_signon.signin.service import SignInService
 
 
 class Prompter(Protocol):
@@ -76,7 +76,7 @@ def open_in_browser(url: str) -> bool:
         return False
 
 
-def _default_services(environ: Mapping[str, str], events: Any = None) -> SignonService:
+def _default_services(environ: Mapping[str, str], events: Any = None) -> SignInService:
     from ticktick_signon.runtime import default_service
 
     return default_service(dict(environ), events=events)
@@ -112,7 +112,7 @@ class CliDeps:
     stderr: TextIO
     environ: Mapping[str, str]
     store: TokenStore
-    services: Callable[..., SignonService]
+    services: Callable[..., SignInService]
     prompter: Prompter
     can_prompt: bool
     open_browser: Callable[[str], bool] = open_in_browser

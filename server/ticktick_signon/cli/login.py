@@ -26,7 +26,7 @@ from ticktick_signon.errors import SignonError
 if TYPE_CHECKING:
     from ticktick_signon.cli.deps import CliDeps
     from ticktick_signon.signin.results import StartResult, TokenResult
-    from ticktick_signon.signin.service import SignonService
+    from ticktick_signon.signin.service import SignInService
 
 log = logging.getLogger("ticktick_signon")
 
@@ -233,7 +233,7 @@ def _ending_signals_raise() -> Any:
 def _abandon(service: Any, state: str) -> None:
     """Drop an unfinished sign-in's pending state (client secret included) from the cache."""
     try:
-        service.cancel_signon(state)
+        service.cancel_sign_in(state)
     except SignonError as error:  # the cache went bad meanwhile: the state dies in 10 minutes anyway
         log.warning("Could not remove the unfinished sign-in from the cache: %s", error.message)
 
@@ -348,7 +348,7 @@ def explain_wait(started: StartResult, interactive: bool, deps: CliDeps) -> None
 
 
 def wait_for_redirect(
-    service: SignonService, profile: str, started: StartResult, loopback: LoopbackResult, deps: CliDeps
+    service: SignInService, profile: str, started: StartResult, loopback: LoopbackResult, deps: CliDeps
 ) -> TokenResult:
     """Wait for whichever comes first: the loopback capture or a redirect URL typed on stdin.
 

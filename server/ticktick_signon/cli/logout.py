@@ -36,12 +36,12 @@ def run(options: LogoutOptions, deps: CliDeps) -> None:
     name = f"profile '{request.profile}'"
     if report.token_removed:
         said = [f"Signed out of {name}."]
-    elif report.settings_forgotten or report.signon_cancelled:
+    elif report.settings_forgotten or report.sign_in_cancelled:
         said = [f"The {name} was not signed in."]
     else:
         console.say(f"Nothing to do: {name} was not signed in{' and had nothing saved' if options.forget else ''}.")
         return
-    if report.signon_cancelled:
+    if report.sign_in_cancelled:
         said.append("Cancelled the sign-in it was waiting for.")
     if report.settings_forgotten:
         said.append("Forgot its saved client id and secret.")

@@ -275,7 +275,7 @@ def build_authorize_url(base: str, client_id: str, redirect_url: str, state: str
     return f"{base}/oauth/authorize?{query}"
 
 
-def start_signon(
+def start_sign_in(
     credentials: Credentials,
     profile: str,
     base: str,

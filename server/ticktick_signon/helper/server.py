@@ -39,7 +39,7 @@ from ticktick_signon.helper.framing import BadFrame, read_frame, skip_body
 from ticktick_signon.helper.protocol_docs import protocol_doc
 from ticktick_signon.helper.pygls_adapter import PyglsAdapter
 from ticktick_signon.helper.watcher import TokenWatcher
-from ticktick_signon.signin.service import SignonService
+from ticktick_signon.signin.service import SignInService
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ class LoopbackNotifier:
         self._protocol.notify("signonFailed", {"profile": profile, "error": error.to_dict()})
 
 
-def create_server(service: SignonService) -> JsonRPCServer:
+def create_server(service: SignInService) -> JsonRPCServer:
     """Build the helper: a pygls ``JsonRPCServer`` with the methods of docs/protocol.md."""
     server = JsonRPCServer(HelperProtocol, default_converter, max_workers=4)
 
@@ -217,7 +217,7 @@ def create_server(service: SignonService) -> JsonRPCServer:
 
 
 def serve(
-    service: SignonService, stdin: BinaryIO, stdout: BinaryIO, exit_process: Callable[[int], object] = os._exit
+    service: SignInService, stdin: BinaryIO, stdout: BinaryIO, exit_process: Callable[[int], object] = os._exit
 ) -> None:
     """Answer frames from ``stdin`` on ``stdout`` until stdin closes, then stop cleanly.
 
@@ -266,7 +266,7 @@ def serve(
         server.thread_pool.shutdown(wait=True)
 
 
-def run_stdio(service: SignonService) -> None:
+def run_stdio(service: SignInService) -> None:
     """Serve on the process's stdin/stdout; stray prints go to stderr so frames stay clean."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr

@@ -1,6 +1,6 @@
 """The loopback listeners of one sign-in service: at most one per profile, and who hears what they end.
 
-``SignonService`` asks for a listener when a sign-in starts and closes it when
+``SignInService`` asks for a listener when a sign-in starts and closes it when
 the sign-in ends by other means (a pasted redirect, a newer start, a sign-out).
 This class keeps that bookkeeping: which listener belongs to which profile,
 finishing a sign-in from the redirect a listener caught, noticing that another
@@ -49,7 +49,7 @@ class LoopbackListeners:
     Args:
         store: the token cache, read to see whether a listener's sign-in is still pending.
         clock: unix seconds.
-        complete: finishes a sign-in from a redirect URL (``SignonService.complete``).
+        complete: finishes a sign-in from a redirect URL (``SignInService.complete``).
         events: returns who hears about sign-ins the listeners end (it may change, so it is asked each time).
     """
 

@@ -1,6 +1,6 @@
 """What the sign-in use cases return: frozen values, in Python's names.
 
-``SignonService`` returns these; the JSON-RPC helper (``helper/wire.py``) is the
+``SignInService`` returns these; the JSON-RPC helper (``helper/wire.py``) is the
 one place that turns them into the protocol's camelCase results, and the CLI
 reads their attributes. Pure data: no I/O, nothing heavy imported.
 """
@@ -106,12 +106,12 @@ class SignOutReport:
     Attributes:
         token_removed: the profile had a token, now gone.
         settings_forgotten: saved app settings were dropped (``forget``).
-        signon_cancelled: a pending sign-in of the profile was cancelled.
+        sign_in_cancelled: a pending sign-in of the profile was cancelled.
     """
 
     token_removed: bool
     settings_forgotten: bool
-    signon_cancelled: bool
+    sign_in_cancelled: bool
 
 
 @dataclass(frozen=True)

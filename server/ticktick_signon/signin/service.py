@@ -65,7 +65,7 @@ def _provider_name(saved: Profile) -> str:
     return saved.issuer.name if saved.issuer else "TickTick"
 
 
-class SignonService:
+class SignInService:
     """Runs sign-ons and hands out tokens for any number of profiles.
 
     Args:
@@ -130,7 +130,7 @@ class SignonService:
             # exchange would send it (Basic auth) to ``base``. Checked here, before any state exists.
             issuers.check_send(saved.issuer, Issuer.at(base), "client secret", params.profile)
         now = self._clock()
-        pending, authorize_url = oauth.start_signon(credentials, params.profile, base, now, self._random_bytes)
+        pending, authorize_url = oauth.start_sign_in(credentials, params.profile, base, now, self._random_bytes)
 
         def remember(cache: Cache) -> tuple[Cache, None]:
             # One sign-on per profile: a new start replaces (and kills) the old state.
@@ -346,7 +346,7 @@ class SignonService:
             report = SignOutReport(
                 token_removed=saved.token is not None,
                 settings_forgotten=forget and not dataclasses.replace(saved, token=None).is_empty(),
-                signon_cancelled=len(pending) < len(cache.pending),
+                sign_in_cancelled=len(pending) < len(cache.pending),
             )
             return cache.with_profile(profile, kept).with_pending(pending), report
 
@@ -356,7 +356,7 @@ class SignonService:
         log.info("Signed out profile %r (%s, forget: %s)", profile, report, forget)
         return report
 
-    def cancel_signon(self, state: str) -> bool:
+    def cancel_sign_in(self, state: str) -> bool:
         """Abandon one started sign-on: forget its pending state and stop its listener; tokens stay.
 
         Returns:
