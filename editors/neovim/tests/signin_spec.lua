@@ -188,7 +188,7 @@ H.case("a provider that cannot be reached is an error, not a warning", function(
   end)
   H.forbid("abcdefgh12345678", "the authorization code")
   vim.cmd("TickTick signin")
-  local failed = H.wait_note("Could not reach TickTick")
+  local failed = H.wait_note("Could not reach the provider at 127.0.0.1")
   H.eq(failed.level, vim.log.levels.ERROR)
 end)
 

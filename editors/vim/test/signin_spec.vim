@@ -172,7 +172,7 @@ H.Case("a provider that cannot be reached is an error, in the helper's words", (
     return 'http://127.0.0.1:9/callback?code=abcdefgh12345678&state=' .. state
   })
   TickTickSignIn
-  var failed = H.WaitNote('Could not reach TickTick')
+  var failed = H.WaitNote('Could not reach the provider at 127.0.0.1')
   H.Eq(failed.level, 'error', 'level of a network error')
 })
 

@@ -140,9 +140,10 @@ def network_error(exc: Exception, url: str, timeout: float, then: str) -> Networ
     import httpx
 
     host = urlsplit(url).hostname or ""
+    who = _provider_words(host)
     if isinstance(exc, httpx.TimeoutException):
         log.warning("%s timed out after %.0fs", host, timeout)
-        return NetworkError(f"TickTick did not answer in time; check your connection and {then}.", reason="timeout")
+        return NetworkError(f"{who} did not answer in time; check your connection and {then}.", reason="timeout")
     untrusted = _certificate_error(exc)
     if untrusted is not None:
         log.warning("The certificate of %s was not trusted: %s", host, untrusted)
@@ -153,7 +154,15 @@ def network_error(exc: Exception, url: str, timeout: float, then: str) -> Networ
             reason="certificate",
         )
     log.warning("%s unreachable: %s", host, type(exc).__name__)
-    return NetworkError(f"Could not reach TickTick; check your connection and {then}.", reason=type(exc).__name__)
+    return NetworkError(f"Could not reach {who}; check your connection and {then}.", reason=type(exc).__name__)
+
+
+def _provider_words(host: str) -> str:
+    """Who a person is told did not answer: TickTick or Dida365 by their hosts, else the host itself."""
+    for domain, name in (("ticktick.com", "TickTick"), ("dida365.com", "Dida365")):
+        if host == domain or host.endswith("." + domain):
+            return name
+    return f"the provider at {host}"
 
 
 def trust_context() -> ssl.SSLContext:
