@@ -108,7 +108,8 @@ export class TickTickCommands implements vscode.Disposable {
   /** Register the commands; every one reports its failures as a message. */
   register(): vscode.Disposable[] {
     const entries: [string, () => Promise<unknown>][] = [
-      [COMMANDS.signIn, () => this.signIn()],
+      // Without arguments: a command run from the palette or a keybinding gets none.
+      [COMMANDS.signIn, () => this.signIn(readSettings().profile)],
       [COMMANDS.pasteRedirectUrl, () => this.pasteRedirectUrl()],
       [COMMANDS.copyToken, () => this.copyToken()],
       [COMMANDS.showStatus, () => this.showStatus()],
@@ -138,11 +139,15 @@ export class TickTickCommands implements vscode.Disposable {
    * or a pasted one. Returns: the new token's profile and expiry, or undefined when the user gave up.
    * Raises: the helper's errors (HelperError, HelperUnavailableError, HelperExitedError).
    */
-  async signIn(): Promise<SignInResult | undefined> {
+  async signIn(profile = readSettings().profile): Promise<SignInResult | undefined> {
     const settings = readSettings();
-    const profile = settings.profile;
     const status = await this.client.getStatus({ profile });
-    const clientId = settings.clientId || status.clientId || (await this.askClientId());
+    // The settings describe the configured profile's app; another profile (an account VS Code asked for)
+    // signs in again with the app it last used, and the settings only when it has none.
+    const ownApp = profile === settings.profile;
+    const clientId =
+      (ownApp ? settings.clientId || status.clientId : status.clientId || settings.clientId) ||
+      (await this.askClientId());
     if (!clientId) {
       return undefined;
     }
@@ -155,7 +160,7 @@ export class TickTickCommands implements vscode.Disposable {
         return undefined;
       }
     }
-    let redirectUrl: string | undefined = settings.redirectUrl || undefined;
+    let redirectUrl: string | undefined = (ownApp || !knownToHelper ? settings.redirectUrl : '') || undefined;
     if (!redirectUrl && !knownToHelper) {
       redirectUrl = await this.askRedirectUrl();
       if (!redirectUrl) {
@@ -167,7 +172,7 @@ export class TickTickCommands implements vscode.Disposable {
       clientSecret,
       redirectUrl,
       profile,
-      region: settings.region,
+      region: ownApp ? settings.region : (status.region ?? settings.region),
       listen: !settings.pasteRedirectUrl,
     };
     let started;

@@ -35,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): TickTickSignonApi {
   context.subscriptions.push(
     sessions,
     vscode.authentication.registerAuthenticationProvider(PROVIDER_ID, PROVIDER_LABEL, sessions, {
-      supportsMultipleAccounts: false,
+      supportsMultipleAccounts: true,
     }),
   );
 

@@ -26,11 +26,25 @@ export interface RegisteredProvider {
   label: string;
   options: { supportsMultipleAccounts?: boolean } | undefined;
   provider: {
-    getSessions(scopes?: readonly string[]): Promise<readonly FakeSession[]>;
-    createSession(scopes: readonly string[]): Promise<FakeSession>;
+    getSessions(scopes?: readonly string[], options?: { account?: AccountInfo }): Promise<readonly FakeSession[]>;
+    createSession(scopes: readonly string[], options?: { account?: AccountInfo }): Promise<FakeSession>;
     removeSession(id: string): Promise<void>;
     onDidChangeSessions: (listener: (e: SessionsChange) => unknown) => { dispose(): unknown };
   };
+}
+
+export interface AccountInfo {
+  id: string;
+  label: string;
+}
+
+/** vscode.AuthenticationGetSessionOptions, the members the fake's getSession honours. */
+export interface GetSessionOptions {
+  createIfNone?: boolean;
+  forceNewSession?: boolean;
+  silent?: boolean;
+  clearSessionPreference?: boolean;
+  account?: AccountInfo;
 }
 
 export interface FakeSession {
@@ -140,6 +154,16 @@ export class FakeState {
   answerInput: (input: InputRecord) => string | undefined | Promise<string | undefined> = () => undefined;
   /** Picks a message item; undefined means the message was dismissed. */
   answerMessage: (message: MessageRecord) => string | undefined | Promise<string | undefined> = () => undefined;
+  /** Consent, as VS Code keeps it: per provider and account *label*, the extensions allowed. */
+  readonly consents = new Map<string, Set<string>>();
+  /** The account each extension chose, per provider and scope set (VS Code's session preference). */
+  readonly sessionPreferences = new Map<string, string>();
+  /** VS Code's "The extension X wants to sign in using TickTick" dialog: true is Allow. */
+  answerLoginPrompt: (extensionId: string, providerLabel: string) => boolean | Promise<boolean> = () => true;
+  /** VS Code's account picker for a multi-account provider: a session, 'new' (another account), or undefined. */
+  answerAccountPick: (sessions: readonly FakeSession[]) => FakeSession | 'new' | undefined = (sessions) => sessions[0];
+  /** Every prompt VS Code showed a consumer: login prompts and account picks. */
+  readonly authPrompts: string[] = [];
   /** What the "browser" does with a URL opened through env.openExternal. */
   openExternal: (url: string) => boolean | Promise<boolean> = () => true;
 
@@ -161,6 +185,80 @@ export class FakeState {
 }
 
 export let state = new FakeState();
+
+function consentKey(providerId: string, label: string): string {
+  return `${providerId}\u0000${label}`;
+}
+
+function preferenceKey(providerId: string, extensionId: string, scopes: readonly string[]): string {
+  return `${providerId}\u0000${extensionId}\u0000${[...scopes].sort().join(' ')}`;
+}
+
+/**
+ * vscode.authentication.getSession as another extension (`extensionId`) calls it, following VS Code's
+ * MainThreadAuthentication.doGetSession: a single-account provider's answer is `sessions[0]`; a
+ * multi-account provider is asked for `options.account` only, and VS Code uses the session the extension
+ * chose before (its preference) or asks which; access is allowed per account label, and asked for once.
+ */
+export async function consumerGetSession(
+  extensionId: string,
+  providerId: string,
+  scopes: readonly string[],
+  options: GetSessionOptions = {},
+): Promise<FakeSession | undefined> {
+  const registered = state.authProviders.find((p) => p.id === providerId);
+  if (!registered) {
+    throw new Error(`No authentication provider '${providerId}' is currently registered.`);
+  }
+  const { provider, label: providerLabel } = registered;
+  const multiple = !!registered.options?.supportsMultipleAccounts;
+  const sessions = await provider.getSessions(scopes, { account: options.account });
+  const allowed = (label: string) => state.consents.get(consentKey(providerId, label))?.has(extensionId) ?? false;
+  const prefKey = preferenceKey(providerId, extensionId, scopes);
+  if (!options.forceNewSession && sessions.length > 0) {
+    if (multiple) {
+      if (options.clearSessionPreference) {
+        state.sessionPreferences.delete(prefKey);
+      } else {
+        const preferred = sessions.find((s) => s.id === state.sessionPreferences.get(prefKey));
+        if (preferred && allowed(preferred.account.label)) {
+          return preferred;
+        }
+      }
+    } else if (allowed(sessions[0].account.label)) {
+      return sessions[0];
+    }
+  }
+  if (!options.createIfNone && !options.forceNewSession) {
+    // Silent or not, VS Code then answers nothing (the non-silent call adds an Accounts badge).
+    return undefined;
+  }
+  state.authPrompts.push(`login ${extensionId} ${providerLabel}`);
+  if (!(await state.answerLoginPrompt(extensionId, providerLabel))) {
+    throw new Error('User did not consent to login.');
+  }
+  let session: FakeSession | undefined;
+  if (sessions.length > 0 && !options.forceNewSession) {
+    if (multiple && !options.account) {
+      state.authPrompts.push(`pick ${sessions.map((s) => s.account.label).join(', ')}`);
+      const picked = state.answerAccountPick(sessions);
+      if (picked === undefined) {
+        throw new Error('User did not consent to login.');
+      }
+      session = picked === 'new' ? await provider.createSession(scopes, {}) : picked;
+    } else {
+      session = sessions[0];
+    }
+  } else {
+    const preferredId = state.sessionPreferences.get(prefKey);
+    const account = options.account ?? (await provider.getSessions(scopes)).find((s) => s.id === preferredId)?.account;
+    session = await provider.createSession(scopes, { account });
+  }
+  const consent = consentKey(providerId, session.account.label);
+  state.consents.set(consent, new Set([...(state.consents.get(consent) ?? []), extensionId]));
+  state.sessionPreferences.set(prefKey, session.id);
+  return session;
+}
 
 export function resetFake(): FakeState {
   state = new FakeState();
