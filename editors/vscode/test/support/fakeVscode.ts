@@ -1,10 +1,14 @@
 // A stand-in for the `vscode` module, installed in Node's module loader so the real extension code
 // runs outside VS Code: prompts are answered by the test, messages, progress and the status bar recorded.
 
+import { readFileSync } from 'fs';
 import Module from 'module';
 import { resolve } from 'path';
 
 type Listener<T> = (value: T) => unknown;
+
+/** The extension's folder (out/test/support is three levels below it): where bundled/ is. */
+export const EXTENSION_PATH = resolve(__dirname, '..', '..', '..');
 
 export class Emitter<T> {
   private listeners: Listener<T>[] = [];
@@ -148,7 +152,10 @@ export class FakeState {
   /** What env.asExternalUri answers: the same address (a local window) unless a test forwards it elsewhere. */
   asExternalUri: (url: string) => string = (url) => url;
   executed: string[] = [];
+  /** User settings (settings.json of the user). */
   config = new Map<string, unknown>();
+  /** The workspace's .vscode/settings.json: VS Code honours a value only as the manifest allows (see below). */
+  workspaceConfig = new Map<string, unknown>();
   readonly configChanged = new Emitter<{ affectsConfiguration(section: string): boolean }>();
   /** Answers an input box; undefined means the user pressed Escape. */
   answerInput: (input: InputRecord) => string | undefined | Promise<string | undefined> = () => undefined;
@@ -418,7 +425,20 @@ const fake = {
       return {
         get<T>(key: string, defaultValue?: T): T | undefined {
           const full = `${section}.${key}`;
+          if (state.workspaceConfig.has(full) && honoursWorkspaceValue(full)) {
+            return state.workspaceConfig.get(full) as T;
+          }
           return state.config.has(full) ? (state.config.get(full) as T) : defaultValue;
+        },
+        inspect<T>(key: string) {
+          const full = `${section}.${key}`;
+          return {
+            key: full,
+            globalValue: state.config.get(full) as T | undefined,
+            workspaceValue: honoursWorkspaceValue(full)
+              ? (state.workspaceConfig.get(full) as T | undefined)
+              : undefined,
+          };
         },
         async update(key: string, value: unknown) {
           state.setConfig(`${section}.${key}`, value);
@@ -433,6 +453,30 @@ const fake = {
     },
   },
 };
+
+/** The extension's package.json, read as VS Code reads it: the settings' scopes and Restricted Mode's list. */
+interface ManifestSettings {
+  capabilities?: { untrustedWorkspaces?: { restrictedConfigurations?: string[] } };
+  contributes: { configuration: { properties: Record<string, { scope?: string }> } };
+}
+
+function manifest(): ManifestSettings {
+  return JSON.parse(readFileSync(resolve(EXTENSION_PATH, 'package.json'), 'utf8')) as ManifestSettings;
+}
+
+/**
+ * Whether VS Code uses a workspace's value of a setting: never for an `application`- or `machine`-scoped
+ * one, and in Restricted Mode never for one listed in capabilities.untrustedWorkspaces.restrictedConfigurations.
+ */
+export function honoursWorkspaceValue(key: string): boolean {
+  const m = manifest();
+  const scope = m.contributes.configuration.properties[key]?.scope ?? 'window';
+  if (scope === 'application' || scope === 'machine') {
+    return false;
+  }
+  const restricted = m.capabilities?.untrustedWorkspaces?.restrictedConfigurations ?? [];
+  return state.workspaceTrusted || !restricted.includes(key);
+}
 
 /** A SecretStorage kept in memory. */
 export class FakeSecretStorage {
@@ -465,9 +509,6 @@ export class FakeMemento {
     return [...this.values.keys()];
   }
 }
-
-/** The extension's folder (out/test/support is three levels below it): where bundled/ is. */
-export const EXTENSION_PATH = resolve(__dirname, '..', '..', '..');
 
 export interface FakeContext {
   subscriptions: { dispose(): unknown }[];

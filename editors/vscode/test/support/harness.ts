@@ -51,6 +51,8 @@ export interface HarnessOptions {
   helperCommand?: string | null;
   /** More settings, e.g. `ticktick.pythonPath`. */
   settings?: Record<string, unknown>;
+  /** The workspace's own settings (.vscode/settings.json), honoured as VS Code would. */
+  workspaceSettings?: Record<string, unknown>;
   /** More environment for the extension host (and so the helper), e.g. PATH. */
   env?: Record<string, string>;
   /** Other installed extensions (the Python extension), by id. */
@@ -88,6 +90,9 @@ export class ExtensionHarness {
     fake.config.set('ticktick.redirectUrl', `http://127.0.0.1:${await freePort()}/callback`);
     for (const [key, value] of Object.entries(options.settings ?? {})) {
       fake.config.set(key, value);
+    }
+    for (const [key, value] of Object.entries(options.workspaceSettings ?? {})) {
+      fake.workspaceConfig.set(key, value);
     }
     fake.workspaceTrusted = !options.untrusted;
     for (const [id, installed] of Object.entries(options.extensions ?? {})) {

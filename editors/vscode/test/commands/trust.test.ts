@@ -1,0 +1,77 @@
+// Restricted Mode and settings a workspace cannot abuse (issue 19 §2, §6): the manifest declares limited
+// support in untrusted workspaces and lists every setting that steers a sign-in; the fake `vscode` honours
+// a workspace's values as VS Code does (scope and Restricted Mode), and the extension works either way.
+
+import { ExtensionHarness } from '../support/harness';
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+
+import { Sandbox } from '../support/helper';
+
+interface Manifest {
+  capabilities: {
+    untrustedWorkspaces: { supported: string | boolean; restrictedConfigurations?: string[] };
+    virtualWorkspaces: boolean | { supported: boolean };
+  };
+  contributes: { configuration: { properties: Record<string, { scope?: string }> } };
+}
+
+const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as Manifest;
+const properties = manifest.contributes.configuration.properties;
+
+describe('Restricted Mode and workspace settings', () => {
+  let sandbox: Sandbox;
+  let h: ExtensionHarness | undefined;
+
+  before(async () => {
+    sandbox = await Sandbox.start();
+  });
+  after(async () => {
+    await sandbox.stop();
+  });
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('the manifest supports untrusted workspaces in a limited way, listing every setting a workspace could set', () => {
+    const untrusted = manifest.capabilities.untrustedWorkspaces;
+    assert.equal(untrusted.supported, 'limited');
+    const restricted = new Set(untrusted.restrictedConfigurations);
+    for (const [key, property] of Object.entries(properties)) {
+      const scope = property.scope ?? 'window';
+      if (scope !== 'application' && scope !== 'machine') {
+        assert.ok(restricted.has(key), `${key} (scope ${scope}) is not in restrictedConfigurations`);
+      }
+    }
+    for (const key of restricted) {
+      assert.ok(key in properties, `restrictedConfigurations names ${key}, which is not a setting`);
+    }
+    assert.equal(manifest.capabilities.virtualWorkspaces, true);
+  });
+
+  it('in an untrusted workspace the provider exists, and the workspace cannot steer the sign-in', async () => {
+    h = await ExtensionHarness.start(sandbox, {
+      untrusted: true,
+      workspaceSettings: {
+        'ticktick.profile': 'planted',
+        'ticktick.clientId': 'planted-app',
+        'ticktick.redirectUrl': 'https://attacker.example/callback',
+        'ticktick.region': 'dida365',
+      },
+    });
+    assert.ok(h.provider(), 'the ticktick provider is registered in Restricted Mode');
+    await h.signInByLoopback();
+    const authorize = new URL(h.fake.opened[0]);
+    assert.equal(authorize.searchParams.get('client_id'), 'sandbox-client');
+    assert.match(authorize.searchParams.get('redirect_uri') ?? '', /^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    const sessions = await h.provider().getSessions();
+    assert.deepEqual(
+      sessions.map((s) => s.id),
+      ['default'],
+    );
+  });
+});
