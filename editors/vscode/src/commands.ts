@@ -30,7 +30,7 @@ export interface Settings {
   region: Region;
   clientId: string;
   redirectUrl: string;
-  pasteRedirectUrl: boolean;
+  alwaysPasteRedirectUrl: boolean;
 }
 
 export function readSettings(): Settings {
@@ -40,7 +40,7 @@ export function readSettings(): Settings {
     region: config.get<Region>('region', 'ticktick'),
     clientId: config.get<string>('clientId', '').trim(),
     redirectUrl: config.get<string>('redirectUrl', '').trim(),
-    pasteRedirectUrl: config.get<boolean>('pasteRedirectUrl', false),
+    alwaysPasteRedirectUrl: config.get<boolean>('alwaysPasteRedirectUrl', false),
   };
 }
 
@@ -67,7 +67,16 @@ const ACTIONS: Record<Suggestion, string[]> = {
   paste: ['Paste Redirect URL'],
 };
 
-function secretKey(profile: string): string {
+/**
+ * Where a client secret is kept: by profile *and* client id, so that after a `ticktick.clientId` change the
+ * old app's secret is never sent with the new app's id (each part encoded, so no two pairs share a key).
+ */
+export function secretKey(profile: string, clientId: string): string {
+  return `ticktick-signon.clientSecret/${encodeURIComponent(profile)}/${encodeURIComponent(clientId)}`;
+}
+
+/** The key of versions before secrets were keyed by client id: only ever deleted. */
+function legacySecretKey(profile: string): string {
   return `ticktick-signon.clientSecret.${profile}`;
 }
 
@@ -83,6 +92,8 @@ function isHttpUrl(value: string): boolean {
 export class TickTickCommands implements vscode.Disposable {
   private readonly statusItem: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
+  /** The secret key of the last sign-in started: a pasted redirect whose exchange fails drops that secret. */
+  private lastSecretKey: string | undefined;
   /** The "no Python" notification was shown; not again until the settings change. */
   private noPythonShown = false;
 
@@ -153,9 +164,11 @@ export class TickTickCommands implements vscode.Disposable {
     }
     // The helper keeps the secret and redirect URL of the app it last signed in with.
     const knownToHelper = status.clientId === clientId;
-    let clientSecret = await this.secrets.get(secretKey(profile));
+    const key = secretKey(profile, clientId);
+    this.lastSecretKey = key;
+    let clientSecret = await this.secrets.get(key);
     if (!clientSecret && !knownToHelper) {
-      clientSecret = await this.askSecret(profile);
+      clientSecret = await this.askSecret(key);
       if (!clientSecret) {
         return undefined;
       }
@@ -173,7 +186,7 @@ export class TickTickCommands implements vscode.Disposable {
       redirectUrl,
       profile,
       region: ownApp ? settings.region : (status.region ?? settings.region),
-      listen: !settings.pasteRedirectUrl,
+      listen: !settings.alwaysPasteRedirectUrl,
     };
     let started;
     try {
@@ -184,7 +197,7 @@ export class TickTickCommands implements vscode.Disposable {
       if (!Array.isArray(missing) || !missing.includes('clientSecret') || clientSecret) {
         throw error;
       }
-      params.clientSecret = await this.askSecret(profile);
+      params.clientSecret = await this.askSecret(key);
       if (!params.clientSecret) {
         return undefined;
       }
@@ -224,7 +237,7 @@ export class TickTickCommands implements vscode.Disposable {
         return { profile: started.profile, expiresAt: outcome.expiresAt };
       case 'failed':
         if (outcome.error.code === ErrorCode.tokenExchangeFailed) {
-          await this.secrets.delete(secretKey(profile));
+          await this.secrets.delete(key);
         }
         throw outcome.error;
       case 'helperExited':
@@ -299,7 +312,9 @@ export class TickTickCommands implements vscode.Disposable {
     } catch (error) {
       if (error instanceof HelperError && error.code === ErrorCode.tokenExchangeFailed) {
         // Most often a wrong secret: ask for it again next time.
-        await this.secrets.delete(secretKey(readSettings().profile));
+        if (this.lastSecretKey) {
+          await this.secrets.delete(this.lastSecretKey);
+        }
       }
       throw error;
     }
@@ -346,9 +361,14 @@ export class TickTickCommands implements vscode.Disposable {
       return;
     }
     const forget = choice === 'Sign Out and Forget Credentials';
+    const clientId = forget ? (await this.client.getStatus({ profile })).clientId : null;
     const result = await this.client.signOut({ profile, forget });
     if (forget) {
-      await this.secrets.delete(secretKey(profile));
+      const settingsClientId = readSettings().clientId;
+      for (const id of new Set([clientId, settingsClientId].filter((v): v is string => !!v))) {
+        await this.secrets.delete(secretKey(profile, id));
+      }
+      await this.secrets.delete(legacySecretKey(profile));
     }
     this.log.info(`Signed out (profile ${profile}, token removed: ${result.signedOut}, forget: ${forget}).`);
     await this.refreshStatus();
@@ -439,7 +459,8 @@ export class TickTickCommands implements vscode.Disposable {
       .then((value) => value?.trim() || undefined);
   }
 
-  private async askSecret(profile: string): Promise<string | undefined> {
+  /** Ask the secret and keep it under `key` (secretKey(profile, clientId)). */
+  private async askSecret(key: string): Promise<string | undefined> {
     const secret = (
       await vscode.window.showInputBox({
         title: 'TickTick: Client Secret',
@@ -450,7 +471,7 @@ export class TickTickCommands implements vscode.Disposable {
       })
     )?.trim();
     if (secret) {
-      await this.secrets.store(secretKey(profile), secret);
+      await this.secrets.store(key, secret);
     }
     return secret || undefined;
   }

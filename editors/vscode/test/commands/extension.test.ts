@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
 import * as extension from '../../src/extension';
-import { INSTALL_DETAIL } from '../../src/commands';
+import { INSTALL_DETAIL, secretKey } from '../../src/commands';
 import {
   approve,
   approveAndFollow,
@@ -149,7 +149,7 @@ describe('the command layer with a fake vscode', () => {
     const secretBox = fake.inputs.find((i) => i.password);
     assert.ok(secretBox, 'the secret was not asked in a password box');
     assert.equal(fake.inputs.length, 1, 'only the secret is asked when client id and redirect URL are set');
-    assert.equal(await context.secrets.get('ticktick-signon.clientSecret.default'), SANDBOX_CLIENT.clientSecret);
+    assert.equal(await context.secrets.get(secretKey('default', SANDBOX_CLIENT.clientId)), SANDBOX_CLIENT.clientSecret);
     assert.equal(fake.opened.length, 1);
     assert.match(fake.opened[0], new RegExp(`^${sandbox.baseUrl}/oauth/authorize\\?`));
     assert.equal(fake.progress.length, 1);
@@ -189,7 +189,7 @@ describe('the command layer with a fake vscode', () => {
     secretsSeen.push((await api.getToken()).accessToken);
 
     // The helper now knows the app: a new sign-in (even with the secret storage emptied) asks nothing.
-    await context.secrets.delete('ticktick-signon.clientSecret.default');
+    await context.secrets.delete(secretKey('default', SANDBOX_CLIENT.clientId));
     fake.inputs = [];
     const again = browserFollowsRedirect();
     await run('ticktick.signIn');
@@ -198,8 +198,8 @@ describe('the command layer with a fake vscode', () => {
     assert.ok(fake.opened[1].includes(encodeURIComponent(redirect)), 'the saved redirect URL is used');
   });
 
-  it('Sign In offers the paste box at once when the helper is not listening (setting pasteRedirectUrl)', async () => {
-    fake.config.set('ticktick.pasteRedirectUrl', true);
+  it('Sign In offers the paste box at once when the helper is not listening (setting alwaysPasteRedirectUrl)', async () => {
+    fake.config.set('ticktick.alwaysPasteRedirectUrl', true);
     const location = browserStopsAtRedirect();
     fake.answerInput = async (input) => {
       if (input.password) return SANDBOX_CLIENT.clientSecret;
@@ -292,11 +292,11 @@ describe('the command layer with a fake vscode', () => {
     await until('the error message', () => fake.messages.some((m) => m.level === 'error'));
     const error = fake.messages.find((m) => m.level === 'error')!;
     assert.match(error.text, /refused to issue a token \(HTTP 401, invalid_client\)/);
-    assert.equal(await context.secrets.get('ticktick-signon.clientSecret.default'), undefined);
+    assert.equal(await context.secrets.get(secretKey('default', SANDBOX_CLIENT.clientId)), undefined);
   });
 
   it('pasting a URL from another attempt says so (stateMismatch), a used one says to sign in again', async () => {
-    fake.config.set('ticktick.pasteRedirectUrl', true);
+    fake.config.set('ticktick.alwaysPasteRedirectUrl', true);
     const location = browserStopsAtRedirect();
     fake.answerInput = async (input) =>
       input.password ? SANDBOX_CLIENT.clientSecret : input.title?.includes('Paste') ? location : undefined;
@@ -366,7 +366,7 @@ describe('the command layer with a fake vscode', () => {
       api.getToken(),
       (error: Error & { code?: number }) => error.code === -32001 && /not signed in/.test(error.message),
     );
-    assert.equal(await context.secrets.get('ticktick-signon.clientSecret.default'), SANDBOX_CLIENT.clientSecret);
+    assert.equal(await context.secrets.get(secretKey('default', SANDBOX_CLIENT.clientId)), SANDBOX_CLIENT.clientSecret);
 
     fake.answerMessage = (m) => (m.modal ? 'Sign Out and Forget Credentials' : undefined);
     await run('ticktick.signOut');
@@ -374,7 +374,7 @@ describe('the command layer with a fake vscode', () => {
       fake.messages[fake.messages.length - 1].text,
       'You were not signed in to TickTick; nothing to sign out.',
     );
-    assert.equal(await context.secrets.get('ticktick-signon.clientSecret.default'), undefined);
+    assert.equal(await context.secrets.get(secretKey('default', SANDBOX_CLIENT.clientId)), undefined);
   });
 
   it('a helper that cannot start gets a clear message, a How to Install action, and a status bar warning', async () => {

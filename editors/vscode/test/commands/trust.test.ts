@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 
+import { secretKey } from '../../src/commands';
 import { Sandbox } from '../support/helper';
 
 interface Manifest {
@@ -73,5 +74,49 @@ describe('Restricted Mode and workspace settings', () => {
       sessions.map((s) => s.id),
       ['default'],
     );
+  });
+
+  it("a trusted workspace's client ID and redirect URL are ignored: only the user's own settings choose the app", async () => {
+    for (const key of ['ticktick.clientId', 'ticktick.redirectUrl', 'ticktick.region']) {
+      assert.ok(['application', 'machine'].includes(properties[key].scope ?? 'window'), `${key} is window-scoped`);
+    }
+    h = await ExtensionHarness.start(sandbox, {
+      workspaceSettings: {
+        'ticktick.clientId': 'planted-app',
+        'ticktick.redirectUrl': 'https://attacker.example/callback',
+      },
+    });
+    await h.signInByLoopback();
+    const authorize = new URL(h.fake.opened[0]);
+    assert.equal(authorize.searchParams.get('client_id'), 'sandbox-client');
+    assert.doesNotMatch(authorize.searchParams.get('redirect_uri') ?? '', /attacker/);
+  });
+
+  it("after a client ID change, the old app's secret is not sent with the new id: the secret is keyed by both", async () => {
+    h = await ExtensionHarness.start(sandbox);
+    await h.signInByLoopback();
+    assert.equal(await h.context.secrets.get(secretKey('default', 'sandbox-client')), 'sandbox-secret');
+    h.fake.setConfig('ticktick.clientId', 'another-app');
+    const asked: string[] = [];
+    h.fake.answerInput = (input) => {
+      asked.push(input.title ?? '');
+      return undefined; // Escape: the sign-in stops before anything is sent
+    };
+    await h.run('ticktick.signIn');
+    assert.deepEqual(asked, ['TickTick: Client Secret'], "the new app's secret is asked, not taken from the old app");
+    assert.equal(h.fake.opened.length, 1, 'no second sign-in page was opened');
+    assert.notEqual(secretKey('a/b', 'c'), secretKey('a', 'b/c'));
+  });
+
+  it('the paste setting no longer shares its id with the Paste Redirect URL command', () => {
+    const commands = (
+      JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+        contributes: { commands: { command: string }[] };
+      }
+    ).contributes.commands.map((c) => c.command);
+    for (const key of Object.keys(properties)) {
+      assert.ok(!commands.includes(key), `setting ${key} is also a command`);
+    }
+    assert.ok('ticktick.alwaysPasteRedirectUrl' in properties);
   });
 });
