@@ -2,7 +2,7 @@
 // scopes, createSession through the sign-in, removeSession through the helper, and onDidChangeSessions for
 // our own changes and for a sign-in made by the CLI in another process. Then its pure parts on their own.
 
-import { ExtensionHarness, until } from '../support/harness';
+import { ExtensionHarness, helperPids, until } from '../support/harness';
 import {
   consumerGetSession,
   fakeContext,
@@ -178,6 +178,23 @@ describe('the ticktick authentication provider', () => {
     assert.equal(cli(['logout']).status, 0);
     await until('the removed event', () => changes.some((c) => c.removed?.some((s) => s.id === 'default')), 10_000);
     await h.statusText(/TickTick: Sign in$/);
+  });
+
+  it('a helper that dies is restarted; a CLI sign-out made meanwhile then fires removed', async () => {
+    await h.signInByLoopback();
+    await until('the added event', () => changes.some((c) => c.added?.some((s) => s.id === 'default')));
+    const [pid] = helperPids();
+    assert.ok(pid, 'a helper runs');
+    process.kill(pid, 'SIGKILL');
+    await h.statusText(/helper stopped$/);
+    // Signed out by the CLI while no helper of VS Code's watched the cache.
+    assert.equal(cli(['logout']).status, 0);
+    await until('the removed event', () => changes.some((c) => c.removed?.some((s) => s.id === 'default')), 15_000);
+    assert.deepEqual(await h.provider().getSessions(), []);
+    await h.statusText(/TickTick: Sign in$/);
+    const [restarted] = helperPids();
+    assert.ok(restarted && restarted !== pid, 'a new helper runs');
+    assert.ok(h.fake.logLines.some((l) => /Restarting the helper in 1 s/.test(l)));
   });
 
   it('two profiles: each consumer gets the account it chose, getSessions filters by account, createSession signs in the one asked', async () => {
