@@ -112,7 +112,7 @@ export class HelperLauncher implements vscode.Disposable {
       `Python ${found.version} (${found.executable}, from ${found.candidate.label}) runs the bundled helper ticktick-signon ${bundle.helperVersion}.`,
     );
     const argv = bundledHelperArgv(found.executable, this.extensionPath);
-    return { argv, display: `${found.executable} -I bundled/tool/bootstrap.py`, bundled: true };
+    return { argv, display: `${found.executable} -I -B bundled/tool/bootstrap.py`, bundled: true };
   }
 
   /** The issue's order: the setting, the Python extension's interpreter, PATH. */

@@ -7,7 +7,7 @@ import { Emitter, EXTENSION_PATH } from '../support/fakeVscode';
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
@@ -91,13 +91,21 @@ describe('interpreter discovery for the bundled helper', () => {
     return processArgs(pids[0]);
   }
 
-  it('finds python3 on PATH, runs the bundled helper with it, and says which in the log', async () => {
+  it('finds python3 on PATH, runs the bundled helper with it (no bytecode written), and says which in the log', async () => {
     const python = bareSystemPython();
+    const bundledDir = join(EXTENSION_PATH, 'bundled');
+    const bytecode = () =>
+      (readdirSync(bundledDir, { recursive: true }) as string[]).filter(
+        (f) => f.includes('__pycache__') || f.endsWith('.pyc'),
+      );
+    for (const dir of bytecode().filter((f) => f.endsWith('__pycache__'))) {
+      rmSync(join(bundledDir, dir), { recursive: true, force: true });
+    }
     onPath('python3', python);
     const harness = await start();
     const args = runningHelperArgs();
     assert.ok(args.includes(join(EXTENSION_PATH, 'bundled', 'tool', 'bootstrap.py')), args);
-    assert.ok(args.includes(' -I '), args);
+    assert.ok(args.includes(' -I -B '), args);
     const line = harness.fake.logLines.find((l) => l.includes('runs the bundled helper'));
     assert.match(
       line ?? '',
@@ -108,6 +116,7 @@ describe('interpreter discovery for the bundled helper', () => {
     // The bundled helper signs in for real.
     await harness.signInByLoopback();
     await harness.statusText(/days left$/);
+    assert.deepEqual(bytecode(), [], 'the bundled helper wrote bytecode into the extension');
   });
 
   it('takes ticktick.pythonPath first, and passes over one that does not exist', async () => {
@@ -285,7 +294,7 @@ describe('interpreter discovery, the parts', () => {
       const bundled = newClient(
         env,
         undefined,
-        `"${bareSystemPython()}" -I "${join(EXTENSION_PATH, 'bundled', 'tool', 'bootstrap.py')}"`,
+        `"${bareSystemPython()}" -I -B "${join(EXTENSION_PATH, 'bundled', 'tool', 'bootstrap.py')}"`,
       );
       try {
         const fromBundle = (await bundled.getStatus()).configPath;

@@ -119,4 +119,45 @@ describe('Restricted Mode and workspace settings', () => {
     }
     assert.ok('ticktick.alwaysPasteRedirectUrl' in properties);
   });
+
+  it('the manifest is true about its engines, and vsce publish rebuilds (vscode:prepublish)', () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+      engines: Record<string, string>;
+      scripts: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    const minimum = (range: string) => {
+      const [major = 0, minor = 0, patch = 0] = (/(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(range) ?? [])
+        .slice(1)
+        .map((part) => Number(part ?? 0));
+      return [major, minor, patch];
+    };
+    const atLeast = (a: number[], b: number[]) =>
+      a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] >= b[2])));
+    // Every dependency's engines (npm ci warns EBADENGINE otherwise) are within ours.
+    for (const name of Object.keys(pkg.devDependencies)) {
+      let theirs: Record<string, string> | undefined;
+      try {
+        theirs = (
+          JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'node_modules', name, 'package.json'), 'utf8')) as {
+            engines?: Record<string, string>;
+          }
+        ).engines;
+      } catch {
+        continue;
+      }
+      for (const engine of ['vscode', 'node'] as const) {
+        const need = theirs?.[engine];
+        if (need && /^[\^>=~]*\d/.test(need)) {
+          assert.ok(pkg.engines[engine], `${name} needs ${engine} ${need}; engines does not say`);
+          assert.ok(
+            atLeast(minimum(pkg.engines[engine]), minimum(need)),
+            `${name} needs ${engine} ${need}, engines says ${pkg.engines[engine]}`,
+          );
+        }
+      }
+    }
+    assert.match(pkg.scripts['vscode:prepublish'], /npm run build/);
+    assert.match(pkg.scripts['vscode:prepublish'], /npm run bundle/);
+  });
 });
