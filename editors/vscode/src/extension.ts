@@ -24,7 +24,12 @@ let client: HelperClient | undefined;
 export function activate(context: vscode.ExtensionContext): TickTickSignonApi {
   const log = vscode.window.createOutputChannel('TickTick Sign-On', { log: true });
   context.subscriptions.push(log);
-  const launcher = new HelperLauncher(context.extensionPath, log, () => void restart());
+  const launcher = new HelperLauncher(
+    context.extensionPath,
+    log,
+    () => void restart(),
+    context.extension?.extensionKind,
+  );
   // A helper that dies is started again (with backoff), so that changes made by the CLI or other editors
   // while none ran are seen: onDidRestart re-reads the sessions and the status bar.
   const helper = new HelperClient({ launch: launcher.launch, log, restart: DEFAULT_RESTART });

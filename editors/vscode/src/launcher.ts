@@ -57,6 +57,8 @@ export class HelperLauncher implements vscode.Disposable {
     private readonly log: Logger,
     /** Called when the interpreter to use may have changed: the extension restarts its helper. */
     private readonly onDidChange: () => void,
+    /** Where this extension runs (extensionKind ui first: on the user's machine, next to the browser). */
+    private readonly ownKind?: vscode.ExtensionKind,
   ) {}
 
   /** The HelperClient's launcher: asked each time a helper starts. */
@@ -131,6 +133,12 @@ export class HelperLauncher implements vscode.Disposable {
   private async pythonExtensionCandidate(): Promise<Candidate | undefined> {
     const extension = vscode.extensions.getExtension<PythonExtension>(PYTHON_EXTENSION_ID);
     if (!extension) {
+      return undefined;
+    }
+    if (this.ownKind !== undefined && extension.extensionKind !== this.ownKind) {
+      // In a remote window the Python extension runs in the other extension host: its API is not ours to
+      // call, and waiting for it would only delay the helper.
+      this.log.info('The Python extension runs in the other extension host; not waiting for it.');
       return undefined;
     }
     if (!vscode.workspace.isTrusted) {

@@ -186,6 +186,33 @@ describe('interpreter discovery for the bundled helper', () => {
     await until('one helper, a new one', () => helperPids().length === 1 && helperPids()[0] !== before);
   });
 
+  it('does not wait for a Python extension that runs in the other extension host (a remote window)', async () => {
+    let asked = false;
+    onPath('python3', bareSystemPython());
+    const started = Date.now();
+    const harness = await ExtensionHarness.start(sandbox, {
+      helperCommand: null,
+      env: { PATH: bin.path },
+      extensions: {
+        'ms-python.python': {
+          id: 'ms-python.python',
+          isActive: false,
+          extensionKind: 2,
+          exports: undefined,
+          activate: () => {
+            asked = true;
+            return new Promise(() => undefined); // never activates here
+          },
+        },
+      },
+    });
+    h = harness;
+    assert.ok(!asked, "the other host's Python extension was activated");
+    assert.ok(Date.now() - started < 14_000, 'the launcher waited for it');
+    assert.ok(harness.fake.logLines.some((l) => l.includes('runs in the other extension host')));
+    assert.ok(harness.fake.logLines.some((l) => l.includes('from python3 on PATH) runs the bundled helper')));
+  });
+
   it("does not use the Python extension's interpreter in a workspace the user has not trusted", async () => {
     const exports = {
       environments: {

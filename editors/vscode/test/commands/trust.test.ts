@@ -13,6 +13,7 @@ import { secretKey } from '../../src/commands';
 import { Sandbox } from '../support/helper';
 
 interface Manifest {
+  extensionKind: string[];
   capabilities: {
     untrustedWorkspaces: { supported: string | boolean; restrictedConfigurations?: string[] };
     virtualWorkspaces: boolean | { supported: boolean };
@@ -52,6 +53,10 @@ describe('Restricted Mode and workspace settings', () => {
       assert.ok(key in properties, `restrictedConfigurations names ${key}, which is not a setting`);
     }
     assert.equal(manifest.capabilities.virtualWorkspaces, true);
+  });
+
+  it('runs next to the browser when it can (extensionKind ui first, workspace as a fallback), as the built-in providers', () => {
+    assert.deepEqual(manifest.extensionKind, ['ui', 'workspace']);
   });
 
   it('in an untrusted workspace the provider exists, and the workspace cannot steer the sign-in', async () => {

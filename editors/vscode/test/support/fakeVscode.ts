@@ -68,6 +68,8 @@ export interface SessionsChange {
 export interface FakeExtension {
   id: string;
   isActive: boolean;
+  /** vscode.ExtensionKind: 1 UI (the local host), 2 Workspace (a remote one); default UI. */
+  extensionKind?: number;
   exports: unknown;
   activate(): Promise<unknown>;
 }
@@ -298,6 +300,7 @@ function logger(level: string) {
 
 const fake = {
   StatusBarAlignment: { Left: 1, Right: 2 },
+  ExtensionKind: { UI: 1, Workspace: 2 },
   ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
   ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
   ThemeColor: class {
@@ -328,7 +331,10 @@ const fake = {
     },
   },
   extensions: {
-    getExtension: (id: string) => state.extensions.get(id),
+    getExtension: (id: string) => {
+      const found = state.extensions.get(id);
+      return found ? { extensionKind: 1, ...found } : undefined;
+    },
   },
   window: {
     showInformationMessage: showMessage('info'),
@@ -515,6 +521,8 @@ export interface FakeContext {
   secrets: FakeSecretStorage;
   globalState: FakeMemento;
   extensionPath: string;
+  /** This extension, running in the local (UI) extension host. */
+  extension: { id: string; extensionKind: number };
 }
 
 export function fakeContext(): FakeContext {
@@ -523,6 +531,7 @@ export function fakeContext(): FakeContext {
     secrets: new FakeSecretStorage(),
     globalState: new FakeMemento(),
     extensionPath: EXTENSION_PATH,
+    extension: { id: 'ticktick-signon.ticktick-signon', extensionKind: 1 },
   };
 }
 
