@@ -5,7 +5,7 @@
 
 import * as vscode from 'vscode';
 
-import { TickTickCommands } from './commands';
+import { SIGN_OUT_EVERYWHERE, TickTickCommands } from './commands';
 import { HelperClient, Logger } from './helper/client';
 import { describeError, HelperError } from './helper/errors';
 import { ErrorCode } from './helper/protocol';
@@ -122,6 +122,8 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
     const result = await this.client.signOut({ profile: sessionId });
     this.log.info(`Signed out from the Accounts menu (profile ${sessionId}, token removed: ${result.signedOut}).`);
     await this.refresh([sessionId]);
+    // VS Code's own confirmation speaks of this window; the sign-out reached the whole machine.
+    void vscode.window.showInformationMessage(SIGN_OUT_EVERYWHERE(sessionId).replace('This signs', 'Signed'));
   }
 
   /**

@@ -50,6 +50,10 @@ export const INSTALL_DETAIL = [
   '"TickTick: Helper Command" (ticktick.helperCommand), when set, runs another helper instead, for example "ticktick-signon serve" installed with pipx. Clear it to use the bundled one.',
 ].join('\n\n');
 
+/** What signing out does beyond VS Code: the helper's cache is the machine's, not this window's. */
+export const SIGN_OUT_EVERYWHERE = (profile: string): string =>
+  `This signs profile "${profile}" out on the whole machine: the ticktick-signon CLI, the other editors and every VS Code window lose its token.`;
+
 export const PYTHON_DOWNLOADS = 'https://www.python.org/downloads/';
 
 /** How a sign-in ended well: the profile and its token's expiry (unix seconds). */
@@ -94,6 +98,8 @@ export class TickTickCommands implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   /** The secret key of the last sign-in started: a pasted redirect whose exchange fails drops that secret. */
   private lastSecretKey: string | undefined;
+  /** The last `ticktick.signedIn` context value set (undefined: never set). */
+  private signedInContext: boolean | undefined;
   /** The "no Python" notification was shown; not again until the settings change. */
   private noPythonShown = false;
 
@@ -104,6 +110,7 @@ export class TickTickCommands implements vscode.Disposable {
   ) {
     this.statusItem = vscode.window.createStatusBarItem('ticktick.status', vscode.StatusBarAlignment.Right, 100);
     this.statusItem.name = 'TickTick Sign-On';
+    this.statusItem.accessibilityInformation = { label: 'TickTick Sign-On', role: 'button' };
     this.disposables.push(
       this.statusItem,
       client.onDidChangeToken(({ profile }) => {
@@ -213,9 +220,18 @@ export class TickTickCommands implements vscode.Disposable {
     const opened = await vscode.env.openExternal(vscode.Uri.parse(started.authorizeUrl, true));
     if (!opened) {
       this.log.warn('The browser could not be opened for the sign-in page.');
-      void vscode.window.showWarningMessage(
-        'TickTick: the browser could not be opened. Open the sign-in page yourself, then paste the redirect URL.',
-      );
+      // As VS Code's device-code dialog: the link itself, one click away (it holds no secret, only the state).
+      void vscode.window
+        .showWarningMessage(
+          'TickTick: the browser could not be opened. Copy the sign-in link, open it in your browser, and allow access.',
+          'Copy Link',
+        )
+        .then(async (choice) => {
+          if (choice === 'Copy Link') {
+            await vscode.env.clipboard.writeText(started.authorizeUrl);
+            this.log.info('Copied the sign-in link to the clipboard.');
+          }
+        });
     }
     if (!started.listening) {
       return this.pasteRedirectUrl(started.redirectUrl, unreachable);
@@ -353,7 +369,10 @@ export class TickTickCommands implements vscode.Disposable {
     const profile = readSettings().profile;
     const choice = await vscode.window.showWarningMessage(
       `Sign out of TickTick (profile "${profile}")?`,
-      { modal: true, detail: '"Forget" also drops the saved client ID and secret.' },
+      {
+        modal: true,
+        detail: `${SIGN_OUT_EVERYWHERE(profile)} "Forget" also drops the saved client ID and secret.`,
+      },
       'Sign Out',
       'Sign Out and Forget Credentials',
     );
@@ -430,6 +449,13 @@ export class TickTickCommands implements vscode.Disposable {
 
   private showView(status: StatusResult | undefined, problem?: 'unavailable' | 'stopped'): void {
     const view = statusView(status, problem);
+    // The command palette shows Copy Token and Sign Out only when there is something to copy or sign out.
+    const signedIn = !!status?.signedIn && !problem;
+    if (signedIn !== this.signedInContext) {
+      this.signedInContext = signedIn;
+      void vscode.commands.executeCommand('setContext', 'ticktick.signedIn', signedIn);
+    }
+    this.statusItem.accessibilityInformation = { label: `${view.text.replace(/\$\([\w-]+\) /, '')}. ${view.tooltip}` };
     this.statusItem.text = view.text;
     this.statusItem.tooltip = view.tooltip;
     this.statusItem.command = view.command;

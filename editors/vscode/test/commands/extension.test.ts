@@ -317,6 +317,60 @@ describe('the command layer with a fake vscode', () => {
     assert.deepEqual(last.items, ['Paste Redirect URL']);
   });
 
+  it('when the browser cannot be opened, the warning offers Copy Link, which copies the sign-in page', async () => {
+    fake.openExternal = () => false;
+    fake.answerMessage = (m) => (m.items.includes('Copy Link') ? 'Copy Link' : undefined);
+    answerSecret();
+    const signIn = run('ticktick.signIn');
+    await until('the link on the clipboard', () => fake.clipboard.startsWith(`${sandbox.baseUrl}/oauth/authorize?`));
+    const warning = fake.messages.find((m) => m.items.includes('Copy Link'))!;
+    assert.match(warning.text, /could not be opened\. Copy the sign-in link/);
+    assert.equal(fake.clipboard, fake.opened[0]);
+    // The user opens the copied link in a browser: the sign-in finishes as usual.
+    assert.equal((await approveAndFollow(fake.clipboard)).status, 200);
+    await signIn;
+    secretsSeen.push((await api.getToken()).accessToken);
+    await statusText(/days left$/);
+  });
+
+  it('Copy Token and Sign Out show in the palette only when signed in; the status item is labelled for screen readers', async () => {
+    const menus = (
+      JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+        contributes: { menus: { commandPalette: { command: string; when: string }[] } };
+      }
+    ).contributes.menus.commandPalette;
+    assert.deepEqual(
+      menus.filter((m) => m.when === 'ticktick.signedIn').map((m) => m.command),
+      ['ticktick.copyToken', 'ticktick.signOut'],
+    );
+    assert.equal(fake.contextKeys.get('ticktick.signedIn'), false);
+    assert.match(item().accessibilityInformation?.label ?? '', /^TickTick: Sign in\. Not signed in/);
+    await signInByLoopback();
+    await until('the signed-in context', () => fake.contextKeys.get('ticktick.signedIn') === true);
+    assert.match(item().accessibilityInformation?.label ?? '', /^TickTick: \d+ days left\. Signed in/);
+  });
+
+  it('the walkthrough registers an app with the exact redirect URL, signs in, and offers the no-registration paths', () => {
+    const { walkthroughs } = (
+      JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+        contributes: { walkthroughs: { steps: { id: string; description: string; media: { markdown: string } }[] }[] };
+      }
+    ).contributes;
+    const steps = walkthroughs[0].steps;
+    assert.deepEqual(
+      steps.map((step) => step.id),
+      ['register', 'configure', 'signin', 'withoutApp'],
+    );
+    assert.match(steps[0].description, /http:\/\/127\.0\.0\.1:8080\//);
+    assert.match(steps[2].description, /command:ticktick\.signIn/);
+    const ignore = readFileSync(join(__dirname, '..', '..', '..', '.vscodeignore'), 'utf8');
+    for (const step of steps) {
+      assert.ok(readFileSync(join(__dirname, '..', '..', '..', step.media.markdown), 'utf8').startsWith('# '));
+      assert.match(ignore, /^!media\/walkthrough\/\*\.md$/m, 'the walkthrough pages are packaged');
+    }
+    assert.match(readFileSync(join(__dirname, '..', '..', '..', steps[3].media.markdown), 'utf8'), /import/);
+  });
+
   it('Copy Token puts the token on the clipboard and never in the message', async () => {
     await signInByLoopback();
     await run('ticktick.copyToken');
@@ -360,6 +414,7 @@ describe('the command layer with a fake vscode', () => {
     await run('ticktick.signOut');
     const question = fake.messages.find((m) => m.modal)!;
     assert.deepEqual(question.items, ['Sign Out', 'Sign Out and Forget Credentials']);
+    assert.match(question.detail ?? '', /out on the whole machine: the ticktick-signon CLI, the other editors/);
     assert.equal(fake.messages[fake.messages.length - 1].text, 'Signed out of TickTick.');
     await statusText(/^\$\(sign-in\) TickTick: Sign in$/);
     await assert.rejects(

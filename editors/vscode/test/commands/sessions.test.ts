@@ -139,6 +139,7 @@ describe('the ticktick authentication provider', () => {
     await until('the added event', () => changes.some((c) => c.added?.length));
     await h.provider().removeSession('default');
     assert.equal(cli(['token']).status, 3, "the helper's cache has no token any more");
+    assert.ok(h.fake.messages.some((m) => /^Signed profile "default" out on the whole machine/.test(m.text)));
     assert.deepEqual(await h.provider().getSessions(), []);
     await until('the removed event', () => changes.some((c) => c.removed?.some((s) => s.id === 'default')));
     await h.statusText(/TickTick: Sign in$/);

@@ -118,6 +118,7 @@ export class FakeStatusBarItem {
   command: string | undefined;
   backgroundColor: { id: string } | undefined;
   name: string | undefined;
+  accessibilityInformation: { label: string; role?: string } | undefined;
   visible = false;
   disposed = false;
   constructor(
@@ -154,6 +155,8 @@ export class FakeState {
   /** What env.asExternalUri answers: the same address (a local window) unless a test forwards it elsewhere. */
   asExternalUri: (url: string) => string = (url) => url;
   executed: string[] = [];
+  /** Context keys set with the setContext command (menus' `when` clauses read them). */
+  contextKeys = new Map<string, unknown>();
   /** User settings (settings.json of the user). */
   config = new Map<string, unknown>();
   /** The workspace's .vscode/settings.json: VS Code honours a value only as the manifest allows (see below). */
@@ -404,6 +407,10 @@ const fake = {
     },
     async executeCommand(id: string, ...args: unknown[]) {
       state.executed.push(id);
+      if (id === 'setContext') {
+        state.contextKeys.set(String(args[0]), args[1]);
+        return undefined;
+      }
       const run = state.commands.get(id);
       return run ? run(...args) : undefined;
     },
