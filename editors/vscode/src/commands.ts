@@ -46,13 +46,16 @@ export function readSettings(): Settings {
 
 export const INSTALL_DETAIL = [
   'The extension runs the ticktick-signon helper, a small Python program that comes inside the extension. It needs Python 3.10 or later.',
-  'Install Python from python.org (Windows, macOS) or your system\'s packages (Linux). The extension looks for it in "TickTick: Python Path" (ticktick.pythonPath), then the interpreter chosen in the Python extension, then python3 and python on PATH (on Windows, py -3 first).',
+  'Install Python from python.org (Windows, macOS) or your system\'s packages (Linux). The extension looks for it in "TickTick: Python Path" (ticktick.pythonPath), then the interpreter chosen in the Python extension (only with "TickTick: Use Python Extension" on), then python3 and python on PATH (on Windows, py -3 first).',
   '"TickTick: Helper Command" (ticktick.helperCommand), when set, runs another helper instead, for example "ticktick-signon serve" installed with pipx. Clear it to use the bundled one.',
 ].join('\n\n');
 
 /** What signing out does beyond VS Code: the helper's cache is the machine's, not this window's. */
 export const SIGN_OUT_EVERYWHERE = (profile: string): string =>
   `This signs profile "${profile}" out on the whole machine: the ticktick-signon CLI, the other editors and every VS Code window lose its token.`;
+
+const DONT_SHOW_AGAIN = "Don't Show Again";
+const NO_PYTHON_MUTED_KEY = 'ticktick.noPythonNotification.muted';
 
 export const PYTHON_DOWNLOADS = 'https://www.python.org/downloads/';
 
@@ -107,6 +110,8 @@ export class TickTickCommands implements vscode.Disposable {
     private readonly client: HelperClient,
     private readonly secrets: vscode.SecretStorage,
     private readonly log: vscode.LogOutputChannel,
+    /** context.globalState: remembers "Don't Show Again" on the no-Python notification. */
+    private readonly memento?: vscode.Memento,
   ) {
     this.statusItem = vscode.window.createStatusBarItem('ticktick.status', vscode.StatusBarAlignment.Right, 100);
     this.statusItem.name = 'TickTick Sign-On';
@@ -420,9 +425,14 @@ export class TickTickCommands implements vscode.Disposable {
     } catch (error) {
       this.log.warn(`Could not read the sign-in status: ${describeError(error).message}`);
       this.showView(undefined, error instanceof HelperUnavailableError ? 'unavailable' : 'stopped');
-      if (error instanceof HelperUnavailableError && error.reason === 'noPython' && !this.noPythonShown) {
+      if (
+        error instanceof HelperUnavailableError &&
+        error.reason === 'noPython' &&
+        !this.noPythonShown &&
+        !this.memento?.get<boolean>(NO_PYTHON_MUTED_KEY, false)
+      ) {
         this.noPythonShown = true;
-        await this.report(error, 'status');
+        await this.report(error, 'status', [DONT_SHOW_AGAIN]);
       }
       return;
     }
@@ -516,7 +526,7 @@ export class TickTickCommands implements vscode.Disposable {
   }
 
   /** Tell the user what went wrong, in words, with the action that helps. */
-  async report(error: unknown, commandId: string): Promise<void> {
+  async report(error: unknown, commandId: string, extra: string[] = []): Promise<void> {
     const description = describeError(error);
     const kind =
       error instanceof HelperError ? `${error.kind} (${error.code})` : error instanceof Error ? error.name : 'unknown';
@@ -532,13 +542,17 @@ export class TickTickCommands implements vscode.Disposable {
       this.showView(undefined, 'unavailable');
     }
     const actions = description.suggestion ? ACTIONS[description.suggestion] : [];
-    const choice = await vscode.window.showErrorMessage(description.message, ...actions);
+    const choice = await vscode.window.showErrorMessage(description.message, ...actions, ...extra);
     switch (choice) {
       case 'Sign In':
         await vscode.commands.executeCommand(COMMANDS.signIn);
         break;
       case 'Paste Redirect URL':
         await vscode.commands.executeCommand(COMMANDS.pasteRedirectUrl);
+        break;
+      case DONT_SHOW_AGAIN:
+        // Only the start-up notification; commands still say what is missing, and the status bar shows it.
+        await this.memento?.update(NO_PYTHON_MUTED_KEY, true);
         break;
       case 'Show Log':
         this.log.show();

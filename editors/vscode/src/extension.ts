@@ -36,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): TickTickSignonApi {
   client = helper;
   context.subscriptions.push(launcher, helper);
 
-  const commands = new TickTickCommands(helper, context.secrets, log);
+  const commands = new TickTickCommands(helper, context.secrets, log, context.globalState);
   context.subscriptions.push(commands, ...commands.register());
   const sessions = new TickTickAuthProvider(helper, commands, log, context.globalState, () => readSettings().profile);
   context.subscriptions.push(

@@ -150,10 +150,10 @@ describe('interpreter discovery for the bundled helper', () => {
         onDidChangeActiveEnvironmentPath: changed.event,
       },
     };
-    // Installed, not yet active: the launcher activates it (it is never a hard dependency).
+    // Opted in, and already active: its interpreter is used (it is never a hard dependency, never activated).
     const pythonExtension = {
       id: 'ms-python.python',
-      isActive: false,
+      isActive: true,
       exports,
       activate: async () => {
         activated = true;
@@ -164,9 +164,10 @@ describe('interpreter discovery for the bundled helper', () => {
       helperCommand: null,
       env: { PATH: bin.path },
       extensions: { 'ms-python.python': pythonExtension },
+      settings: { 'ticktick.usePythonExtension': true },
     });
     h = harness;
-    assert.ok(activated, 'the Python extension was not activated');
+    assert.ok(!activated, 'the Python extension was activated');
     assert.ok(
       harness.fake.logLines.some((l) =>
         l.includes(`from the Python extension's interpreter "${first}") runs the bundled helper`),
@@ -186,6 +187,47 @@ describe('interpreter discovery for the bundled helper', () => {
     await until('one helper, a new one', () => helperPids().length === 1 && helperPids()[0] !== before);
   });
 
+  it("without the opt-in, never uses the Python extension's interpreter; with it, never activates or waits for that extension", async () => {
+    const exports = {
+      environments: {
+        getActiveEnvironmentPath: () => ({ id: 'x', path: venvPython() }),
+        resolveEnvironment: async (env: { path: string }) => ({ executable: { uri: { fsPath: env.path } } }),
+        onDidChangeActiveEnvironmentPath: new Emitter<unknown>().event,
+      },
+    };
+    onPath('python3', bareSystemPython());
+    let harness = await ExtensionHarness.start(sandbox, {
+      helperCommand: null,
+      env: { PATH: bin.path },
+      extensions: {
+        'ms-python.python': { id: 'ms-python.python', isActive: true, exports, activate: async () => exports },
+      },
+    });
+    assert.ok(harness.fake.logLines.some((l) => l.includes('from python3 on PATH) runs the bundled helper')));
+    await harness.stop();
+
+    let activated = false;
+    h = harness = await ExtensionHarness.start(sandbox, {
+      helperCommand: null,
+      env: { PATH: bin.path },
+      settings: { 'ticktick.usePythonExtension': true },
+      extensions: {
+        'ms-python.python': {
+          id: 'ms-python.python',
+          isActive: false,
+          exports: undefined,
+          activate: () => {
+            activated = true;
+            return new Promise(() => undefined);
+          },
+        },
+      },
+    });
+    assert.ok(!activated, 'an inactive Python extension was activated');
+    assert.ok(harness.fake.logLines.some((l) => l.includes('The Python extension is not active (yet)')));
+    assert.ok(harness.fake.logLines.some((l) => l.includes('from python3 on PATH) runs the bundled helper')));
+  });
+
   it('does not wait for a Python extension that runs in the other extension host (a remote window)', async () => {
     let asked = false;
     onPath('python3', bareSystemPython());
@@ -193,6 +235,7 @@ describe('interpreter discovery for the bundled helper', () => {
     const harness = await ExtensionHarness.start(sandbox, {
       helperCommand: null,
       env: { PATH: bin.path },
+      settings: { 'ticktick.usePythonExtension': true },
       extensions: {
         'ms-python.python': {
           id: 'ms-python.python',
@@ -230,6 +273,7 @@ describe('interpreter discovery for the bundled helper', () => {
       },
       firstStatus: null,
       untrusted: true,
+      settings: { 'ticktick.usePythonExtension': true },
     });
     h = harness;
     await harness.statusText(/TickTick: Sign in$/);
@@ -251,7 +295,7 @@ describe('interpreter discovery for the bundled helper', () => {
       error.text,
       'TickTick Sign-On needs Python 3.10 or later to run its helper, and found none. Tried: python3 on PATH: Python 3.8.18, too old; python on PATH: not found.',
     );
-    assert.deepEqual(error.items, ['Install Python', 'Set Python Path']);
+    assert.deepEqual(error.items, ['Install Python', 'Set Python Path', "Don't Show Again"]);
     await until('the install page', () => harness.fake.opened.includes('https://www.python.org/downloads/'));
     // Said once, not on every status refresh.
     await harness.run('ticktick.showStatus').catch(() => undefined);
@@ -262,6 +306,31 @@ describe('interpreter discovery for the bundled helper', () => {
       'the notification, then the Show Status error',
     );
     assert.equal(harness.item().command, 'ticktick.showStatus');
+  });
+
+  it("the no-Python notification's Don't Show Again keeps it from the next start-ups", async () => {
+    let harness = await start({}, /helper missing$/);
+    await until('the notification', () => harness.fake.messages.some((m) => m.level === 'error'));
+    // A changed setting says it again (still no Python); this time the user mutes it.
+    harness.fake.answerMessage = (m) => (m.items.includes("Don't Show Again") ? "Don't Show Again" : undefined);
+    harness.fake.setConfig('ticktick.pythonPath', join(bin.path, 'no-such-python'));
+    await until(
+      'the choice kept',
+      () => harness.context.globalState.get('ticktick.noPythonNotification.muted') === true,
+    );
+    const remembered = harness.context.globalState;
+    await harness.stop();
+    h = harness = await ExtensionHarness.start(sandbox, {
+      helperCommand: null,
+      env: { PATH: bin.path },
+      firstStatus: /helper missing$/,
+      globalState: remembered,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(
+      harness.fake.messages.filter((m) => m.level === 'error'),
+      [],
+    );
   });
 
   it('with no Python at all, says so; setting ticktick.pythonPath then starts the helper', async () => {

@@ -1,7 +1,15 @@
 // The extension activated in the fake `vscode` over the real helper and sandbox: what the command-layer
 // suites share (activation in a private cache folder, the user's browser, waiting, finding helper processes).
 
-import { FakeContext, fakeContext, FakeExtension, FakeState, RegisteredProvider, resetFake } from './fakeVscode';
+import {
+  FakeContext,
+  fakeContext,
+  FakeExtension,
+  FakeMemento,
+  FakeState,
+  RegisteredProvider,
+  resetFake,
+} from './fakeVscode';
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -59,6 +67,8 @@ export interface HarnessOptions {
   extensions?: Record<string, FakeExtension>;
   /** The workspace is not trusted. */
   untrusted?: boolean;
+  /** context.globalState carried over from an earlier activation (a VS Code restart). */
+  globalState?: FakeMemento;
   /** Wait for this status-bar text after activation (default: the signed-out call to action). */
   firstStatus?: RegExp | null;
 }
@@ -98,7 +108,11 @@ export class ExtensionHarness {
     for (const [id, installed] of Object.entries(options.extensions ?? {})) {
       fake.extensions.set(id, installed);
     }
-    const harness = new ExtensionHarness(sandbox, config, fake, fakeContext(), savedEnv);
+    const context = fakeContext();
+    if (options.globalState) {
+      context.globalState = options.globalState;
+    }
+    const harness = new ExtensionHarness(sandbox, config, fake, context, savedEnv);
     harness.api = extension.activate(harness.context as never);
     if (options.firstStatus !== null) {
       await harness.statusText(options.firstStatus ?? /TickTick: Sign in$/);
