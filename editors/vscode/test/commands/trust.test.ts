@@ -165,4 +165,25 @@ describe('Restricted Mode and workspace settings', () => {
     assert.match(pkg.scripts['vscode:prepublish'], /npm run build/);
     assert.match(pkg.scripts['vscode:prepublish'], /npm run bundle/);
   });
+
+  it('the manifest has what a Marketplace listing needs: a 128 px PNG icon, banner, preview, changelog, no affiliation', () => {
+    const root = join(__dirname, '..', '..', '..');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      icon: string;
+      preview: boolean;
+      galleryBanner: { color: string; theme: string };
+      description: string;
+    };
+    const icon = readFileSync(join(root, pkg.icon));
+    assert.equal(icon.subarray(1, 4).toString('latin1'), 'PNG');
+    assert.deepEqual([icon.readUInt32BE(16), icon.readUInt32BE(20)], [128, 128]);
+    assert.equal(pkg.preview, true);
+    assert.match(pkg.galleryBanner.color, /^#[0-9A-Fa-f]{6}$/);
+    assert.match(pkg.description, /Not affiliated with TickTick\./);
+    const ignore = readFileSync(join(root, '.vscodeignore'), 'utf8');
+    assert.match(ignore, /^!CHANGELOG\.md$/m);
+    assert.match(ignore, new RegExp(`^!${pkg.icon.replace('.', '\\.')}$`, 'm'));
+    assert.match(readFileSync(join(root, 'CHANGELOG.md'), 'utf8'), /^# Changelog\n\n## 0\.1\.0/);
+    assert.match(readFileSync(join(root, 'README.md'), 'utf8'), /Not affiliated with or endorsed by TickTick/);
+  });
 });
