@@ -119,8 +119,6 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
       join(userData, 'User', 'settings.json'),
       JSON.stringify(
         {
-          'ticktick.clientId': 'sandbox-client',
-          'ticktick.redirectUrl': redirectUrl,
           'workbench.startupEditor': 'none',
           'workbench.tips.enabled': false,
           'workbench.welcomePage.walkthroughs.openOnInstall': false,
@@ -136,6 +134,14 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
         null,
         2,
       ),
+    );
+
+    // The app's settings are machine-scoped (a workspace cannot choose them): in code-server, whose extension
+    // host is a remote one, they live in the machine's settings (the Remote tab of the Settings editor).
+    mkdirSync(join(userData, 'Machine'), { recursive: true });
+    writeFileSync(
+      join(userData, 'Machine', 'settings.json'),
+      JSON.stringify({ 'ticktick.clientId': 'sandbox-client', 'ticktick.redirectUrl': redirectUrl }, null, 2),
     );
 
     // The extension host (and so the helper) inherits this: the sandbox, a private cache, no helper on PATH.
@@ -319,7 +325,7 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     assert.equal(got.session.accessToken, token);
     assert.ok(await sandbox.acceptsToken(token));
     assert.deepEqual(got.session.scopes, SCOPES);
-    assert.deepEqual(got.session.account, { id: 'default', label: 'default (ticktick.com)' });
+    assert.deepEqual(got.session.account, { id: 'default', label: 'default (the sandbox)' });
     await assertText(statusItem, /TickTick: 1[78]\d days left$/, 'the signed-in state');
     await page
       .locator('.notification-toast', { hasText: /Signed in to TickTick until \d{4}-\d{2}-\d{2} \(1[78]\d days\)/ })
@@ -337,7 +343,7 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     await page.locator('.monaco-workbench').click({ position: { x: 640, y: 400 } });
     await page.keyboard.press('Escape');
     await page.locator('.activitybar [aria-label^="Accounts"]').first().click();
-    const account = page.locator('.monaco-menu .action-item', { hasText: 'default (ticktick.com) (TickTick)' });
+    const account = page.locator('.monaco-menu .action-item', { hasText: 'default (the sandbox) (TickTick)' });
     await account.waitFor();
     await account.hover();
     const signOut = page.locator('.monaco-menu .action-item', { hasText: /^Sign Out$/ });
@@ -348,7 +354,7 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
       copyFileSync(accountsScreenshotPath, join(extensionDir, 'media', 'accounts-menu.png'));
     }
     await signOut.click();
-    const confirm = page.locator('.monaco-dialog-box', { hasText: /default \(ticktick\.com\)/ });
+    const confirm = page.locator('.monaco-dialog-box', { hasText: /default \(the sandbox\)/ });
     await confirm.waitFor();
     await confirm.locator('.monaco-button', { hasText: /^Sign Out$/ }).click();
     const removed = await consumerEvent('the sign-out', (e) => e.kind === 'changed', seen);
@@ -362,11 +368,12 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     assert.equal(signedOut.status, 3, signedOut.stderr);
     assert.equal(signedOut.stdout, '');
 
-    // A sign-in in a terminal, outside VS Code, reaches the consumer and the status bar.
+    // A sign-in outside VS Code (another helper: the CLI's, Neovim's, another window's) reaches the
+    // consumer and the status bar. It signs in to the provider VS Code is configured for: a token of
+    // `login --sandbox`'s own embedded sandbox is never offered to consumers.
     seen = consumerEvents().length;
-    const login = cli(['login', '--sandbox', '--profile', 'default']);
-    assert.equal(login.status, 0, login.stderr);
-    const again = await consumerEvent('the CLI sign-in', (e) => e.kind === 'changed', seen);
+    await signInElsewhere('default');
+    const again = await consumerEvent('the sign-in elsewhere', (e) => e.kind === 'changed', seen);
     const cliToken = cli(['token']).stdout.trim();
     assert.notEqual(cliToken, token);
     if (again.session) {
@@ -381,6 +388,74 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     await page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Sign Out$/ }).click();
     await assertText(statusItem, /TickTick: Sign in$/, 'the signed-out call to action after Sign Out');
     await consumerEvent('the command sign-out', (e) => e.kind === 'changed' && e.session === null, seen);
+
+    // Two profiles: the consumer gets the account it chose, and keeps it. (The Accounts menu's Sign Out took
+    // its consent for "default" away, so VS Code asks again; with two accounts, it asks which.)
+    const defaultToken = await signInElsewhere('default');
+    const workToken = await signInElsewhere('work');
+    await assertText(statusItem, /TickTick: 1[78]\d days left$/, 'the configured profile signed in again');
+    seen = consumerEvents().length;
+    await runCommand(page, 'TickTick Consumer: Get Session');
+    const chosen = await answerVsCode('default (the sandbox)', seen);
+    assert.equal(chosen.session?.accessToken, defaultToken, JSON.stringify(chosen));
+    seen = consumerEvents().length;
+    await runCommand(page, 'TickTick Consumer: Get Session');
+    const kept = await consumerEvent('its chosen account', (e) => e.kind === 'session' || e.kind === 'error', seen);
+    assert.equal(kept.session?.accessToken, defaultToken, 'asked again, the consumer keeps the account it chose');
+    // Switching (clearSessionPreference) lets it pick "work".
+    seen = consumerEvents().length;
+    await runCommand(page, 'TickTick Consumer: Choose Account');
+    const switched = await answerVsCode('work (the sandbox)', seen);
+    assert.equal(switched.session?.accessToken, workToken, JSON.stringify(switched));
+    assert.deepEqual(switched.session.account, { id: 'work', label: 'work (the sandbox)' });
+    await page.screenshot({ path: join(artifacts, 'vscode-two-accounts.png') });
+  }
+
+  /** Answer VS Code's consent dialog (Allow) and account picker (`label`) until the consumer records an answer. */
+  async function answerVsCode(label, from) {
+    const end = Date.now() + 60_000;
+    const allow = page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Allow$/ });
+    const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: label });
+    while (Date.now() < end) {
+      const answer = consumerEvents()
+        .slice(from)
+        .find((e) => e.kind === 'session' || e.kind === 'error');
+      if (answer) return answer;
+      if (await allow.isVisible().catch(() => false)) {
+        await allow.click().catch(() => undefined);
+      } else if (
+        await pick
+          .first()
+          .isVisible()
+          .catch(() => false)
+      ) {
+        await pick
+          .first()
+          .click()
+          .catch(() => undefined);
+      }
+      await page.waitForTimeout(250);
+    }
+    await page.screenshot({ path: join(artifacts, 'vscode-e2e-failure.png') }).catch(() => undefined);
+    assert.fail(`the consumer got no answer after choosing ${label}: ${JSON.stringify(consumerEvents().slice(from))}`);
+  }
+
+  /** Sign `profile` in from another helper process on the same cache, against the sandbox. */
+  async function signInElsewhere(profile) {
+    const other = support.newClient(env);
+    try {
+      const started = await other.startSignon({
+        clientId: 'sandbox-client',
+        clientSecret: 'sandbox-secret',
+        redirectUrl,
+        profile,
+        listen: false,
+      });
+      const token = await other.completeSignon({ redirectUrl: await support.approve(started.authorizeUrl) });
+      return token.accessToken;
+    } finally {
+      await other.close();
+    }
   }
 });
 

@@ -14,6 +14,7 @@ import {
   TokenExpiringParams,
 } from './helper/protocol';
 import { waitForSignon } from './helper/wait';
+import { isOffered, issuerOf } from './sessions';
 import { forwardsAsIs, isLoopbackUrl } from './forwarding';
 import { daysLeft, describeStatus, expiringMessage, formatDate, statusView } from './statusView';
 
@@ -404,7 +405,20 @@ export class TickTickCommands implements vscode.Disposable {
   /** The API other extensions get: the token of the configured profile. */
   async getToken(): Promise<{ accessToken: string; expiresAt: number }> {
     try {
-      const token = await this.client.getToken({ profile: readSettings().profile });
+      const profile = readSettings().profile;
+      const [token, status] = await Promise.all([
+        this.client.getToken({ profile }),
+        this.client.getStatus({ profile }),
+      ]);
+      const issuer = issuerOf(status);
+      if (!isOffered(issuer, process.env.TICKTICK_SIGNON_AUTH_URL)) {
+        // The same rule as the authentication provider's: a stand-in's token is not handed to consumers.
+        throw new HelperError({
+          code: ErrorCode.notSignedIn,
+          message: `profile ${profile} was signed in to ${issuer.name}, which VS Code is not configured for`,
+          data: { kind: 'notSignedIn', profile },
+        });
+      }
       return { accessToken: token.accessToken, expiresAt: token.expiresAt };
     } catch (error) {
       const { message } = describeError(error);

@@ -7,7 +7,7 @@ import { Emitter, EXTENSION_PATH } from '../support/fakeVscode';
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
@@ -407,6 +407,22 @@ describe('interpreter discovery, the parts', () => {
     } finally {
       home.remove();
     }
+  });
+
+  it('the bundle holds the protocol docs the bundled helper points at, and none of the test tools it never loads', () => {
+    const libs = join(EXTENSION_PATH, 'bundled', 'libs');
+    for (const doc of ['protocol.md', 'protocol.schema.json']) {
+      assert.ok(existsSync(join(libs, 'ticktick_signon', 'docs', doc)), `${doc} is not in the bundle`);
+    }
+    for (const unused of [
+      'click/testing.py',
+      'anyio/pytest_plugin.py',
+      'platformdirs/pytest_plugin.py',
+      'certifi/tests',
+    ]) {
+      assert.ok(!existsSync(join(libs, unused)), `${unused} is in the bundle`);
+    }
+    assert.ok(existsSync(join(libs, 'click', 'core.py')), 'the bundle is there at all');
   });
 
   it('orders PATH candidates python3, python; on Windows the py launcher first', () => {

@@ -308,8 +308,9 @@ describe('a sandbox token when VS Code is not configured for the sandbox', () =>
     process.env = isolatedEnv(config.path);
     const fake = resetFake();
     fake.config.set('ticktick.helperCommand', helperCommand());
+    fake.config.set('ticktick.profile', 'work');
     const context = fakeContext();
-    extension.activate(context as never);
+    const api = extension.activate(context as never);
     try {
       await until('the helper', () => /TickTick: Sign in$/.test(fake.statusItems[0]?.text ?? ''));
       const argv = cliArgv(['login', '--sandbox', '--profile', 'work']);
@@ -327,6 +328,8 @@ describe('a sandbox token when VS Code is not configured for the sandbox', () =>
       );
       assert.equal(await consumerGetSession('a.consumer', 'ticktick', SCOPES, { silent: true }), undefined);
       assert.equal(await consumerGetSession('a.consumer', 'ticktick', SCOPES), undefined);
+      // Nor through the superseded getToken API, though the configured profile has that token.
+      await assert.rejects(api.getToken(), (error: Error & { code?: number }) => error.code === -32001);
     } finally {
       await extension.deactivate();
       context.subscriptions.forEach((d) => d.dispose());
