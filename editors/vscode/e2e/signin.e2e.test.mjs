@@ -3,9 +3,10 @@
 // consumer extension (e2e/consumer) that asks vscode.authentication for a 'ticktick' session. The whole
 // thing is driven through Debian's Chromium by playwright-core, against the sandbox provider: the consumer
 // gets the token through VS Code's consent dialog and the extension's sign-in; it sees onDidChangeSessions
-// when the user signs out from the Accounts menu and when `ticktick-signon login --sandbox`, run outside
-// VS Code, signs in again. Screenshots of the signed-in window and of the Accounts menu are kept.
-
+// when the user signs out from the Accounts menu and when another helper, outside VS Code, signs in again;
+// with two profiles it picks its account in VS Code's picker and keeps it; after the helper is killed and
+// the CLI signs out meanwhile, the restarted helper tells it. A second run, in Restricted Mode, proves the
+// provider is there for consumers in an untrusted folder. Screenshots are kept in test-artifacts/.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
@@ -84,7 +85,19 @@ function filesUnder(dir) {
   );
 }
 
-describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone', { timeout: 420_000 }, () => {
+// Twice: as a user who trusts the folder (the whole story), and in Restricted Mode (workspace trust on, the
+// folder not trusted), where the provider must still exist and serve consumers.
+for (const restricted of [false, true]) {
+  describe(
+    restricted
+      ? 'TickTick Sign-On in Restricted Mode (code-server, folder not trusted)'
+      : 'TickTick Sign-On in a real VS Code (code-server), from the .vsix alone',
+    { timeout: 420_000 },
+    () => suite(restricted),
+  );
+}
+
+function suite(restricted) {
   let root;
   let sandbox;
   let codeServer;
@@ -128,7 +141,9 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
           'update.mode': 'none',
           'workbench.enableExperiments': false,
           'chat.disableAIFeatures': true,
-          'security.workspace.trust.enabled': false,
+          'security.workspace.trust.enabled': restricted,
+          'security.workspace.trust.startupPrompt': 'never',
+          'security.workspace.trust.untrustedFiles': 'open',
           'workbench.secondarySideBar.defaultVisibility': 'hidden',
         },
         null,
@@ -185,7 +200,7 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
         `127.0.0.1:${port}`,
         '--disable-telemetry',
         '--disable-update-check',
-        '--disable-workspace-trust',
+        ...(restricted ? [] : ['--disable-workspace-trust']),
         '--disable-getting-started-override',
         ...common,
         workspace,
@@ -226,14 +241,19 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     root?.remove();
   });
 
-  it('gives another extension the session, and tells it of sign-outs in the Accounts menu and sign-ins by the CLI', async () => {
-    try {
-      await scenario();
-    } catch (error) {
-      await page?.screenshot({ path: join(artifacts, 'vscode-e2e-failure.png') }).catch(() => undefined);
-      throw error;
-    }
-  });
+  it(
+    restricted
+      ? 'still provides TickTick sessions to other extensions'
+      : 'gives another extension the session, and tells it of sign-outs in the Accounts menu and sign-ins by the CLI',
+    async () => {
+      try {
+        await (restricted ? restrictedScenario() : scenario());
+      } catch (error) {
+        await page?.screenshot({ path: join(artifacts, 'vscode-e2e-failure.png') }).catch(() => undefined);
+        throw error;
+      }
+    },
+  );
 
   /** The consumer's records, one object per line. */
   function consumerEvents() {
@@ -409,6 +429,47 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     assert.equal(switched.session?.accessToken, workToken, JSON.stringify(switched));
     assert.deepEqual(switched.session.account, { id: 'work', label: 'work (the sandbox)' });
     await page.screenshot({ path: join(artifacts, 'vscode-two-accounts.png') });
+
+    // The helper dies; a CLI sign-out happens while none runs. The extension restarts the helper and the
+    // consumer hears that its account is gone.
+    const [helperPid] = bundledHelperPids();
+    assert.ok(helperPid, 'the bundled helper runs');
+    seen = consumerEvents().length;
+    process.kill(helperPid, 'SIGKILL');
+    const loggedOut = cli(['logout', '--profile', 'work']);
+    assert.equal(loggedOut.status, 0, loggedOut.stderr);
+    const gone = await consumerEvent('the sign-out made while the helper was down', (e) => e.kind === 'changed', seen);
+    // Its chosen account is gone; VS Code then answers with the one account left that it may use.
+    assert.notEqual(gone.session?.accessToken, workToken, JSON.stringify(gone));
+    assert.ok(gone.session === null || gone.session.id === 'default', JSON.stringify(gone));
+    const [restartedPid] = bundledHelperPids();
+    assert.ok(restartedPid && restartedPid !== helperPid, 'a new helper runs');
+    await assertText(statusItem, /TickTick: 1[78]\d days left$/, 'the configured profile, still signed in');
+  }
+
+  /** The bundled helpers of this test's code-server (their bootstrap lies in its extensions folder). */
+  function bundledHelperPids() {
+    return run('ps', ['-eo', 'pid=,args='])
+      .split('\n')
+      .filter((line) => line.includes(root.path) && line.includes('bundled/tool/bootstrap.py'))
+      .map((line) => Number(line.trim().split(/\s+/)[0]));
+  }
+
+  async function restrictedScenario() {
+    const statusItem = page.locator('.statusbar-item', { hasText: 'TickTick' });
+    await statusItem.waitFor({ timeout: 60_000 });
+    // Restricted Mode is on: VS Code says so in the status bar.
+    await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).waitFor({ timeout: 30_000 });
+    await assertText(statusItem, /TickTick: Sign in$/, 'the signed-out call to action in Restricted Mode');
+    await consumerEvent('its own activation', (e) => e.kind === 'activated');
+    const token = await signInElsewhere('default');
+    await assertText(statusItem, /TickTick: 1[78]\d days left$/, 'the sign-in made elsewhere');
+    const seen = consumerEvents().length;
+    await runCommand(page, 'TickTick Consumer: Get Session');
+    const got = await answerVsCode('default (the sandbox)', seen);
+    assert.equal(got.kind, 'session', JSON.stringify(got));
+    assert.equal(got.session.accessToken, token);
+    await page.screenshot({ path: join(artifacts, 'vscode-restricted-mode.png') });
   }
 
   /** Answer VS Code's consent dialog (Allow) and account picker (`label`) until the consumer records an answer. */
@@ -457,7 +518,7 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
       await other.close();
     }
   }
-});
+}
 
 async function runCommand(page, title) {
   await page.locator('.monaco-workbench').click({ position: { x: 640, y: 400 } });

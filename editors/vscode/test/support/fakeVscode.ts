@@ -236,6 +236,11 @@ export async function consumerGetSession(
         if (preferred && allowed(preferred.account.label)) {
           return preferred;
         }
+        // No usable choice, but a single account the extension may use: VS Code takes it (as code-server
+        // 4.139 does, seen in the e2e after the chosen account signed out).
+        if (!preferred && sessions.length === 1 && allowed(sessions[0].account.label)) {
+          return sessions[0];
+        }
       }
     } else if (allowed(sessions[0].account.label)) {
       return sessions[0];
