@@ -55,6 +55,12 @@ export const INSTALL_DETAIL = [
 export const SIGN_OUT_EVERYWHERE = (profile: string): string =>
   `This signs profile "${profile}" out on the whole machine: the ticktick-signon CLI, the other editors and every VS Code window lose its token.`;
 
+/** Where an app is registered, per region. */
+export const DEVELOPER_PORTALS: Record<Region, string> = {
+  ticktick: 'https://developer.ticktick.com/manage',
+  dida365: 'https://developer.dida365.com/manage',
+};
+
 const DONT_SHOW_AGAIN = "Don't Show Again";
 const NO_PYTHON_MUTED_KEY = 'ticktick.noPythonNotification.muted';
 
@@ -171,7 +177,7 @@ export class TickTickCommands implements vscode.Disposable {
     const ownApp = profile === settings.profile;
     const clientId =
       (ownApp ? settings.clientId || status.clientId : status.clientId || settings.clientId) ||
-      (await this.askClientId());
+      (await this.askClientId(ownApp ? settings.region : (status.region ?? settings.region)));
     if (!clientId) {
       return undefined;
     }
@@ -497,16 +503,45 @@ export class TickTickCommands implements vscode.Disposable {
     return `Signed in to TickTick until ${formatDate(expiresAt)} (${days} days).`;
   }
 
-  private askClientId(): Thenable<string | undefined> {
-    return vscode.window
-      .showInputBox({
-        title: 'TickTick: Client ID',
-        prompt:
-          'The client ID of your app at developer.ticktick.com (Manage Apps). Set "ticktick.clientId" to skip this question.',
-        ignoreFocusOut: true,
-        validateInput: (value) => (value.trim() ? undefined : 'Enter the client ID'),
-      })
-      .then((value) => value?.trim() || undefined);
+  /**
+   * The client-ID box, with a button that opens the region's developer portal (where an app is registered).
+   * Returns: the ID typed, or undefined when the box was closed.
+   */
+  private askClientId(region: Region): Promise<string | undefined> {
+    const portal = DEVELOPER_PORTALS[region] ?? DEVELOPER_PORTALS.ticktick;
+    const host = new URL(portal).host;
+    return new Promise((resolve) => {
+      const box = vscode.window.createInputBox();
+      box.title = 'TickTick: Client ID';
+      box.prompt = `The client ID of your app at ${host} (Manage Apps). Set "ticktick.clientId" to skip this question.`;
+      box.ignoreFocusOut = true;
+      box.buttons = [{ iconPath: new vscode.ThemeIcon('link-external'), tooltip: `Open ${host} to register an app` }];
+      let done = false;
+      const finish = (value: string | undefined) => {
+        if (!done) {
+          done = true;
+          box.dispose();
+          resolve(value);
+        }
+      };
+      box.onDidTriggerButton(() => {
+        this.log.info(`Opening the developer portal ${portal}.`);
+        void vscode.env.openExternal(vscode.Uri.parse(portal));
+      });
+      box.onDidChangeValue((value) => {
+        box.validationMessage = value.trim() ? undefined : 'Enter the client ID';
+      });
+      box.onDidAccept(() => {
+        const value = box.value.trim();
+        if (value) {
+          finish(value);
+        } else {
+          box.validationMessage = 'Enter the client ID';
+        }
+      });
+      box.onDidHide(() => finish(undefined));
+      box.show();
+    });
   }
 
   /** Ask the secret and keep it under `key` (secretKey(profile, clientId)). */

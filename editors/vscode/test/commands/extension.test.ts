@@ -96,7 +96,10 @@ describe('the command layer with a fake vscode', () => {
   function browserFollowsRedirect(decision: 'allow' | 'deny' = 'allow'): Promise<{ status: number; title: string }> {
     return new Promise((resolve, reject) => {
       fake.openExternal = (url) => {
-        approveAndFollow(url, decision).then(resolve, reject);
+        // Only the sign-in page is the sandbox's; another page (the developer portal) just opens.
+        if (url.includes('/oauth/authorize?')) {
+          approveAndFollow(url, decision).then(resolve, reject);
+        }
         return true;
       };
     });
@@ -171,7 +174,15 @@ describe('the command layer with a fake vscode', () => {
     fake.config.delete('ticktick.redirectUrl');
     const redirect = `http://127.0.0.1:${await freePort()}/`;
     fake.answerInput = (input) => {
-      if (input.title === 'TickTick: Client ID') return SANDBOX_CLIENT.clientId;
+      if (input.title === 'TickTick: Client ID') {
+        // Its button opens the developer portal, where the app is registered.
+        assert.deepEqual(
+          input.buttons?.map((b) => b.tooltip),
+          ['Open developer.ticktick.com to register an app'],
+        );
+        input.pressButton?.(0);
+        return SANDBOX_CLIENT.clientId;
+      }
       if (input.password) return SANDBOX_CLIENT.clientSecret;
       if (input.title === 'TickTick: Redirect URL') {
         assert.equal(input.value, 'http://127.0.0.1:8080/');
@@ -186,6 +197,7 @@ describe('the command layer with a fake vscode', () => {
       fake.inputs.map((i) => i.title),
       ['TickTick: Client ID', 'TickTick: Client Secret', 'TickTick: Redirect URL'],
     );
+    assert.equal(fake.opened[0], 'https://developer.ticktick.com/manage');
     secretsSeen.push((await api.getToken()).accessToken);
 
     // The helper now knows the app: a new sign-in (even with the secret storage emptied) asks nothing.
@@ -195,7 +207,7 @@ describe('the command layer with a fake vscode', () => {
     await run('ticktick.signIn');
     assert.equal((await again).status, 200);
     assert.deepEqual(fake.inputs, []);
-    assert.ok(fake.opened[1].includes(encodeURIComponent(redirect)), 'the saved redirect URL is used');
+    assert.ok(fake.opened[2].includes(encodeURIComponent(redirect)), 'the saved redirect URL is used');
   });
 
   it('Sign In offers the paste box at once when the helper is not listening (setting alwaysPasteRedirectUrl)', async () => {

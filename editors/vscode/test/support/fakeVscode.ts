@@ -97,6 +97,9 @@ export interface MessageRecord {
 }
 
 export interface InputRecord {
+  /** The buttons of a createInputBox box, and pressing one (as the user would, before answering). */
+  buttons?: { tooltip?: string }[];
+  pressButton?(index: number): void;
   title?: string;
   prompt?: string;
   value?: string;
@@ -314,6 +317,9 @@ const fake = {
   ThemeColor: class {
     constructor(readonly id: string) {}
   },
+  ThemeIcon: class {
+    constructor(readonly id: string) {}
+  },
   EventEmitter: Emitter,
   CancellationTokenSource,
   CancellationError: class CancellationError extends Error {
@@ -358,6 +364,52 @@ const fake = {
         }
       }
       return answer;
+    },
+    createInputBox() {
+      const accepted = new Emitter<void>();
+      const hidden = new Emitter<void>();
+      const changed = new Emitter<string>();
+      const triggered = new Emitter<{ tooltip?: string }>();
+      const box = {
+        title: undefined as string | undefined,
+        prompt: undefined as string | undefined,
+        placeholder: undefined as string | undefined,
+        value: '',
+        password: false,
+        ignoreFocusOut: false,
+        validationMessage: undefined as string | undefined,
+        buttons: [] as { tooltip?: string }[],
+        onDidAccept: accepted.event,
+        onDidHide: hidden.event,
+        onDidChangeValue: changed.event,
+        onDidTriggerButton: triggered.event,
+        show() {
+          const record: InputRecord = {
+            title: box.title,
+            prompt: box.prompt,
+            password: box.password,
+            placeHolder: box.placeholder,
+            buttons: box.buttons,
+            pressButton: (index) => triggered.fire(box.buttons[index]),
+          };
+          state.inputs.push(record);
+          void Promise.resolve(state.answerInput(record)).then((answer) => {
+            if (answer === undefined) {
+              hidden.fire();
+              return;
+            }
+            box.value = answer;
+            changed.fire(answer);
+            accepted.fire();
+            if (box.validationMessage) {
+              throw new Error(`the test typed an answer the input box refuses: ${box.validationMessage}`);
+            }
+          });
+        },
+        hide: () => hidden.fire(),
+        dispose: () => undefined,
+      };
+      return box;
     },
     async withProgress<R>(
       options: { title?: string; cancellable?: boolean },
