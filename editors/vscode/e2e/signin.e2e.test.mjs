@@ -3,9 +3,10 @@
 // consumer extension (e2e/consumer) that asks vscode.authentication for a 'ticktick' session. The whole
 // thing is driven through Debian's Chromium by playwright-core, against the sandbox provider: the consumer
 // gets the token through VS Code's consent dialog and the extension's sign-in; it sees onDidChangeSessions
-// when the user signs out from the Accounts menu and when `ticktick-signon login --sandbox`, run outside
-// VS Code, signs in again. Screenshots of the signed-in window and of the Accounts menu are kept.
-
+// when the user signs out from the Accounts menu and when another helper, outside VS Code, signs in again;
+// with two profiles it picks its account in VS Code's picker and keeps it; after the helper is killed and
+// the CLI signs out meanwhile, the restarted helper tells it. A second run, in Restricted Mode, proves the
+// provider is there for consumers in an untrusted folder. Screenshots are kept in test-artifacts/.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
@@ -84,7 +85,19 @@ function filesUnder(dir) {
   );
 }
 
-describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone', { timeout: 420_000 }, () => {
+// Twice: as a user who trusts the folder (the whole story), and in Restricted Mode (workspace trust on, the
+// folder not trusted), where the provider must still exist and serve consumers.
+for (const restricted of [false, true]) {
+  describe(
+    restricted
+      ? 'TickTick Sign-On in Restricted Mode (code-server, folder not trusted)'
+      : 'TickTick Sign-On in a real VS Code (code-server), from the .vsix alone',
+    { timeout: 420_000 },
+    () => suite(restricted),
+  );
+}
+
+function suite(restricted) {
   let root;
   let sandbox;
   let codeServer;
@@ -119,8 +132,6 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
       join(userData, 'User', 'settings.json'),
       JSON.stringify(
         {
-          'ticktick.clientId': 'sandbox-client',
-          'ticktick.redirectUrl': redirectUrl,
           'workbench.startupEditor': 'none',
           'workbench.tips.enabled': false,
           'workbench.welcomePage.walkthroughs.openOnInstall': false,
@@ -130,12 +141,22 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
           'update.mode': 'none',
           'workbench.enableExperiments': false,
           'chat.disableAIFeatures': true,
-          'security.workspace.trust.enabled': false,
+          'security.workspace.trust.enabled': restricted,
+          'security.workspace.trust.startupPrompt': 'never',
+          'security.workspace.trust.untrustedFiles': 'open',
           'workbench.secondarySideBar.defaultVisibility': 'hidden',
         },
         null,
         2,
       ),
+    );
+
+    // The app's settings are machine-scoped (a workspace cannot choose them): in code-server, whose extension
+    // host is a remote one, they live in the machine's settings (the Remote tab of the Settings editor).
+    mkdirSync(join(userData, 'Machine'), { recursive: true });
+    writeFileSync(
+      join(userData, 'Machine', 'settings.json'),
+      JSON.stringify({ 'ticktick.clientId': 'sandbox-client', 'ticktick.redirectUrl': redirectUrl }, null, 2),
     );
 
     // The extension host (and so the helper) inherits this: the sandbox, a private cache, no helper on PATH.
@@ -179,7 +200,7 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
         `127.0.0.1:${port}`,
         '--disable-telemetry',
         '--disable-update-check',
-        '--disable-workspace-trust',
+        ...(restricted ? [] : ['--disable-workspace-trust']),
         '--disable-getting-started-override',
         ...common,
         workspace,
@@ -220,14 +241,19 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     root?.remove();
   });
 
-  it('gives another extension the session, and tells it of sign-outs in the Accounts menu and sign-ins by the CLI', async () => {
-    try {
-      await scenario();
-    } catch (error) {
-      await page?.screenshot({ path: join(artifacts, 'vscode-e2e-failure.png') }).catch(() => undefined);
-      throw error;
-    }
-  });
+  it(
+    restricted
+      ? 'still provides TickTick sessions to other extensions'
+      : 'gives another extension the session, and tells it of sign-outs in the Accounts menu and sign-ins by the CLI',
+    async () => {
+      try {
+        await (restricted ? restrictedScenario() : scenario());
+      } catch (error) {
+        await page?.screenshot({ path: join(artifacts, 'vscode-e2e-failure.png') }).catch(() => undefined);
+        throw error;
+      }
+    },
+  );
 
   /** The consumer's records, one object per line. */
   function consumerEvents() {
@@ -319,7 +345,7 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     assert.equal(got.session.accessToken, token);
     assert.ok(await sandbox.acceptsToken(token));
     assert.deepEqual(got.session.scopes, SCOPES);
-    assert.deepEqual(got.session.account, { id: 'default', label: 'default (ticktick.com)' });
+    assert.deepEqual(got.session.account, { id: 'default', label: 'default (the sandbox)' });
     await assertText(statusItem, /TickTick: 1[78]\d days left$/, 'the signed-in state');
     await page
       .locator('.notification-toast', { hasText: /Signed in to TickTick until \d{4}-\d{2}-\d{2} \(1[78]\d days\)/ })
@@ -337,7 +363,7 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     await page.locator('.monaco-workbench').click({ position: { x: 640, y: 400 } });
     await page.keyboard.press('Escape');
     await page.locator('.activitybar [aria-label^="Accounts"]').first().click();
-    const account = page.locator('.monaco-menu .action-item', { hasText: 'default (ticktick.com) (TickTick)' });
+    const account = page.locator('.monaco-menu .action-item', { hasText: 'default (the sandbox) (TickTick)' });
     await account.waitFor();
     await account.hover();
     const signOut = page.locator('.monaco-menu .action-item', { hasText: /^Sign Out$/ });
@@ -348,7 +374,7 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
       copyFileSync(accountsScreenshotPath, join(extensionDir, 'media', 'accounts-menu.png'));
     }
     await signOut.click();
-    const confirm = page.locator('.monaco-dialog-box', { hasText: /default \(ticktick\.com\)/ });
+    const confirm = page.locator('.monaco-dialog-box', { hasText: /default \(the sandbox\)/ });
     await confirm.waitFor();
     await confirm.locator('.monaco-button', { hasText: /^Sign Out$/ }).click();
     const removed = await consumerEvent('the sign-out', (e) => e.kind === 'changed', seen);
@@ -362,11 +388,12 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     assert.equal(signedOut.status, 3, signedOut.stderr);
     assert.equal(signedOut.stdout, '');
 
-    // A sign-in in a terminal, outside VS Code, reaches the consumer and the status bar.
+    // A sign-in outside VS Code (another helper: the CLI's, Neovim's, another window's) reaches the
+    // consumer and the status bar. It signs in to the provider VS Code is configured for: a token of
+    // `login --sandbox`'s own embedded sandbox is never offered to consumers.
     seen = consumerEvents().length;
-    const login = cli(['login', '--sandbox', '--profile', 'default']);
-    assert.equal(login.status, 0, login.stderr);
-    const again = await consumerEvent('the CLI sign-in', (e) => e.kind === 'changed', seen);
+    await signInElsewhere('default');
+    const again = await consumerEvent('the sign-in elsewhere', (e) => e.kind === 'changed', seen);
     const cliToken = cli(['token']).stdout.trim();
     assert.notEqual(cliToken, token);
     if (again.session) {
@@ -381,8 +408,117 @@ describe('TickTick Sign-On in a real VS Code (code-server), from the .vsix alone
     await page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Sign Out$/ }).click();
     await assertText(statusItem, /TickTick: Sign in$/, 'the signed-out call to action after Sign Out');
     await consumerEvent('the command sign-out', (e) => e.kind === 'changed' && e.session === null, seen);
+
+    // Two profiles: the consumer gets the account it chose, and keeps it. (The Accounts menu's Sign Out took
+    // its consent for "default" away, so VS Code asks again; with two accounts, it asks which.)
+    const defaultToken = await signInElsewhere('default');
+    const workToken = await signInElsewhere('work');
+    await assertText(statusItem, /TickTick: 1[78]\d days left$/, 'the configured profile signed in again');
+    seen = consumerEvents().length;
+    await runCommand(page, 'TickTick Consumer: Get Session');
+    const chosen = await answerVsCode('default (the sandbox)', seen);
+    assert.equal(chosen.session?.accessToken, defaultToken, JSON.stringify(chosen));
+    seen = consumerEvents().length;
+    await runCommand(page, 'TickTick Consumer: Get Session');
+    const kept = await consumerEvent('its chosen account', (e) => e.kind === 'session' || e.kind === 'error', seen);
+    assert.equal(kept.session?.accessToken, defaultToken, 'asked again, the consumer keeps the account it chose');
+    // Switching (clearSessionPreference) lets it pick "work".
+    seen = consumerEvents().length;
+    await runCommand(page, 'TickTick Consumer: Choose Account');
+    const switched = await answerVsCode('work (the sandbox)', seen);
+    assert.equal(switched.session?.accessToken, workToken, JSON.stringify(switched));
+    assert.deepEqual(switched.session.account, { id: 'work', label: 'work (the sandbox)' });
+    await page.screenshot({ path: join(artifacts, 'vscode-two-accounts.png') });
+
+    // The helper dies; a CLI sign-out happens while none runs. The extension restarts the helper and the
+    // consumer hears that its account is gone.
+    const [helperPid] = bundledHelperPids();
+    assert.ok(helperPid, 'the bundled helper runs');
+    seen = consumerEvents().length;
+    process.kill(helperPid, 'SIGKILL');
+    const loggedOut = cli(['logout', '--profile', 'work']);
+    assert.equal(loggedOut.status, 0, loggedOut.stderr);
+    const gone = await consumerEvent('the sign-out made while the helper was down', (e) => e.kind === 'changed', seen);
+    // Its chosen account is gone; VS Code then answers with the one account left that it may use.
+    assert.notEqual(gone.session?.accessToken, workToken, JSON.stringify(gone));
+    assert.ok(gone.session === null || gone.session.id === 'default', JSON.stringify(gone));
+    const [restartedPid] = bundledHelperPids();
+    assert.ok(restartedPid && restartedPid !== helperPid, 'a new helper runs');
+    await assertText(statusItem, /TickTick: 1[78]\d days left$/, 'the configured profile, still signed in');
   }
-});
+
+  /** The bundled helpers of this test's code-server (their bootstrap lies in its extensions folder). */
+  function bundledHelperPids() {
+    return run('ps', ['-eo', 'pid=,args='])
+      .split('\n')
+      .filter((line) => line.includes(root.path) && line.includes('bundled/tool/bootstrap.py'))
+      .map((line) => Number(line.trim().split(/\s+/)[0]));
+  }
+
+  async function restrictedScenario() {
+    const statusItem = page.locator('.statusbar-item', { hasText: 'TickTick' });
+    await statusItem.waitFor({ timeout: 60_000 });
+    // Restricted Mode is on: VS Code says so in the status bar.
+    await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).waitFor({ timeout: 30_000 });
+    await assertText(statusItem, /TickTick: Sign in$/, 'the signed-out call to action in Restricted Mode');
+    await consumerEvent('its own activation', (e) => e.kind === 'activated');
+    const token = await signInElsewhere('default');
+    await assertText(statusItem, /TickTick: 1[78]\d days left$/, 'the sign-in made elsewhere');
+    const seen = consumerEvents().length;
+    await runCommand(page, 'TickTick Consumer: Get Session');
+    const got = await answerVsCode('default (the sandbox)', seen);
+    assert.equal(got.kind, 'session', JSON.stringify(got));
+    assert.equal(got.session.accessToken, token);
+    await page.screenshot({ path: join(artifacts, 'vscode-restricted-mode.png') });
+  }
+
+  /** Answer VS Code's consent dialog (Allow) and account picker (`label`) until the consumer records an answer. */
+  async function answerVsCode(label, from) {
+    const end = Date.now() + 60_000;
+    const allow = page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Allow$/ });
+    const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: label });
+    while (Date.now() < end) {
+      const answer = consumerEvents()
+        .slice(from)
+        .find((e) => e.kind === 'session' || e.kind === 'error');
+      if (answer) return answer;
+      if (await allow.isVisible().catch(() => false)) {
+        await allow.click().catch(() => undefined);
+      } else if (
+        await pick
+          .first()
+          .isVisible()
+          .catch(() => false)
+      ) {
+        await pick
+          .first()
+          .click()
+          .catch(() => undefined);
+      }
+      await page.waitForTimeout(250);
+    }
+    await page.screenshot({ path: join(artifacts, 'vscode-e2e-failure.png') }).catch(() => undefined);
+    assert.fail(`the consumer got no answer after choosing ${label}: ${JSON.stringify(consumerEvents().slice(from))}`);
+  }
+
+  /** Sign `profile` in from another helper process on the same cache, against the sandbox. */
+  async function signInElsewhere(profile) {
+    const other = support.newClient(env);
+    try {
+      const started = await other.startSignon({
+        clientId: 'sandbox-client',
+        clientSecret: 'sandbox-secret',
+        redirectUrl,
+        profile,
+        listen: false,
+      });
+      const token = await other.completeSignon({ redirectUrl: await support.approve(started.authorizeUrl) });
+      return token.accessToken;
+    } finally {
+      await other.close();
+    }
+  }
+}
 
 async function runCommand(page, title) {
   await page.locator('.monaco-workbench').click({ position: { x: 640, y: 400 } });

@@ -98,6 +98,25 @@ cpSync(source, join(libs, 'ticktick_signon'), {
   filter: (path) => !/__pycache__|\.py[co]$/.test(path),
 });
 
+// What the helper never loads: test tools and pytest plugins of the dependencies (they only weigh the .vsix).
+const NEVER_LOADED = [
+  'click/testing.py',
+  'anyio/pytest_plugin.py',
+  'platformdirs/pytest_plugin.py',
+  'platformdirs/testing.py',
+  'certifi/tests',
+];
+for (const path of NEVER_LOADED) {
+  rmSync(join(libs, path), { recursive: true, force: true });
+}
+
+// The protocol docs, where the bundled `serve --help` points (helper/protocol_docs.py: the package's docs/),
+// as setup.py puts them into the wheel.
+mkdirSync(join(libs, 'ticktick_signon', 'docs'), { recursive: true });
+for (const name of ['protocol.md', 'protocol.schema.json']) {
+  cpSync(join(repo, 'docs', name), join(libs, 'ticktick_signon', 'docs', name));
+}
+
 // Its version, as the package itself reports it, for the output channel.
 const probe = spawnSync(
   python()[0],

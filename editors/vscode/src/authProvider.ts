@@ -1,9 +1,11 @@
 // The `ticktick` authentication provider: TickTick in VS Code's Accounts menu, one account per helper
 // profile, so any extension can call vscode.authentication.getSession('ticktick', ['tasks:read', 'tasks:write']).
+// Multiple accounts, as GitHub's provider: VS Code asks a consumer which account it wants (and remembers it),
+// passes that account back in getSessions/createSession, and keeps consent per account label.
 
 import * as vscode from 'vscode';
 
-import { TickTickCommands } from './commands';
+import { SIGN_OUT_EVERYWHERE, TickTickCommands } from './commands';
 import { HelperClient, Logger } from './helper/client';
 import { describeError, HelperError } from './helper/errors';
 import { ErrorCode } from './helper/protocol';
@@ -11,6 +13,7 @@ import {
   diffSessions,
   filterSessions,
   isEmpty,
+  isOffered,
   sessionOf,
   TICKTICK_SCOPES,
   TickTickSession,
@@ -53,21 +56,38 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
     }
   }
 
-  /** The sessions holding every requested scope (in any order); none requested: all of them. */
-  async getSessions(scopes?: readonly string[]): Promise<vscode.AuthenticationSession[]> {
+  /**
+   * The sessions holding every requested scope (in any order), of `options.account` only when VS Code names
+   * one; none requested: all of them. The configured profile's comes first. Tokens of a local or custom
+   * provider that VS Code's helper is not configured for are never among them.
+   */
+  async getSessions(
+    scopes?: readonly string[],
+    options?: { account?: vscode.AuthenticationSessionAccountInformation },
+  ): Promise<vscode.AuthenticationSession[]> {
     await this.ensureLoaded();
-    return filterSessions(this.sessions.values(), scopes, Date.now() / 1000);
+    return filterSessions(this.sessions.values(), scopes, Date.now() / 1000, {
+      account: options?.account,
+      first: this.configuredProfile(),
+    });
   }
 
-  /** Run the Sign In command's flow; cancelling rejects with a CancellationError and shows nothing. */
-  async createSession(scopes: readonly string[]): Promise<vscode.AuthenticationSession> {
+  /**
+   * Sign in `options.account` (its profile) when VS Code names one, else the configured profile, through the
+   * Sign In command's flow; cancelling rejects with a CancellationError and shows nothing.
+   */
+  async createSession(
+    scopes: readonly string[],
+    options?: { account?: vscode.AuthenticationSessionAccountInformation },
+  ): Promise<vscode.AuthenticationSession> {
     const unknown = unknownScopes(scopes);
     if (unknown.length > 0) {
       throw new Error(`TickTick grants only the scopes ${TICKTICK_SCOPES.join(' and ')}, not ${unknown.join(', ')}.`);
     }
+    const profile = this.profileOf(options?.account);
     let result;
     try {
-      result = await this.commands.signIn();
+      result = await this.commands.signIn(profile);
     } catch (error) {
       // The user sees why; the asking extension gets the same sentence.
       void this.commands.report(error, 'createSession');
@@ -84,11 +104,26 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
     return session;
   }
 
+  /** The profile an account stands for: a known session's by label, else its id (our ids are profiles). */
+  private profileOf(account: vscode.AuthenticationSessionAccountInformation | undefined): string {
+    if (!account) {
+      return this.configuredProfile();
+    }
+    for (const session of this.sessions.values()) {
+      if (session.account.label === account.label) {
+        return session.id;
+      }
+    }
+    return account.id || this.configuredProfile();
+  }
+
   /** The Accounts menu's Sign Out: the helper drops that profile's token (its saved credentials stay). */
   async removeSession(sessionId: string): Promise<void> {
     const result = await this.client.signOut({ profile: sessionId });
     this.log.info(`Signed out from the Accounts menu (profile ${sessionId}, token removed: ${result.signedOut}).`);
     await this.refresh([sessionId]);
+    // VS Code's own confirmation speaks of this window; the sign-out reached the whole machine.
+    void vscode.window.showInformationMessage(SIGN_OUT_EVERYWHERE(sessionId).replace('This signs', 'Signed'));
   }
 
   /**
@@ -145,7 +180,13 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
         complete = false;
         continue;
       }
-      if (session) {
+      if (session && !isOffered(session.issuer, process.env.TICKTICK_SIGNON_AUTH_URL)) {
+        // A stand-in's token must not reach a consumer that expects TickTick (issue 19 §1).
+        this.log.info(
+          `Profile ${profile} was signed in to ${session.issuer.name}, a provider VS Code is not configured for: not offered.`,
+        );
+        after.delete(profile);
+      } else if (session) {
         after.set(profile, session);
       } else {
         after.delete(profile);
@@ -174,7 +215,7 @@ export class TickTickAuthProvider implements vscode.AuthenticationProvider, vsco
         this.client.getToken({ profile }),
         this.client.getStatus({ profile }),
       ]);
-      return sessionOf(token, status.region);
+      return sessionOf(token, status);
     } catch (error) {
       if (
         error instanceof HelperError &&

@@ -14,6 +14,7 @@ import {
   TokenExpiringParams,
 } from './helper/protocol';
 import { waitForSignon } from './helper/wait';
+import { isOffered, issuerOf } from './sessions';
 import { forwardsAsIs, isLoopbackUrl } from './forwarding';
 import { daysLeft, describeStatus, expiringMessage, formatDate, statusView } from './statusView';
 
@@ -30,7 +31,7 @@ export interface Settings {
   region: Region;
   clientId: string;
   redirectUrl: string;
-  pasteRedirectUrl: boolean;
+  alwaysPasteRedirectUrl: boolean;
 }
 
 export function readSettings(): Settings {
@@ -40,15 +41,28 @@ export function readSettings(): Settings {
     region: config.get<Region>('region', 'ticktick'),
     clientId: config.get<string>('clientId', '').trim(),
     redirectUrl: config.get<string>('redirectUrl', '').trim(),
-    pasteRedirectUrl: config.get<boolean>('pasteRedirectUrl', false),
+    alwaysPasteRedirectUrl: config.get<boolean>('alwaysPasteRedirectUrl', false),
   };
 }
 
 export const INSTALL_DETAIL = [
   'The extension runs the ticktick-signon helper, a small Python program that comes inside the extension. It needs Python 3.10 or later.',
-  'Install Python from python.org (Windows, macOS) or your system\'s packages (Linux). The extension looks for it in "TickTick: Python Path" (ticktick.pythonPath), then the interpreter chosen in the Python extension, then python3 and python on PATH (on Windows, py -3 first).',
+  'Install Python from python.org (Windows, macOS) or your system\'s packages (Linux). The extension looks for it in "TickTick: Python Path" (ticktick.pythonPath), then the interpreter chosen in the Python extension (only with "TickTick: Use Python Extension" on), then python3 and python on PATH (on Windows, py -3 first).',
   '"TickTick: Helper Command" (ticktick.helperCommand), when set, runs another helper instead, for example "ticktick-signon serve" installed with pipx. Clear it to use the bundled one.',
 ].join('\n\n');
+
+/** What signing out does beyond VS Code: the helper's cache is the machine's, not this window's. */
+export const SIGN_OUT_EVERYWHERE = (profile: string): string =>
+  `This signs profile "${profile}" out on the whole machine: the ticktick-signon CLI, the other editors and every VS Code window lose its token.`;
+
+/** Where an app is registered, per region. */
+export const DEVELOPER_PORTALS: Record<Region, string> = {
+  ticktick: 'https://developer.ticktick.com/manage',
+  dida365: 'https://developer.dida365.com/manage',
+};
+
+const DONT_SHOW_AGAIN = "Don't Show Again";
+const NO_PYTHON_MUTED_KEY = 'ticktick.noPythonNotification.muted';
 
 export const PYTHON_DOWNLOADS = 'https://www.python.org/downloads/';
 
@@ -67,7 +81,16 @@ const ACTIONS: Record<Suggestion, string[]> = {
   paste: ['Paste Redirect URL'],
 };
 
-function secretKey(profile: string): string {
+/**
+ * Where a client secret is kept: by profile *and* client id, so that after a `ticktick.clientId` change the
+ * old app's secret is never sent with the new app's id (each part encoded, so no two pairs share a key).
+ */
+export function secretKey(profile: string, clientId: string): string {
+  return `ticktick-signon.clientSecret/${encodeURIComponent(profile)}/${encodeURIComponent(clientId)}`;
+}
+
+/** The key of versions before secrets were keyed by client id: only ever deleted. */
+function legacySecretKey(profile: string): string {
   return `ticktick-signon.clientSecret.${profile}`;
 }
 
@@ -83,6 +106,10 @@ function isHttpUrl(value: string): boolean {
 export class TickTickCommands implements vscode.Disposable {
   private readonly statusItem: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];
+  /** The secret key of the last sign-in started: a pasted redirect whose exchange fails drops that secret. */
+  private lastSecretKey: string | undefined;
+  /** The last `ticktick.signedIn` context value set (undefined: never set). */
+  private signedInContext: boolean | undefined;
   /** The "no Python" notification was shown; not again until the settings change. */
   private noPythonShown = false;
 
@@ -90,9 +117,12 @@ export class TickTickCommands implements vscode.Disposable {
     private readonly client: HelperClient,
     private readonly secrets: vscode.SecretStorage,
     private readonly log: vscode.LogOutputChannel,
+    /** context.globalState: remembers "Don't Show Again" on the no-Python notification. */
+    private readonly memento?: vscode.Memento,
   ) {
     this.statusItem = vscode.window.createStatusBarItem('ticktick.status', vscode.StatusBarAlignment.Right, 100);
     this.statusItem.name = 'TickTick Sign-On';
+    this.statusItem.accessibilityInformation = { label: 'TickTick Sign-On', role: 'button' };
     this.disposables.push(
       this.statusItem,
       client.onDidChangeToken(({ profile }) => {
@@ -108,7 +138,8 @@ export class TickTickCommands implements vscode.Disposable {
   /** Register the commands; every one reports its failures as a message. */
   register(): vscode.Disposable[] {
     const entries: [string, () => Promise<unknown>][] = [
-      [COMMANDS.signIn, () => this.signIn()],
+      // Without arguments: a command run from the palette or a keybinding gets none.
+      [COMMANDS.signIn, () => this.signIn(readSettings().profile)],
       [COMMANDS.pasteRedirectUrl, () => this.pasteRedirectUrl()],
       [COMMANDS.copyToken, () => this.copyToken()],
       [COMMANDS.showStatus, () => this.showStatus()],
@@ -138,24 +169,30 @@ export class TickTickCommands implements vscode.Disposable {
    * or a pasted one. Returns: the new token's profile and expiry, or undefined when the user gave up.
    * Raises: the helper's errors (HelperError, HelperUnavailableError, HelperExitedError).
    */
-  async signIn(): Promise<SignInResult | undefined> {
+  async signIn(profile = readSettings().profile): Promise<SignInResult | undefined> {
     const settings = readSettings();
-    const profile = settings.profile;
     const status = await this.client.getStatus({ profile });
-    const clientId = settings.clientId || status.clientId || (await this.askClientId());
+    // The settings describe the configured profile's app; another profile (an account VS Code asked for)
+    // signs in again with the app it last used, and the settings only when it has none.
+    const ownApp = profile === settings.profile;
+    const clientId =
+      (ownApp ? settings.clientId || status.clientId : status.clientId || settings.clientId) ||
+      (await this.askClientId(ownApp ? settings.region : (status.region ?? settings.region)));
     if (!clientId) {
       return undefined;
     }
     // The helper keeps the secret and redirect URL of the app it last signed in with.
     const knownToHelper = status.clientId === clientId;
-    let clientSecret = await this.secrets.get(secretKey(profile));
+    const key = secretKey(profile, clientId);
+    this.lastSecretKey = key;
+    let clientSecret = await this.secrets.get(key);
     if (!clientSecret && !knownToHelper) {
-      clientSecret = await this.askSecret(profile);
+      clientSecret = await this.askSecret(key);
       if (!clientSecret) {
         return undefined;
       }
     }
-    let redirectUrl: string | undefined = settings.redirectUrl || undefined;
+    let redirectUrl: string | undefined = (ownApp || !knownToHelper ? settings.redirectUrl : '') || undefined;
     if (!redirectUrl && !knownToHelper) {
       redirectUrl = await this.askRedirectUrl();
       if (!redirectUrl) {
@@ -167,8 +204,8 @@ export class TickTickCommands implements vscode.Disposable {
       clientSecret,
       redirectUrl,
       profile,
-      region: settings.region,
-      listen: !settings.pasteRedirectUrl,
+      region: ownApp ? settings.region : (status.region ?? settings.region),
+      listen: !settings.alwaysPasteRedirectUrl,
     };
     let started;
     try {
@@ -179,7 +216,7 @@ export class TickTickCommands implements vscode.Disposable {
       if (!Array.isArray(missing) || !missing.includes('clientSecret') || clientSecret) {
         throw error;
       }
-      params.clientSecret = await this.askSecret(profile);
+      params.clientSecret = await this.askSecret(key);
       if (!params.clientSecret) {
         return undefined;
       }
@@ -195,9 +232,18 @@ export class TickTickCommands implements vscode.Disposable {
     const opened = await vscode.env.openExternal(vscode.Uri.parse(started.authorizeUrl, true));
     if (!opened) {
       this.log.warn('The browser could not be opened for the sign-in page.');
-      void vscode.window.showWarningMessage(
-        'TickTick: the browser could not be opened. Open the sign-in page yourself, then paste the redirect URL.',
-      );
+      // As VS Code's device-code dialog: the link itself, one click away (it holds no secret, only the state).
+      void vscode.window
+        .showWarningMessage(
+          'TickTick: the browser could not be opened. Copy the sign-in link, open it in your browser, and allow access.',
+          'Copy Link',
+        )
+        .then(async (choice) => {
+          if (choice === 'Copy Link') {
+            await vscode.env.clipboard.writeText(started.authorizeUrl);
+            this.log.info('Copied the sign-in link to the clipboard.');
+          }
+        });
     }
     if (!started.listening) {
       return this.pasteRedirectUrl(started.redirectUrl, unreachable);
@@ -219,7 +265,7 @@ export class TickTickCommands implements vscode.Disposable {
         return { profile: started.profile, expiresAt: outcome.expiresAt };
       case 'failed':
         if (outcome.error.code === ErrorCode.tokenExchangeFailed) {
-          await this.secrets.delete(secretKey(profile));
+          await this.secrets.delete(key);
         }
         throw outcome.error;
       case 'helperExited':
@@ -294,7 +340,9 @@ export class TickTickCommands implements vscode.Disposable {
     } catch (error) {
       if (error instanceof HelperError && error.code === ErrorCode.tokenExchangeFailed) {
         // Most often a wrong secret: ask for it again next time.
-        await this.secrets.delete(secretKey(readSettings().profile));
+        if (this.lastSecretKey) {
+          await this.secrets.delete(this.lastSecretKey);
+        }
       }
       throw error;
     }
@@ -333,7 +381,10 @@ export class TickTickCommands implements vscode.Disposable {
     const profile = readSettings().profile;
     const choice = await vscode.window.showWarningMessage(
       `Sign out of TickTick (profile "${profile}")?`,
-      { modal: true, detail: '"Forget" also drops the saved client ID and secret.' },
+      {
+        modal: true,
+        detail: `${SIGN_OUT_EVERYWHERE(profile)} "Forget" also drops the saved client ID and secret.`,
+      },
       'Sign Out',
       'Sign Out and Forget Credentials',
     );
@@ -341,9 +392,14 @@ export class TickTickCommands implements vscode.Disposable {
       return;
     }
     const forget = choice === 'Sign Out and Forget Credentials';
+    const clientId = forget ? (await this.client.getStatus({ profile })).clientId : null;
     const result = await this.client.signOut({ profile, forget });
     if (forget) {
-      await this.secrets.delete(secretKey(profile));
+      const settingsClientId = readSettings().clientId;
+      for (const id of new Set([clientId, settingsClientId].filter((v): v is string => !!v))) {
+        await this.secrets.delete(secretKey(profile, id));
+      }
+      await this.secrets.delete(legacySecretKey(profile));
     }
     this.log.info(`Signed out (profile ${profile}, token removed: ${result.signedOut}, forget: ${forget}).`);
     await this.refreshStatus();
@@ -355,7 +411,20 @@ export class TickTickCommands implements vscode.Disposable {
   /** The API other extensions get: the token of the configured profile. */
   async getToken(): Promise<{ accessToken: string; expiresAt: number }> {
     try {
-      const token = await this.client.getToken({ profile: readSettings().profile });
+      const profile = readSettings().profile;
+      const [token, status] = await Promise.all([
+        this.client.getToken({ profile }),
+        this.client.getStatus({ profile }),
+      ]);
+      const issuer = issuerOf(status);
+      if (!isOffered(issuer, process.env.TICKTICK_SIGNON_AUTH_URL)) {
+        // The same rule as the authentication provider's: a stand-in's token is not handed to consumers.
+        throw new HelperError({
+          code: ErrorCode.notSignedIn,
+          message: `profile ${profile} was signed in to ${issuer.name}, which VS Code is not configured for`,
+          data: { kind: 'notSignedIn', profile },
+        });
+      }
       return { accessToken: token.accessToken, expiresAt: token.expiresAt };
     } catch (error) {
       const { message } = describeError(error);
@@ -376,9 +445,14 @@ export class TickTickCommands implements vscode.Disposable {
     } catch (error) {
       this.log.warn(`Could not read the sign-in status: ${describeError(error).message}`);
       this.showView(undefined, error instanceof HelperUnavailableError ? 'unavailable' : 'stopped');
-      if (error instanceof HelperUnavailableError && error.reason === 'noPython' && !this.noPythonShown) {
+      if (
+        error instanceof HelperUnavailableError &&
+        error.reason === 'noPython' &&
+        !this.noPythonShown &&
+        !this.memento?.get<boolean>(NO_PYTHON_MUTED_KEY, false)
+      ) {
         this.noPythonShown = true;
-        await this.report(error, 'status');
+        await this.report(error, 'status', [DONT_SHOW_AGAIN]);
       }
       return;
     }
@@ -405,6 +479,13 @@ export class TickTickCommands implements vscode.Disposable {
 
   private showView(status: StatusResult | undefined, problem?: 'unavailable' | 'stopped'): void {
     const view = statusView(status, problem);
+    // The command palette shows Copy Token and Sign Out only when there is something to copy or sign out.
+    const signedIn = !!status?.signedIn && !problem;
+    if (signedIn !== this.signedInContext) {
+      this.signedInContext = signedIn;
+      void vscode.commands.executeCommand('setContext', 'ticktick.signedIn', signedIn);
+    }
+    this.statusItem.accessibilityInformation = { label: `${view.text.replace(/\$\([\w-]+\) /, '')}. ${view.tooltip}` };
     this.statusItem.text = view.text;
     this.statusItem.tooltip = view.tooltip;
     this.statusItem.command = view.command;
@@ -422,19 +503,49 @@ export class TickTickCommands implements vscode.Disposable {
     return `Signed in to TickTick until ${formatDate(expiresAt)} (${days} days).`;
   }
 
-  private askClientId(): Thenable<string | undefined> {
-    return vscode.window
-      .showInputBox({
-        title: 'TickTick: Client ID',
-        prompt:
-          'The client ID of your app at developer.ticktick.com (Manage Apps). Set "ticktick.clientId" to skip this question.',
-        ignoreFocusOut: true,
-        validateInput: (value) => (value.trim() ? undefined : 'Enter the client ID'),
-      })
-      .then((value) => value?.trim() || undefined);
+  /**
+   * The client-ID box, with a button that opens the region's developer portal (where an app is registered).
+   * Returns: the ID typed, or undefined when the box was closed.
+   */
+  private askClientId(region: Region): Promise<string | undefined> {
+    const portal = DEVELOPER_PORTALS[region] ?? DEVELOPER_PORTALS.ticktick;
+    const host = new URL(portal).host;
+    return new Promise((resolve) => {
+      const box = vscode.window.createInputBox();
+      box.title = 'TickTick: Client ID';
+      box.prompt = `The client ID of your app at ${host} (Manage Apps). Set "ticktick.clientId" to skip this question.`;
+      box.ignoreFocusOut = true;
+      box.buttons = [{ iconPath: new vscode.ThemeIcon('link-external'), tooltip: `Open ${host} to register an app` }];
+      let done = false;
+      const finish = (value: string | undefined) => {
+        if (!done) {
+          done = true;
+          box.dispose();
+          resolve(value);
+        }
+      };
+      box.onDidTriggerButton(() => {
+        this.log.info(`Opening the developer portal ${portal}.`);
+        void vscode.env.openExternal(vscode.Uri.parse(portal));
+      });
+      box.onDidChangeValue((value) => {
+        box.validationMessage = value.trim() ? undefined : 'Enter the client ID';
+      });
+      box.onDidAccept(() => {
+        const value = box.value.trim();
+        if (value) {
+          finish(value);
+        } else {
+          box.validationMessage = 'Enter the client ID';
+        }
+      });
+      box.onDidHide(() => finish(undefined));
+      box.show();
+    });
   }
 
-  private async askSecret(profile: string): Promise<string | undefined> {
+  /** Ask the secret and keep it under `key` (secretKey(profile, clientId)). */
+  private async askSecret(key: string): Promise<string | undefined> {
     const secret = (
       await vscode.window.showInputBox({
         title: 'TickTick: Client Secret',
@@ -445,7 +556,7 @@ export class TickTickCommands implements vscode.Disposable {
       })
     )?.trim();
     if (secret) {
-      await this.secrets.store(secretKey(profile), secret);
+      await this.secrets.store(key, secret);
     }
     return secret || undefined;
   }
@@ -464,7 +575,7 @@ export class TickTickCommands implements vscode.Disposable {
   }
 
   /** Tell the user what went wrong, in words, with the action that helps. */
-  async report(error: unknown, commandId: string): Promise<void> {
+  async report(error: unknown, commandId: string, extra: string[] = []): Promise<void> {
     const description = describeError(error);
     const kind =
       error instanceof HelperError ? `${error.kind} (${error.code})` : error instanceof Error ? error.name : 'unknown';
@@ -480,13 +591,17 @@ export class TickTickCommands implements vscode.Disposable {
       this.showView(undefined, 'unavailable');
     }
     const actions = description.suggestion ? ACTIONS[description.suggestion] : [];
-    const choice = await vscode.window.showErrorMessage(description.message, ...actions);
+    const choice = await vscode.window.showErrorMessage(description.message, ...actions, ...extra);
     switch (choice) {
       case 'Sign In':
         await vscode.commands.executeCommand(COMMANDS.signIn);
         break;
       case 'Paste Redirect URL':
         await vscode.commands.executeCommand(COMMANDS.pasteRedirectUrl);
+        break;
+      case DONT_SHOW_AGAIN:
+        // Only the start-up notification; commands still say what is missing, and the status bar shows it.
+        await this.memento?.update(NO_PYTHON_MUTED_KEY, true);
         break;
       case 'Show Log':
         this.log.show();

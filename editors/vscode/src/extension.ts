@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 
 import { PROVIDER_ID, PROVIDER_LABEL, TickTickAuthProvider } from './authProvider';
 import { readSettings, TickTickCommands } from './commands';
-import { HelperClient } from './helper/client';
+import { DEFAULT_RESTART, HelperClient } from './helper/client';
 import { HelperLauncher } from './launcher';
 
 export interface TickTickSignonApi {
@@ -24,18 +24,33 @@ let client: HelperClient | undefined;
 export function activate(context: vscode.ExtensionContext): TickTickSignonApi {
   const log = vscode.window.createOutputChannel('TickTick Sign-On', { log: true });
   context.subscriptions.push(log);
-  const launcher = new HelperLauncher(context.extensionPath, log, () => void restart());
-  const helper = new HelperClient({ launch: launcher.launch, log });
+  const launcher = new HelperLauncher(
+    context.extensionPath,
+    log,
+    () => void restart(),
+    context.extension?.extensionKind,
+  );
+  // A helper that dies is started again (with backoff), so that changes made by the CLI or other editors
+  // while none ran are seen: onDidRestart re-reads the sessions and the status bar.
+  const helper = new HelperClient({ launch: launcher.launch, log, restart: DEFAULT_RESTART });
   client = helper;
   context.subscriptions.push(launcher, helper);
 
-  const commands = new TickTickCommands(helper, context.secrets, log);
+  const commands = new TickTickCommands(helper, context.secrets, log, context.globalState);
   context.subscriptions.push(commands, ...commands.register());
   const sessions = new TickTickAuthProvider(helper, commands, log, context.globalState, () => readSettings().profile);
   context.subscriptions.push(
     sessions,
     vscode.authentication.registerAuthenticationProvider(PROVIDER_ID, PROVIDER_LABEL, sessions, {
-      supportsMultipleAccounts: false,
+      supportsMultipleAccounts: true,
+    }),
+  );
+
+  context.subscriptions.push(
+    helper.onDidRestart(async () => {
+      log.info('The helper runs again; re-reading the sessions and the status.');
+      await commands.refreshStatus();
+      await sessions.refresh().catch(() => undefined);
     }),
   );
 

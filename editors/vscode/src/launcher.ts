@@ -1,6 +1,6 @@
 // How the extension starts its helper: `ticktick.helperCommand` when set; else the helper bundled in the
 // .vsix, run by the first Python >= 3.10 among `ticktick.pythonPath`, the Python extension's interpreter
-// and PATH. The probing itself is plain Node (helper/python.ts); this layer reads VS Code's side of it.
+// (opted in, and only when that extension is already active) and PATH. The probing itself is plain Node (helper/python.ts); this layer reads VS Code's side of it.
 
 import type { PythonExtension } from '@vscode/python-extension';
 import { readFileSync } from 'fs';
@@ -12,12 +12,11 @@ import { HelperUnavailableError } from './helper/errors';
 import { bundledHelperArgv, Candidate, describeTried, findPython, pathCandidates, probePython } from './helper/python';
 
 const PYTHON_EXTENSION_ID = 'ms-python.python';
-// The Python extension may take a while to activate; past this, PATH is tried instead.
-const PYTHON_EXTENSION_TIMEOUT_MS = 15_000;
 
 export interface LaunchSettings {
   helperCommand: string;
   pythonPath: string;
+  usePythonExtension: boolean;
 }
 
 export function readLaunchSettings(): LaunchSettings {
@@ -25,6 +24,7 @@ export function readLaunchSettings(): LaunchSettings {
   return {
     helperCommand: config.get<string>('helperCommand', '').trim(),
     pythonPath: config.get<string>('pythonPath', '').trim(),
+    usePythonExtension: config.get<boolean>('usePythonExtension', false),
   };
 }
 
@@ -57,6 +57,8 @@ export class HelperLauncher implements vscode.Disposable {
     private readonly log: Logger,
     /** Called when the interpreter to use may have changed: the extension restarts its helper. */
     private readonly onDidChange: () => void,
+    /** Where this extension runs (extensionKind ui first: on the user's machine, next to the browser). */
+    private readonly ownKind?: vscode.ExtensionKind,
   ) {}
 
   /** The HelperClient's launcher: asked each time a helper starts. */
@@ -112,17 +114,23 @@ export class HelperLauncher implements vscode.Disposable {
       `Python ${found.version} (${found.executable}, from ${found.candidate.label}) runs the bundled helper ticktick-signon ${bundle.helperVersion}.`,
     );
     const argv = bundledHelperArgv(found.executable, this.extensionPath);
-    return { argv, display: `${found.executable} -I bundled/tool/bootstrap.py`, bundled: true };
+    return { argv, display: `${found.executable} -I -B bundled/tool/bootstrap.py`, bundled: true };
   }
 
-  /** The issue's order: the setting, the Python extension's interpreter, PATH. */
+  /**
+   * The order: the setting; the Python extension's interpreter only when the user opted in
+   * (`ticktick.usePythonExtension`: a repository's .venv should not run a credential helper by default) and
+   * that extension is already active (it is never activated or waited for); then PATH.
+   */
   private async *candidates(settings: LaunchSettings): AsyncGenerator<Candidate> {
     if (settings.pythonPath) {
       yield { source: 'setting', label: `ticktick.pythonPath "${settings.pythonPath}"`, argv: [settings.pythonPath] };
     }
-    const fromExtension = await this.pythonExtensionCandidate();
-    if (fromExtension) {
-      yield fromExtension;
+    if (settings.usePythonExtension) {
+      const fromExtension = await this.pythonExtensionCandidate();
+      if (fromExtension) {
+        yield fromExtension;
+      }
     }
     yield* pathCandidates();
   }
@@ -133,17 +141,26 @@ export class HelperLauncher implements vscode.Disposable {
     if (!extension) {
       return undefined;
     }
+    if (this.ownKind !== undefined && extension.extensionKind !== this.ownKind) {
+      // In a remote window the Python extension runs in the other extension host: its API is not ours to
+      // call, and waiting for it would only delay the helper.
+      this.log.info('The Python extension runs in the other extension host; not waiting for it.');
+      return undefined;
+    }
     if (!vscode.workspace.isTrusted) {
       // A workspace's own settings can choose that interpreter: not in a workspace the user has not trusted.
       this.log.info("The workspace is not trusted: the Python extension's interpreter is not used.");
       return undefined;
     }
+    if (!extension.isActive) {
+      // Activating it would start its whole environment discovery, for seconds, before our first session.
+      this.log.info('The Python extension is not active (yet); not activating it, looking on PATH.');
+      return undefined;
+    }
     try {
-      const api = extension.isActive
-        ? extension.exports
-        : await withTimeout(extension.activate(), PYTHON_EXTENSION_TIMEOUT_MS);
+      const api = extension.exports;
       if (!api) {
-        this.log.warn('The Python extension did not activate in time; looking on PATH.');
+        this.log.warn('The Python extension is active but offers no API; looking on PATH.');
         return undefined;
       }
       this.watchPythonExtension(api);
@@ -172,25 +189,12 @@ export class HelperLauncher implements vscode.Disposable {
     this.disposables.push(
       api.environments.onDidChangeActiveEnvironmentPath(() => {
         const settings = readLaunchSettings();
-        if (!settings.helperCommand && !settings.pythonPath) {
+        if (!settings.helperCommand && !settings.pythonPath && settings.usePythonExtension) {
           this.log.info("The Python extension's interpreter changed; the helper restarts with it.");
           this.reset();
           this.onDidChange();
         }
       }),
     );
-  }
-}
-
-async function withTimeout<T>(promise: Thenable<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    // A rejection of `promise` passes through as it came.
-    return await Promise.race([promise, timedOut]);
-  } finally {
-    clearTimeout(timer);
   }
 }

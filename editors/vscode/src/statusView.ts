@@ -37,8 +37,7 @@ export function statusView(status: StatusResult | undefined, problem?: 'unavaila
   if (problem === 'stopped') {
     return {
       text: '$(warning) TickTick: helper stopped',
-      tooltip:
-        'The ticktick-signon helper stopped unexpectedly; it starts again with the next TickTick command. Click to check.',
+      tooltip: 'The ticktick-signon helper stopped unexpectedly; it is being started again. Click to check.',
       warning: true,
       command: 'ticktick.showStatus',
     };

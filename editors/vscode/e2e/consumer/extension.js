@@ -35,6 +35,18 @@ exports.activate = (context) => {
         record({ kind: 'error', message: String(error && error.message ? error.message : error) });
       }
     }),
+    // As a consumer's "switch account": forget the account chosen before, so VS Code asks which one.
+    vscode.commands.registerCommand('ticktickConsumer.chooseAccount', async () => {
+      try {
+        const session = await vscode.authentication.getSession('ticktick', SCOPES, {
+          createIfNone: true,
+          clearSessionPreference: true,
+        });
+        record({ kind: 'session', session: describe(session) });
+      } catch (error) {
+        record({ kind: 'error', message: String(error && error.message ? error.message : error) });
+      }
+    }),
   );
   record({ kind: 'activated' });
 };

@@ -67,7 +67,28 @@ export interface HelperClientOptions {
   log?: Logger;
   /** How long stop() waits for a clean exit after closing stdin before it kills the helper. */
   stopTimeoutMs?: number;
+  /**
+   * Start a new helper by itself after an unexpected exit, waiting `initialDelayMs`, doubled after each
+   * crash that follows closely (up to `maxDelayMs`), and giving up after `maxAttempts` in a row.
+   * Off by default: the next request then starts one.
+   */
+  restart?: RestartPolicy;
 }
+
+export interface RestartPolicy {
+  initialDelayMs: number;
+  maxDelayMs: number;
+  maxAttempts: number;
+  /** A helper that ran this long before it died counts as healthy: the delay starts over. */
+  stableAfterMs: number;
+}
+
+export const DEFAULT_RESTART: RestartPolicy = {
+  initialDelayMs: 1000,
+  maxDelayMs: 60_000,
+  maxAttempts: 8,
+  stableAfterMs: 60_000,
+};
 
 export interface ExitInfo {
   code: number | null;
@@ -89,6 +110,7 @@ export interface TokenChange {
 
 interface Running {
   child: ChildProcess;
+  startedAt: number;
   display: string;
   bundled: boolean;
   connection: MessageConnection;
@@ -115,6 +137,10 @@ export class HelperClient implements Disposable {
   /** Bumped by stop(), so a helper whose start was under way when stop() came is not kept. */
   private generation = 0;
   private closed = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** Unexpected exits in a row, each within `stableAfterMs` of its start: the backoff's exponent. */
+  private crashesInARow = 0;
+  private readonly restartEmitter = new Emitter<void>();
   private readonly signedInEmitter = new Emitter<SignedIn>();
   private readonly failedEmitter = new Emitter<SignonFailedParams>();
   private readonly exitEmitter = new Emitter<ExitInfo>();
@@ -127,6 +153,11 @@ export class HelperClient implements Disposable {
   readonly onDidFailSignon: Event<SignonFailedParams> = this.failedEmitter.event;
   /** The helper exited without being asked to; the next request starts a new one. */
   readonly onDidExitUnexpectedly: Event<ExitInfo> = this.exitEmitter.event;
+  /**
+   * A new helper runs after an unexpected exit (the `restart` option). What happened while none ran was not
+   * watched: listeners re-read what they show.
+   */
+  readonly onDidRestart: Event<void> = this.restartEmitter.event;
   /** A token was added, replaced or removed: `tokenChanged` from the helper, or a sign-in or sign-out of ours. */
   readonly onDidChangeToken: Event<TokenChange> = this.tokenEmitter.event;
   /** `tokenExpiring`: fewer than 7 days (and again under 24 hours) are left. */
@@ -221,6 +252,7 @@ export class HelperClient implements Disposable {
   /** Close the helper's stdin (it exits 0), and kill it if it does not go in time. */
   async stop(): Promise<void> {
     this.generation++;
+    this.cancelRestart();
     const running = this.running;
     this.running = undefined;
     this.starting = undefined;
@@ -255,6 +287,53 @@ export class HelperClient implements Disposable {
     this.exitEmitter.dispose();
     this.tokenEmitter.dispose();
     this.expiringEmitter.dispose();
+    this.restartEmitter.dispose();
+  }
+
+  private cancelRestart(): void {
+    if (this.restartTimer) {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = undefined;
+    }
+  }
+
+  /** After an unexpected exit: start a helper again after the backoff's delay, if the options ask for it. */
+  private scheduleRestart(running: Running): void {
+    const policy = this.options.restart;
+    if (!policy || this.closed || this.restartTimer) {
+      return;
+    }
+    if (Date.now() - running.startedAt >= policy.stableAfterMs) {
+      this.crashesInARow = 0;
+    }
+    this.crashesInARow++;
+    this.scheduleAttempt(policy);
+  }
+
+  private scheduleAttempt(policy: RestartPolicy): void {
+    if (this.crashesInARow > policy.maxAttempts) {
+      this.log.error(
+        `The helper failed ${policy.maxAttempts} times in a row; it is not restarted until the next request.`,
+      );
+      this.crashesInARow = 0;
+      return;
+    }
+    const delayMs = Math.min(policy.initialDelayMs * 2 ** (this.crashesInARow - 1), policy.maxDelayMs);
+    this.log.info(`Restarting the helper in ${Math.round(delayMs / 100) / 10} s.`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      this.ensureRunning().then(
+        () => {
+          this.restartEmitter.fire();
+        },
+        (error: unknown) => {
+          this.log.warn(`The helper could not be restarted: ${error instanceof Error ? error.message : String(error)}`);
+          this.crashesInARow++;
+          this.scheduleAttempt(policy);
+        },
+      );
+    }, delayMs);
+    this.restartTimer.unref?.();
   }
 
   private async ensureRunning(): Promise<Running> {
@@ -325,6 +404,7 @@ export class HelperClient implements Disposable {
     let markClosed!: (info: ExitInfo) => void;
     const running: Running = {
       child,
+      startedAt: Date.now(),
       display: command,
       bundled,
       connection,
@@ -366,6 +446,7 @@ export class HelperClient implements Disposable {
           this.log.warn(`[helper] ${line}`);
         }
         this.exitEmitter.fire(info);
+        this.scheduleRestart(running);
       }
       markClosed(info);
     });

@@ -54,7 +54,25 @@ export interface StatusResult {
   pendingSignon: boolean;
   region: Region | null;
   clientId: string | null;
+  /** The profile signed in to a local stand-in provider (equals issuer.local); older helpers may omit it. */
+  sandbox?: boolean;
+  /**
+   * Who issued the profile's token (the trust record): null when nothing is recorded. Absent from helpers
+   * older than that record; clients then fall back to `sandbox` and `region`.
+   */
+  issuer?: Issuer | null;
   configPath: string;
+}
+
+/** The provider a profile signed in to, as getStatus reports it. */
+export interface Issuer {
+  kind: 'ticktick' | 'dida365' | 'custom';
+  /** The provider's auth base URL; null when it is not known (a cache older than the record). */
+  url: string | null;
+  /** A provider on a loopback address: the sandbox or another local stand-in. */
+  local: boolean;
+  /** What a person reads: "TickTick", "Dida365", "the sandbox", or a custom provider's host name. */
+  name: string;
 }
 
 export interface SignOutParams {

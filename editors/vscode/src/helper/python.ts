@@ -45,9 +45,13 @@ export function pathCandidates(platform: NodeJS.Platform = process.platform): Ca
   return names.map((argv) => ({ source: 'path', label: `${argv.join(' ')} on PATH`, argv }));
 }
 
-/** The helper's command line once a Python is found: the bundled bootstrap, isolated from the user's site. */
+/**
+ * The helper's command line once a Python is found: the bundled bootstrap, isolated from the user's site
+ * (-I), writing no bytecode (-B) into the extension's folder, where it would be shipped by the next
+ * `vsce package` and left behind in the installed extension.
+ */
 export function bundledHelperArgv(python: string, extensionPath: string): string[] {
-  return [python, '-I', join(extensionPath, 'bundled', 'tool', 'bootstrap.py')];
+  return [python, '-I', '-B', join(extensionPath, 'bundled', 'tool', 'bootstrap.py')];
 }
 
 /** True when `version` ("3.11.7") is at least MIN_PYTHON. */

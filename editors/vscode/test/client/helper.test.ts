@@ -308,6 +308,51 @@ describe('helper client against the real helper and sandbox', () => {
       assert.ok(log.lines.some((line) => line.startsWith('warn The helper exited unexpectedly')));
     });
 
+    it('with a restart policy, starts a new helper by itself after a crash, backing off, and gives up in the end', async () => {
+      const policy = { initialDelayMs: 100, maxDelayMs: 400, maxAttempts: 3, stableAfterMs: 60_000 };
+      const restarting = new HelperClient({
+        command: helperCommand(),
+        env: isolatedEnv(config.path, sandbox.baseUrl),
+        log,
+        restart: policy,
+      });
+      try {
+        await restarting.getStatus();
+        const first = restarting.pid!;
+        const restarted = new Promise<void>((resolve) => restarting.onDidRestart(resolve));
+        process.kill(first, 'SIGKILL');
+        await restarted;
+        assert.ok(restarting.pid && restarting.pid !== first, 'a new helper runs without any request');
+        // Crashing again at once doubles the delay.
+        const again = new Promise<void>((resolve) => restarting.onDidRestart(resolve));
+        process.kill(restarting.pid, 'SIGKILL');
+        await again;
+        const delays = log.lines.filter((l) => l.startsWith('info Restarting the helper in'));
+        assert.deepEqual(delays, ['info Restarting the helper in 0.1 s.', 'info Restarting the helper in 0.2 s.']);
+      } finally {
+        await restarting.stop();
+      }
+
+      // A helper that can never start: bounded attempts, then it waits for the next request.
+      const argv = cliArgv(['serve']);
+      const broken = new HelperClient({
+        command: `"${argv[0]}" -m ticktick_signon_no_such_module serve`,
+        env: isolatedEnv(config.path),
+        log,
+        restart: policy,
+      });
+      try {
+        await assert.rejects(broken.getStatus());
+        await new Promise((resolve) => setTimeout(resolve, 2500));
+        assert.ok(
+          log.lines.some((l) => /failed 3 times in a row; it is not restarted/.test(l)),
+          log.lines.join('\n'),
+        );
+      } finally {
+        await broken.stop();
+      }
+    });
+
     it('fails a request in flight with HelperExitedError when the helper dies under it', async () => {
       const hanging = await hangingServer();
       const slow = newClient(isolatedEnv(config.path, hanging.url, { TICKTICK_SIGNON_HTTP_TIMEOUT: '30' }), log);

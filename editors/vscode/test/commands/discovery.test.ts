@@ -7,7 +7,7 @@ import { Emitter, EXTENSION_PATH } from '../support/fakeVscode';
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
@@ -91,13 +91,21 @@ describe('interpreter discovery for the bundled helper', () => {
     return processArgs(pids[0]);
   }
 
-  it('finds python3 on PATH, runs the bundled helper with it, and says which in the log', async () => {
+  it('finds python3 on PATH, runs the bundled helper with it (no bytecode written), and says which in the log', async () => {
     const python = bareSystemPython();
+    const bundledDir = join(EXTENSION_PATH, 'bundled');
+    const bytecode = () =>
+      (readdirSync(bundledDir, { recursive: true }) as string[]).filter(
+        (f) => f.includes('__pycache__') || f.endsWith('.pyc'),
+      );
+    for (const dir of bytecode().filter((f) => f.endsWith('__pycache__'))) {
+      rmSync(join(bundledDir, dir), { recursive: true, force: true });
+    }
     onPath('python3', python);
     const harness = await start();
     const args = runningHelperArgs();
     assert.ok(args.includes(join(EXTENSION_PATH, 'bundled', 'tool', 'bootstrap.py')), args);
-    assert.ok(args.includes(' -I '), args);
+    assert.ok(args.includes(' -I -B '), args);
     const line = harness.fake.logLines.find((l) => l.includes('runs the bundled helper'));
     assert.match(
       line ?? '',
@@ -108,6 +116,7 @@ describe('interpreter discovery for the bundled helper', () => {
     // The bundled helper signs in for real.
     await harness.signInByLoopback();
     await harness.statusText(/days left$/);
+    assert.deepEqual(bytecode(), [], 'the bundled helper wrote bytecode into the extension');
   });
 
   it('takes ticktick.pythonPath first, and passes over one that does not exist', async () => {
@@ -141,10 +150,10 @@ describe('interpreter discovery for the bundled helper', () => {
         onDidChangeActiveEnvironmentPath: changed.event,
       },
     };
-    // Installed, not yet active: the launcher activates it (it is never a hard dependency).
+    // Opted in, and already active: its interpreter is used (it is never a hard dependency, never activated).
     const pythonExtension = {
       id: 'ms-python.python',
-      isActive: false,
+      isActive: true,
       exports,
       activate: async () => {
         activated = true;
@@ -155,9 +164,10 @@ describe('interpreter discovery for the bundled helper', () => {
       helperCommand: null,
       env: { PATH: bin.path },
       extensions: { 'ms-python.python': pythonExtension },
+      settings: { 'ticktick.usePythonExtension': true },
     });
     h = harness;
-    assert.ok(activated, 'the Python extension was not activated');
+    assert.ok(!activated, 'the Python extension was activated');
     assert.ok(
       harness.fake.logLines.some((l) =>
         l.includes(`from the Python extension's interpreter "${first}") runs the bundled helper`),
@@ -177,6 +187,75 @@ describe('interpreter discovery for the bundled helper', () => {
     await until('one helper, a new one', () => helperPids().length === 1 && helperPids()[0] !== before);
   });
 
+  it("without the opt-in, never uses the Python extension's interpreter; with it, never activates or waits for that extension", async () => {
+    const exports = {
+      environments: {
+        getActiveEnvironmentPath: () => ({ id: 'x', path: venvPython() }),
+        resolveEnvironment: async (env: { path: string }) => ({ executable: { uri: { fsPath: env.path } } }),
+        onDidChangeActiveEnvironmentPath: new Emitter<unknown>().event,
+      },
+    };
+    onPath('python3', bareSystemPython());
+    let harness = await ExtensionHarness.start(sandbox, {
+      helperCommand: null,
+      env: { PATH: bin.path },
+      extensions: {
+        'ms-python.python': { id: 'ms-python.python', isActive: true, exports, activate: async () => exports },
+      },
+    });
+    assert.ok(harness.fake.logLines.some((l) => l.includes('from python3 on PATH) runs the bundled helper')));
+    await harness.stop();
+
+    let activated = false;
+    h = harness = await ExtensionHarness.start(sandbox, {
+      helperCommand: null,
+      env: { PATH: bin.path },
+      settings: { 'ticktick.usePythonExtension': true },
+      extensions: {
+        'ms-python.python': {
+          id: 'ms-python.python',
+          isActive: false,
+          exports: undefined,
+          activate: () => {
+            activated = true;
+            return new Promise(() => undefined);
+          },
+        },
+      },
+    });
+    assert.ok(!activated, 'an inactive Python extension was activated');
+    assert.ok(harness.fake.logLines.some((l) => l.includes('The Python extension is not active (yet)')));
+    assert.ok(harness.fake.logLines.some((l) => l.includes('from python3 on PATH) runs the bundled helper')));
+  });
+
+  it('does not wait for a Python extension that runs in the other extension host (a remote window)', async () => {
+    let asked = false;
+    onPath('python3', bareSystemPython());
+    const started = Date.now();
+    const harness = await ExtensionHarness.start(sandbox, {
+      helperCommand: null,
+      env: { PATH: bin.path },
+      settings: { 'ticktick.usePythonExtension': true },
+      extensions: {
+        'ms-python.python': {
+          id: 'ms-python.python',
+          isActive: false,
+          extensionKind: 2,
+          exports: undefined,
+          activate: () => {
+            asked = true;
+            return new Promise(() => undefined); // never activates here
+          },
+        },
+      },
+    });
+    h = harness;
+    assert.ok(!asked, "the other host's Python extension was activated");
+    assert.ok(Date.now() - started < 14_000, 'the launcher waited for it');
+    assert.ok(harness.fake.logLines.some((l) => l.includes('runs in the other extension host')));
+    assert.ok(harness.fake.logLines.some((l) => l.includes('from python3 on PATH) runs the bundled helper')));
+  });
+
   it("does not use the Python extension's interpreter in a workspace the user has not trusted", async () => {
     const exports = {
       environments: {
@@ -194,6 +273,7 @@ describe('interpreter discovery for the bundled helper', () => {
       },
       firstStatus: null,
       untrusted: true,
+      settings: { 'ticktick.usePythonExtension': true },
     });
     h = harness;
     await harness.statusText(/TickTick: Sign in$/);
@@ -215,7 +295,7 @@ describe('interpreter discovery for the bundled helper', () => {
       error.text,
       'TickTick Sign-On needs Python 3.10 or later to run its helper, and found none. Tried: python3 on PATH: Python 3.8.18, too old; python on PATH: not found.',
     );
-    assert.deepEqual(error.items, ['Install Python', 'Set Python Path']);
+    assert.deepEqual(error.items, ['Install Python', 'Set Python Path', "Don't Show Again"]);
     await until('the install page', () => harness.fake.opened.includes('https://www.python.org/downloads/'));
     // Said once, not on every status refresh.
     await harness.run('ticktick.showStatus').catch(() => undefined);
@@ -226,6 +306,31 @@ describe('interpreter discovery for the bundled helper', () => {
       'the notification, then the Show Status error',
     );
     assert.equal(harness.item().command, 'ticktick.showStatus');
+  });
+
+  it("the no-Python notification's Don't Show Again keeps it from the next start-ups", async () => {
+    let harness = await start({}, /helper missing$/);
+    await until('the notification', () => harness.fake.messages.some((m) => m.level === 'error'));
+    // A changed setting says it again (still no Python); this time the user mutes it.
+    harness.fake.answerMessage = (m) => (m.items.includes("Don't Show Again") ? "Don't Show Again" : undefined);
+    harness.fake.setConfig('ticktick.pythonPath', join(bin.path, 'no-such-python'));
+    await until(
+      'the choice kept',
+      () => harness.context.globalState.get('ticktick.noPythonNotification.muted') === true,
+    );
+    const remembered = harness.context.globalState;
+    await harness.stop();
+    h = harness = await ExtensionHarness.start(sandbox, {
+      helperCommand: null,
+      env: { PATH: bin.path },
+      firstStatus: /helper missing$/,
+      globalState: remembered,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(
+      harness.fake.messages.filter((m) => m.level === 'error'),
+      [],
+    );
   });
 
   it('with no Python at all, says so; setting ticktick.pythonPath then starts the helper', async () => {
@@ -285,7 +390,7 @@ describe('interpreter discovery, the parts', () => {
       const bundled = newClient(
         env,
         undefined,
-        `"${bareSystemPython()}" -I "${join(EXTENSION_PATH, 'bundled', 'tool', 'bootstrap.py')}"`,
+        `"${bareSystemPython()}" -I -B "${join(EXTENSION_PATH, 'bundled', 'tool', 'bootstrap.py')}"`,
       );
       try {
         const fromBundle = (await bundled.getStatus()).configPath;
@@ -302,6 +407,22 @@ describe('interpreter discovery, the parts', () => {
     } finally {
       home.remove();
     }
+  });
+
+  it('the bundle holds the protocol docs the bundled helper points at, and none of the test tools it never loads', () => {
+    const libs = join(EXTENSION_PATH, 'bundled', 'libs');
+    for (const doc of ['protocol.md', 'protocol.schema.json']) {
+      assert.ok(existsSync(join(libs, 'ticktick_signon', 'docs', doc)), `${doc} is not in the bundle`);
+    }
+    for (const unused of [
+      'click/testing.py',
+      'anyio/pytest_plugin.py',
+      'platformdirs/pytest_plugin.py',
+      'certifi/tests',
+    ]) {
+      assert.ok(!existsSync(join(libs, unused)), `${unused} is in the bundle`);
+    }
+    assert.ok(existsSync(join(libs, 'click', 'core.py')), 'the bundle is there at all');
   });
 
   it('orders PATH candidates python3, python; on Windows the py launcher first', () => {

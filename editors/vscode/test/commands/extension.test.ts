@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
 import * as extension from '../../src/extension';
-import { INSTALL_DETAIL } from '../../src/commands';
+import { INSTALL_DETAIL, secretKey } from '../../src/commands';
 import {
   approve,
   approveAndFollow,
@@ -96,7 +96,10 @@ describe('the command layer with a fake vscode', () => {
   function browserFollowsRedirect(decision: 'allow' | 'deny' = 'allow'): Promise<{ status: number; title: string }> {
     return new Promise((resolve, reject) => {
       fake.openExternal = (url) => {
-        approveAndFollow(url, decision).then(resolve, reject);
+        // Only the sign-in page is the sandbox's; another page (the developer portal) just opens.
+        if (url.includes('/oauth/authorize?')) {
+          approveAndFollow(url, decision).then(resolve, reject);
+        }
         return true;
       };
     });
@@ -149,7 +152,7 @@ describe('the command layer with a fake vscode', () => {
     const secretBox = fake.inputs.find((i) => i.password);
     assert.ok(secretBox, 'the secret was not asked in a password box');
     assert.equal(fake.inputs.length, 1, 'only the secret is asked when client id and redirect URL are set');
-    assert.equal(await context.secrets.get('ticktick-signon.clientSecret.default'), SANDBOX_CLIENT.clientSecret);
+    assert.equal(await context.secrets.get(secretKey('default', SANDBOX_CLIENT.clientId)), SANDBOX_CLIENT.clientSecret);
     assert.equal(fake.opened.length, 1);
     assert.match(fake.opened[0], new RegExp(`^${sandbox.baseUrl}/oauth/authorize\\?`));
     assert.equal(fake.progress.length, 1);
@@ -171,7 +174,15 @@ describe('the command layer with a fake vscode', () => {
     fake.config.delete('ticktick.redirectUrl');
     const redirect = `http://127.0.0.1:${await freePort()}/`;
     fake.answerInput = (input) => {
-      if (input.title === 'TickTick: Client ID') return SANDBOX_CLIENT.clientId;
+      if (input.title === 'TickTick: Client ID') {
+        // Its button opens the developer portal, where the app is registered.
+        assert.deepEqual(
+          input.buttons?.map((b) => b.tooltip),
+          ['Open developer.ticktick.com to register an app'],
+        );
+        input.pressButton?.(0);
+        return SANDBOX_CLIENT.clientId;
+      }
       if (input.password) return SANDBOX_CLIENT.clientSecret;
       if (input.title === 'TickTick: Redirect URL') {
         assert.equal(input.value, 'http://127.0.0.1:8080/');
@@ -186,20 +197,21 @@ describe('the command layer with a fake vscode', () => {
       fake.inputs.map((i) => i.title),
       ['TickTick: Client ID', 'TickTick: Client Secret', 'TickTick: Redirect URL'],
     );
+    assert.equal(fake.opened[0], 'https://developer.ticktick.com/manage');
     secretsSeen.push((await api.getToken()).accessToken);
 
     // The helper now knows the app: a new sign-in (even with the secret storage emptied) asks nothing.
-    await context.secrets.delete('ticktick-signon.clientSecret.default');
+    await context.secrets.delete(secretKey('default', SANDBOX_CLIENT.clientId));
     fake.inputs = [];
     const again = browserFollowsRedirect();
     await run('ticktick.signIn');
     assert.equal((await again).status, 200);
     assert.deepEqual(fake.inputs, []);
-    assert.ok(fake.opened[1].includes(encodeURIComponent(redirect)), 'the saved redirect URL is used');
+    assert.ok(fake.opened[2].includes(encodeURIComponent(redirect)), 'the saved redirect URL is used');
   });
 
-  it('Sign In offers the paste box at once when the helper is not listening (setting pasteRedirectUrl)', async () => {
-    fake.config.set('ticktick.pasteRedirectUrl', true);
+  it('Sign In offers the paste box at once when the helper is not listening (setting alwaysPasteRedirectUrl)', async () => {
+    fake.config.set('ticktick.alwaysPasteRedirectUrl', true);
     const location = browserStopsAtRedirect();
     fake.answerInput = async (input) => {
       if (input.password) return SANDBOX_CLIENT.clientSecret;
@@ -292,11 +304,11 @@ describe('the command layer with a fake vscode', () => {
     await until('the error message', () => fake.messages.some((m) => m.level === 'error'));
     const error = fake.messages.find((m) => m.level === 'error')!;
     assert.match(error.text, /refused to issue a token \(HTTP 401, invalid_client\)/);
-    assert.equal(await context.secrets.get('ticktick-signon.clientSecret.default'), undefined);
+    assert.equal(await context.secrets.get(secretKey('default', SANDBOX_CLIENT.clientId)), undefined);
   });
 
   it('pasting a URL from another attempt says so (stateMismatch), a used one says to sign in again', async () => {
-    fake.config.set('ticktick.pasteRedirectUrl', true);
+    fake.config.set('ticktick.alwaysPasteRedirectUrl', true);
     const location = browserStopsAtRedirect();
     fake.answerInput = async (input) =>
       input.password ? SANDBOX_CLIENT.clientSecret : input.title?.includes('Paste') ? location : undefined;
@@ -315,6 +327,60 @@ describe('the command layer with a fake vscode', () => {
     const last = fake.messages[fake.messages.length - 1];
     assert.match(last.text, /belongs to another sign-in attempt/);
     assert.deepEqual(last.items, ['Paste Redirect URL']);
+  });
+
+  it('when the browser cannot be opened, the warning offers Copy Link, which copies the sign-in page', async () => {
+    fake.openExternal = () => false;
+    fake.answerMessage = (m) => (m.items.includes('Copy Link') ? 'Copy Link' : undefined);
+    answerSecret();
+    const signIn = run('ticktick.signIn');
+    await until('the link on the clipboard', () => fake.clipboard.startsWith(`${sandbox.baseUrl}/oauth/authorize?`));
+    const warning = fake.messages.find((m) => m.items.includes('Copy Link'))!;
+    assert.match(warning.text, /could not be opened\. Copy the sign-in link/);
+    assert.equal(fake.clipboard, fake.opened[0]);
+    // The user opens the copied link in a browser: the sign-in finishes as usual.
+    assert.equal((await approveAndFollow(fake.clipboard)).status, 200);
+    await signIn;
+    secretsSeen.push((await api.getToken()).accessToken);
+    await statusText(/days left$/);
+  });
+
+  it('Copy Token and Sign Out show in the palette only when signed in; the status item is labelled for screen readers', async () => {
+    const menus = (
+      JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+        contributes: { menus: { commandPalette: { command: string; when: string }[] } };
+      }
+    ).contributes.menus.commandPalette;
+    assert.deepEqual(
+      menus.filter((m) => m.when === 'ticktick.signedIn').map((m) => m.command),
+      ['ticktick.copyToken', 'ticktick.signOut'],
+    );
+    assert.equal(fake.contextKeys.get('ticktick.signedIn'), false);
+    assert.match(item().accessibilityInformation?.label ?? '', /^TickTick: Sign in\. Not signed in/);
+    await signInByLoopback();
+    await until('the signed-in context', () => fake.contextKeys.get('ticktick.signedIn') === true);
+    assert.match(item().accessibilityInformation?.label ?? '', /^TickTick: \d+ days left\. Signed in/);
+  });
+
+  it('the walkthrough registers an app with the exact redirect URL, signs in, and offers the no-registration paths', () => {
+    const { walkthroughs } = (
+      JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+        contributes: { walkthroughs: { steps: { id: string; description: string; media: { markdown: string } }[] }[] };
+      }
+    ).contributes;
+    const steps = walkthroughs[0].steps;
+    assert.deepEqual(
+      steps.map((step) => step.id),
+      ['register', 'configure', 'signin', 'withoutApp'],
+    );
+    assert.match(steps[0].description, /http:\/\/127\.0\.0\.1:8080\//);
+    assert.match(steps[2].description, /command:ticktick\.signIn/);
+    const ignore = readFileSync(join(__dirname, '..', '..', '..', '.vscodeignore'), 'utf8');
+    for (const step of steps) {
+      assert.ok(readFileSync(join(__dirname, '..', '..', '..', step.media.markdown), 'utf8').startsWith('# '));
+      assert.match(ignore, /^!media\/walkthrough\/\*\.md$/m, 'the walkthrough pages are packaged');
+    }
+    assert.match(readFileSync(join(__dirname, '..', '..', '..', steps[3].media.markdown), 'utf8'), /import/);
   });
 
   it('Copy Token puts the token on the clipboard and never in the message', async () => {
@@ -360,13 +426,14 @@ describe('the command layer with a fake vscode', () => {
     await run('ticktick.signOut');
     const question = fake.messages.find((m) => m.modal)!;
     assert.deepEqual(question.items, ['Sign Out', 'Sign Out and Forget Credentials']);
+    assert.match(question.detail ?? '', /out on the whole machine: the ticktick-signon CLI, the other editors/);
     assert.equal(fake.messages[fake.messages.length - 1].text, 'Signed out of TickTick.');
     await statusText(/^\$\(sign-in\) TickTick: Sign in$/);
     await assert.rejects(
       api.getToken(),
       (error: Error & { code?: number }) => error.code === -32001 && /not signed in/.test(error.message),
     );
-    assert.equal(await context.secrets.get('ticktick-signon.clientSecret.default'), SANDBOX_CLIENT.clientSecret);
+    assert.equal(await context.secrets.get(secretKey('default', SANDBOX_CLIENT.clientId)), SANDBOX_CLIENT.clientSecret);
 
     fake.answerMessage = (m) => (m.modal ? 'Sign Out and Forget Credentials' : undefined);
     await run('ticktick.signOut');
@@ -374,7 +441,7 @@ describe('the command layer with a fake vscode', () => {
       fake.messages[fake.messages.length - 1].text,
       'You were not signed in to TickTick; nothing to sign out.',
     );
-    assert.equal(await context.secrets.get('ticktick-signon.clientSecret.default'), undefined);
+    assert.equal(await context.secrets.get(secretKey('default', SANDBOX_CLIENT.clientId)), undefined);
   });
 
   it('a helper that cannot start gets a clear message, a How to Install action, and a status bar warning', async () => {

@@ -1,7 +1,15 @@
 // The extension activated in the fake `vscode` over the real helper and sandbox: what the command-layer
 // suites share (activation in a private cache folder, the user's browser, waiting, finding helper processes).
 
-import { FakeContext, fakeContext, FakeExtension, FakeState, RegisteredProvider, resetFake } from './fakeVscode';
+import {
+  FakeContext,
+  fakeContext,
+  FakeExtension,
+  FakeMemento,
+  FakeState,
+  RegisteredProvider,
+  resetFake,
+} from './fakeVscode';
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -51,12 +59,16 @@ export interface HarnessOptions {
   helperCommand?: string | null;
   /** More settings, e.g. `ticktick.pythonPath`. */
   settings?: Record<string, unknown>;
+  /** The workspace's own settings (.vscode/settings.json), honoured as VS Code would. */
+  workspaceSettings?: Record<string, unknown>;
   /** More environment for the extension host (and so the helper), e.g. PATH. */
   env?: Record<string, string>;
   /** Other installed extensions (the Python extension), by id. */
   extensions?: Record<string, FakeExtension>;
   /** The workspace is not trusted. */
   untrusted?: boolean;
+  /** context.globalState carried over from an earlier activation (a VS Code restart). */
+  globalState?: FakeMemento;
   /** Wait for this status-bar text after activation (default: the signed-out call to action). */
   firstStatus?: RegExp | null;
 }
@@ -89,11 +101,18 @@ export class ExtensionHarness {
     for (const [key, value] of Object.entries(options.settings ?? {})) {
       fake.config.set(key, value);
     }
+    for (const [key, value] of Object.entries(options.workspaceSettings ?? {})) {
+      fake.workspaceConfig.set(key, value);
+    }
     fake.workspaceTrusted = !options.untrusted;
     for (const [id, installed] of Object.entries(options.extensions ?? {})) {
       fake.extensions.set(id, installed);
     }
-    const harness = new ExtensionHarness(sandbox, config, fake, fakeContext(), savedEnv);
+    const context = fakeContext();
+    if (options.globalState) {
+      context.globalState = options.globalState;
+    }
+    const harness = new ExtensionHarness(sandbox, config, fake, context, savedEnv);
     harness.api = extension.activate(harness.context as never);
     if (options.firstStatus !== null) {
       await harness.statusText(options.firstStatus ?? /TickTick: Sign in$/);
