@@ -367,3 +367,11 @@ def test_the_sandbox_approval_page_is_the_documented_form_and_behaves_as_said() 
         assert at_once.status_code == 302
         assert parse_qs(urlsplit(at_once.headers["location"]).query)["state"] == ["st3"]
     assert "--auto-approve" in sec.text and "#allow" in sec.text and "#deny" in sec.text
+
+
+def test_the_vs_code_client_knows_every_error_code_by_its_kind() -> None:
+    """Clients branch on codes: the VS Code client's ErrorCode table is the error tree's, code for code."""
+    source = (Path(__file__).resolve().parents[2] / "editors" / "vscode" / "src" / "helper" / "protocol.ts").read_text()
+    table = source[source.index("export const ErrorCode = {") : source.index("} as const;", source.index("ErrorCode"))]
+    client = {kind: int(code) for kind, code in re.findall(r"^\s*(\w+): (-\d+),", table, re.M)}
+    assert client == {leaf.kind: leaf.code for leaf in errors.LEAVES}

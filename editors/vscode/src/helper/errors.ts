@@ -142,7 +142,12 @@ export function describeError(error: unknown): ErrorDescription {
       };
     }
     case ErrorCode.networkError:
-      return { message: 'Could not reach TickTick. Check your network connection (or proxy) and try again.' };
+      // The helper's sentence names the provider that did not answer (TickTick, Dida365, or the sandbox's host).
+      return { message: error.message };
+    case ErrorCode.issuerMismatch:
+      // The profile belongs to another provider than this VS Code's helper is configured for: its token or
+      // secret was not sent. The helper's sentence names both providers and what to do.
+      return { message: error.message, suggestion: 'settings' };
     case ErrorCode.configUnreadable: {
       const where = typeof data.path === 'string' ? ` (${data.path})` : '';
       return {

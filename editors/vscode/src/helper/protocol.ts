@@ -131,6 +131,8 @@ export const ErrorCode = {
   tokenExchangeFailed: -32006,
   networkError: -32007,
   configUnreadable: -32008,
+  providerError: -32009,
+  issuerMismatch: -32010,
 } as const;
 
 export type ErrorKind = keyof typeof ErrorCode;
