@@ -348,7 +348,7 @@ function suite(restricted) {
     assert.deepEqual(got.session.account, { id: 'default', label: 'default (the sandbox)' });
     await assertText(statusItem, /TickTick: 1[78]\d days left$/, 'the signed-in state');
     await page
-      .locator('.notification-toast', { hasText: /Signed in to TickTick until \d{4}-\d{2}-\d{2} \(1[78]\d days\)/ })
+      .locator('.notification-toast', { hasText: /Signed in to the sandbox until \d{4}-\d{2}-\d{2} \(1[78]\d days\)/ })
       .waitFor();
     await page.locator('.notification-toast', { hasText: 'finishing sign-in' }).waitFor({ state: 'detached' });
     // And it appeared nowhere on the screen.

@@ -260,7 +260,7 @@ export class TickTickCommands implements vscode.Disposable {
       case 'signedIn':
         if (outcome.via === 'loopback') {
           this.log.info('Signed in through the loopback listener.');
-          void vscode.window.showInformationMessage(this.signedInMessage(outcome.expiresAt));
+          void vscode.window.showInformationMessage(await this.signedInMessage(started.profile, outcome.expiresAt));
         }
         return { profile: started.profile, expiresAt: outcome.expiresAt };
       case 'failed':
@@ -347,7 +347,7 @@ export class TickTickCommands implements vscode.Disposable {
       throw error;
     }
     this.log.info(`Signed in with a pasted redirect URL (profile ${token.profile}).`);
-    void vscode.window.showInformationMessage(this.signedInMessage(token.expiresAt));
+    void vscode.window.showInformationMessage(await this.signedInMessage(token.profile, token.expiresAt));
     return { profile: token.profile, expiresAt: token.expiresAt };
   }
 
@@ -497,10 +497,15 @@ export class TickTickCommands implements vscode.Disposable {
 
   // -- prompts and messages --------------------------------------------------------------
 
-  private signedInMessage(expiresAt: number): string {
+  /** "Signed in to <its provider> until ...": the provider from getStatus's issuer (TickTick if it cannot be asked). */
+  private async signedInMessage(profile: string, expiresAt: number): Promise<string> {
     // Whole seconds, as the helper counts expiresIn, so this agrees with the status bar.
     const days = daysLeft(expiresAt - Math.floor(Date.now() / 1000));
-    return `Signed in to TickTick until ${formatDate(expiresAt)} (${days} days).`;
+    const where = await this.client.getStatus({ profile }).then(
+      (status) => issuerOf(status).name,
+      () => 'TickTick',
+    );
+    return `Signed in to ${where} until ${formatDate(expiresAt)} (${days} days).`;
   }
 
   /**

@@ -2,6 +2,7 @@
 // Pure functions (no `vscode`), so the wording and the 7-day warning are tested on their own.
 
 import { StatusResult, TokenExpiringParams } from './helper/protocol';
+import { issuerOf } from './sessions';
 
 export const WARN_DAYS = 7;
 const DAY = 86_400;
@@ -55,7 +56,7 @@ export function statusView(status: StatusResult | undefined, problem?: 'unavaila
     const warning = status.expiresIn < WARN_DAYS * DAY;
     return {
       text: `${warning ? '$(warning)' : '$(pass)'} TickTick: ${left}`,
-      tooltip: `Signed in to TickTick (profile ${status.profile}) until ${formatDate(status.expiresAt)}${
+      tooltip: `Signed in to ${issuerOf(status).name} (profile ${status.profile}) until ${formatDate(status.expiresAt)}${
         warning ? '. Sign in again soon.' : '.'
       }`,
       warning,
@@ -83,7 +84,7 @@ export function describeStatus(status: StatusResult): string {
   const parts: string[] = [];
   if (status.signedIn && status.expiresIn !== null && status.expiresAt !== null) {
     parts.push(
-      `Signed in to TickTick (profile "${status.profile}"), token valid until ${formatDate(status.expiresAt)} (${leftText(status.expiresIn)}).`,
+      `Signed in to ${issuerOf(status).name} (profile "${status.profile}"), token valid until ${formatDate(status.expiresAt)} (${leftText(status.expiresIn)}).`,
     );
   } else if (status.expiresAt !== null) {
     parts.push(

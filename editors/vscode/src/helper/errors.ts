@@ -142,12 +142,23 @@ export function describeError(error: unknown): ErrorDescription {
       };
     }
     case ErrorCode.networkError:
-      // The helper's sentence names the provider that did not answer (TickTick, Dida365, or the sandbox's host).
-      return { message: error.message };
-    case ErrorCode.issuerMismatch:
-      // The profile belongs to another provider than this VS Code's helper is configured for: its token or
-      // secret was not sent. The helper's sentence names both providers and what to do.
-      return { message: error.message, suggestion: 'settings' };
+      return {
+        message: 'Could not reach the sign-in provider. Check your network connection (or proxy) and try again.',
+      };
+    case ErrorCode.providerError:
+      return { message: "The provider's answer did not say whether the token works; try again later." };
+    case ErrorCode.issuerMismatch: {
+      // The profile belongs to another provider than this VS Code's helper signs in to: nothing was sent.
+      const name = (value: unknown): string =>
+        typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string'
+          ? (value as { name: string }).name
+          : 'another provider';
+      const profile = typeof data.profile === 'string' ? ` "${data.profile}"` : '';
+      return {
+        message: `The profile${profile} belongs to ${name(data.issuer)}, but this VS Code signs in to ${name(data.provider)}, so its token was not sent. Sign in to that profile again, or choose another profile in the settings.`,
+        suggestion: 'settings',
+      };
+    }
     case ErrorCode.configUnreadable: {
       const where = typeof data.path === 'string' ? ` (${data.path})` : '';
       return {

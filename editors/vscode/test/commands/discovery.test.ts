@@ -12,7 +12,16 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
 import { findPython, isSupported, pathCandidates, probePython } from '../../src/helper/python';
-import { cliArgv, helperCommand, isolatedEnv, newClient, Sandbox, tempDir } from '../support/helper';
+import {
+  approve,
+  cliArgv,
+  helperCommand,
+  isolatedEnv,
+  newClient,
+  Sandbox,
+  SANDBOX_CLIENT,
+  tempDir,
+} from '../support/helper';
 
 const bundle = JSON.parse(readFileSync(join(EXTENSION_PATH, 'bundled', 'bundle.json'), 'utf8')) as {
   helperVersion: string;
@@ -362,10 +371,20 @@ describe('interpreter discovery over time', () => {
     });
     try {
       assert.deepEqual(await harness.provider().getSessions(), []);
-      // Meanwhile the CLI signs in, and the user installs Python.
-      const argv = cliArgv(['login', '--sandbox', '--profile', 'default']);
-      const login = spawnSync(argv[0], argv.slice(1), { env: process.env, encoding: 'utf8' });
-      assert.equal(login.status, 0, login.stderr);
+      // Meanwhile another program signs in at the provider VS Code is configured for, and the user installs
+      // Python. (A `login --sandbox` token, from an embedded sandbox of its own, is never offered to VS Code.)
+      const other = newClient(process.env);
+      try {
+        const started = await other.startSignon({
+          ...SANDBOX_CLIENT,
+          redirectUrl: harness.fake.config.get('ticktick.redirectUrl') as string,
+          profile: 'default',
+          listen: false,
+        });
+        await other.completeSignon({ redirectUrl: await approve(started.authorizeUrl) });
+      } finally {
+        await other.close();
+      }
       symlinkSync(bareSystemPython(), join(bin.path, 'python3'));
       const sessions = await harness.provider().getSessions(['tasks:read']);
       assert.deepEqual(

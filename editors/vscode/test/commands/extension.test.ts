@@ -160,7 +160,7 @@ describe('the command layer with a fake vscode', () => {
     assert.ok(fake.progress[0].done);
     await until('the success message', () => fake.messages.some((m) => m.level === 'info'));
     const success = fake.messages.find((m) => m.level === 'info')!;
-    assert.match(success.text, /^Signed in to TickTick until \d{4}-\d{2}-\d{2} \(1[78]\d days\)\.$/);
+    assert.match(success.text, /^Signed in to the sandbox until \d{4}-\d{2}-\d{2} \(1[78]\d days\)\.$/);
     await statusText(/^\$\(pass\) TickTick: 1[78]\d days left$/);
     assert.equal(item().command, 'ticktick.showStatus');
     assert.equal(item().backgroundColor, undefined);
@@ -224,7 +224,7 @@ describe('the command layer with a fake vscode', () => {
       ['TickTick: Client Secret', 'TickTick: Paste Redirect URL'],
     );
     assert.ok(!fake.progress.some((p) => p.cancellable), 'no waiting progress when nothing listens');
-    assert.ok(fake.messages.some((m) => /^Signed in to TickTick until /.test(m.text)));
+    assert.ok(fake.messages.some((m) => /^Signed in to the sandbox until /.test(m.text)));
     await statusText(/days left$/);
     secretsSeen.push((await api.getToken()).accessToken);
   });
@@ -245,7 +245,7 @@ describe('the command layer with a fake vscode', () => {
             : undefined;
       await run('ticktick.signIn');
       assert.ok(fake.inputs.some((i) => i.title === 'TickTick: Paste Redirect URL'));
-      assert.ok(fake.messages.some((m) => /^Signed in to TickTick until /.test(m.text)));
+      assert.ok(fake.messages.some((m) => /^Signed in to the sandbox until /.test(m.text)));
       secretsSeen.push((await api.getToken()).accessToken);
     } finally {
       busy.close();
@@ -263,7 +263,7 @@ describe('the command layer with a fake vscode', () => {
     fake.progress[0].cancel();
     await signIn;
     assert.ok(
-      fake.messages.some((m) => /^Signed in to TickTick until /.test(m.text)),
+      fake.messages.some((m) => /^Signed in to the sandbox until /.test(m.text)),
       JSON.stringify(fake.messages),
     );
     secretsSeen.push((await api.getToken()).accessToken);
@@ -279,7 +279,7 @@ describe('the command layer with a fake vscode', () => {
     await run('ticktick.pasteRedirectUrl');
     await signIn;
     assert.ok(fake.progress[0].done);
-    assert.equal(fake.messages.filter((m) => /^Signed in to TickTick until /.test(m.text)).length, 1);
+    assert.equal(fake.messages.filter((m) => /^Signed in to the sandbox until /.test(m.text)).length, 1);
     secretsSeen.push((await api.getToken()).accessToken);
   });
 
@@ -413,7 +413,7 @@ describe('the command layer with a fake vscode', () => {
     shown = fake.messages[fake.messages.length - 1];
     assert.match(
       shown.text,
-      /^Signed in to TickTick \(profile "default"\), token valid until \d{4}-\d{2}-\d{2} \(1[78]\d days left\)\. Client ID: sandbox-client; region: ticktick\. Cache: /,
+      /^Signed in to the sandbox \(profile "default"\), token valid until \d{4}-\d{2}-\d{2} \(1[78]\d days left\)\. Client ID: sandbox-client; region: ticktick\. Cache: /,
     );
     assert.ok(shown.text.includes(config.path));
     assert.deepEqual(shown.items, ['Copy Token', 'Sign Out']);
