@@ -20,6 +20,8 @@ import sys
 import time
 from collections.abc import Mapping
 
+from ticktick_signon.streams import EXIT_NO_STDOUT, NO_STDOUT, quiet_stdout
+
 #: Must equal ``messages._PROFILE_RE`` (a test checks it).
 PROFILE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 _OPTIONS = {"--profile": "profile", "--format": "format", "--min-valid": "min_valid"}
@@ -44,8 +46,6 @@ def main(args: list[str] | None = None, prog_name: str | None = None, **extra: o
 
 
 #: What ``token`` says, and exits with, when it has no stdout to print to (cli/token.py says the same).
-NO_STDOUT = "Cannot print the token: stdout is closed or cannot be written to."
-EXIT_NO_STDOUT = 1
 
 
 def _print_token(output: str) -> int:
@@ -61,21 +61,9 @@ def _print_token(output: str) -> int:
     except (OSError, ValueError):
         if sys.stderr is not None:
             sys.stderr.write(f"Error: {NO_STDOUT}\n")
-        _quiet_stdout()
+        quiet_stdout()
         return EXIT_NO_STDOUT
     return 0
-
-
-def _quiet_stdout() -> None:
-    """Point a broken stdout at devnull, so the interpreter's own flush at exit prints no traceback."""
-    if sys.stdout is None:
-        return
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
 
 
 def _serve() -> None:

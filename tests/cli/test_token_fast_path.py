@@ -364,9 +364,3 @@ def test_a_closed_stdout_exits_non_zero_without_a_traceback(
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
     assert "stdout is closed" in done.stderr and TOKEN not in done.stderr
-
-
-def test_the_closed_stdout_message_is_the_same_on_both_paths() -> None:
-    from ticktick_signon.cli import token
-
-    assert (entry.NO_STDOUT, entry.EXIT_NO_STDOUT) == (token.NO_STDOUT, token.EXIT_NO_STDOUT)

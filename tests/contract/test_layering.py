@@ -24,7 +24,7 @@ ROOT = Path(ticktick_signon.__file__).resolve().parent
 #: Low to high. A module may import from its own unit or from a unit on a lower layer, never sideways or up.
 #: A unit is a subpackage (``core``), a top-level module (``sandbox``) or ``__init__`` (the package itself).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "__init__"),
+    ("errors", "__init__", "streams"),
     ("core",),
     ("cache", "upstream"),
     ("imports",),

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ticktick_signon.streams import EXIT_NO_STDOUT, NO_STDOUT, quiet_stdout
+
 if TYPE_CHECKING:
     from ticktick_signon.cli.deps import CliDeps
 
 
 #: Said, with this status, when there is no stdout to print to; entry.py's fast path says the same (a test checks).
-NO_STDOUT = "Cannot print the token: stdout is closed or cannot be written to."
-EXIT_NO_STDOUT = 1
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def _print(text: str, deps: CliDeps) -> None:
     a script would take the empty output for a token.
 
     Raises:
-        SystemExit: ``entry.EXIT_NO_STDOUT``, said on stderr.
+        SystemExit: ``streams.EXIT_NO_STDOUT``, said on stderr.
     """
     stdout = deps.stdout
     try:
@@ -98,20 +98,5 @@ def _print(text: str, deps: CliDeps) -> None:
             raise ValueError("no stdout")
         deps.console.echo(text)
     except (OSError, ValueError):
-        _quiet_stdout()
+        quiet_stdout()
         deps.console.fail(NO_STDOUT, EXIT_NO_STDOUT)
-
-
-def _quiet_stdout() -> None:
-    """Point a broken stdout at devnull, so the interpreter's own flush at exit prints no traceback."""
-    import os
-    import sys
-
-    if sys.stdout is None:
-        return
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
