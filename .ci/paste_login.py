@@ -15,6 +15,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import httpx
@@ -23,6 +24,14 @@ from ticktick_signon.sandbox import SandboxProvider
 
 
 def main(command: str) -> int:
+    # A cache of its own: each run's sandbox has a new port, and a profile left bound to an earlier
+    # run's sandbox would rightly refuse to send its secret to this one (issuerMismatch).
+    with tempfile.TemporaryDirectory() as cache:
+        return sign_in_by_pasting(command, cache)
+
+
+def sign_in_by_pasting(command: str, cache: str) -> int:
+    """Sign in through the paste path with the cache in ``cache``; 0 when the token landed there."""
     with SandboxProvider() as sandbox, socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -30,6 +39,7 @@ def main(command: str) -> int:
         env = {
             **os.environ,
             "TICKTICK_SIGNON_AUTH_URL": sandbox.base_url,
+            "TICKTICK_SIGNON_CONFIG_DIR": cache,
             "PYTICKTICK_V1_CLIENT_ID": "sandbox-client",
             "PYTICKTICK_V1_CLIENT_SECRET": "sandbox-secret",
         }
