@@ -94,6 +94,16 @@ class Issuer:
         return {"kind": self.kind, "url": self.url, "local": self.local, "name": self.name}
 
 
+def known_name_of_host(host: str) -> str | None:
+    """``TickTick`` or ``Dida365`` for a host of theirs (``ticktick.com``, ``api.ticktick.com``), else None."""
+    host = host.lower()
+    for url, (_, name) in _KNOWN.items():
+        domain = urlsplit(url).hostname or ""
+        if host == domain or host.endswith("." + domain):
+            return name
+    return None
+
+
 #: A local provider of unknown address: an old cache's ``"sandbox": true`` profile.
 UNRECORDED_LOCAL = Issuer(None)
 

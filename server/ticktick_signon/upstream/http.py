@@ -159,10 +159,9 @@ def network_error(exc: Exception, url: str, timeout: float, then: str) -> Networ
 
 def _provider_words(host: str) -> str:
     """Who a person is told did not answer: TickTick or Dida365 by their hosts, else the host itself."""
-    for domain, name in (("ticktick.com", "TickTick"), ("dida365.com", "Dida365")):
-        if host == domain or host.endswith("." + domain):
-            return name
-    return f"the provider at {host}"
+    from ticktick_signon.core.issuers import known_name_of_host
+
+    return known_name_of_host(host) or f"the provider at {host}"
 
 
 def trust_context() -> ssl.SSLContext:
