@@ -45,9 +45,6 @@ def main(args: list[str] | None = None, prog_name: str | None = None, **extra: o
     return click_main(args, prog_name=prog_name or "ticktick-signon", **extra)
 
 
-#: What ``token`` says, and exits with, when it has no stdout to print to (cli/token.py says the same).
-
-
 def _print_token(output: str) -> int:
     """Write ``output`` to stdout; 0, or ``EXIT_NO_STDOUT`` (said on stderr) if there is no stdout to write to.
 
