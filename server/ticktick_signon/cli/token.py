@@ -1,7 +1,7 @@
 """``ticktick-signon token``: print the cached token on stdout, and nothing else.
 
 entry.py answers the plain success case without click; this module owns every
-other case: each message and exit status (tests/test_entry_fast_path.py holds
+other case: each message and exit status (tests/cli/test_token_fast_path.py holds
 the two to the same output).
 """
 
@@ -14,9 +14,6 @@ from ticktick_signon.streams import EXIT_NO_STDOUT, NO_STDOUT, quiet_stdout
 
 if TYPE_CHECKING:
     from ticktick_signon.cli.deps import CliDeps
-
-
-#: Said, with this status, when there is no stdout to print to; entry.py's fast path says the same (a test checks).
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ pygls stays the dispatcher: its ``JsonRPCServer`` keeps the features (the
 its thread pool, handles ``$/cancelRequest``, and writes notifications. It is
 built for LSP, though, and three things a strict non-LSP JSON-RPC helper needs
 have no public hook, so ``PyglsAdapter`` reaches into these internals (each
-pinned by ``tests/test_pygls_adapter.py``, which names the one that changed
+pinned by ``tests/contract/test_pygls_adapter.py``, which names the one that changed
 when a pygls upgrade breaks it; pyproject pins pygls to 2.1.x):
 
 ``_send_handler_result(future, *, msg_id)``
